@@ -1,0 +1,1 @@
+"""Paperboy: personalised daily digests of trending machine-learning papers."""

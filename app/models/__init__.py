@@ -1,0 +1,29 @@
+"""The product's tables, one module per aggregate; importing this registers them all."""
+
+from app.models.admin_user import AdminUser
+from app.models.edition import Delivery, DeliveryStatus, Edition, EditionStatus
+from app.models.event import Event, EventKind
+from app.models.ingest_run import IngestRun, IngestRunStatus
+from app.models.paper import Paper, PaperFeature, PaperSnapshot
+from app.models.subscriber import Frequency, Subscriber, SubscriberStatus
+from app.models.suppression import Suppression, SuppressionReason
+
+__all__ = [
+    "AdminUser",
+    "Delivery",
+    "DeliveryStatus",
+    "Edition",
+    "EditionStatus",
+    "Event",
+    "EventKind",
+    "Frequency",
+    "IngestRun",
+    "IngestRunStatus",
+    "Paper",
+    "PaperFeature",
+    "PaperSnapshot",
+    "Subscriber",
+    "SubscriberStatus",
+    "Suppression",
+    "SuppressionReason",
+]

@@ -1,0 +1,80 @@
+"""An edition (one per date and send slot) and its deliveries (one per subscriber)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, UTCDateTime, utcnow
+from app.models.enums import str_enum
+
+
+class EditionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    FINISHED = "finished"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+    SKIPPED = "skipped"
+
+
+class Edition(Base):
+    __tablename__ = "edition"
+    __table_args__ = (UniqueConstraint("edition_date", "slot"), Index(None, "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_date: Mapped[date] = mapped_column(Date)
+    slot: Mapped[str] = mapped_column(String(32), default="daily")
+    status: Mapped[EditionStatus] = mapped_column(
+        str_enum(EditionStatus), default=EditionStatus.DRAFT
+    )
+    # arXiv ids of the candidate papers, in trending order.
+    paper_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    pause_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    deliveries: Mapped[list[Delivery]] = relationship(back_populates="edition", lazy="raise")
+
+
+class Delivery(Base):
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "subscriber_id"),
+        Index(None, "edition_id", "status"),
+        Index(None, "subscriber_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscriber.id", ondelete="CASCADE"))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        str_enum(DeliveryStatus), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    smtp_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    message_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    # What was sent: [{"arxiv_id", "score", "why", "section"}], and the URLs a click may go to.
+    picks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    edition: Mapped[Edition] = relationship(back_populates="deliveries", lazy="raise")
