@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from time import perf_counter
 
 import numpy as np
 import scipy.sparse as sp
@@ -137,14 +138,33 @@ def rank_subscribers(
     profiles: Sequence[SubscriberProfile],
     *,
     params: RankingParams | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[Digest]:
-    """Each subscriber's digest (``profile.k`` picks, best first), in the order given."""
+    """Each subscriber's digest (``profile.k`` picks, best first), in the order given.
+
+    Pass a dict as ``timings`` to have seconds per stage added to it (benchmarks).
+    """
     params = params or RankingParams()
+    laps = _Laps(timings)
     digests: list[Digest] = []
     for start in range(0, len(profiles), params.chunk_size):
         chunk = profiles[start : start + params.chunk_size]
-        digests.extend(_rank_chunk(edition, chunk, params))
+        digests.extend(_rank_chunk(edition, chunk, params, laps))
     return digests
+
+
+class _Laps:
+    """Adds the time since the previous lap to a stage's total (when asked to)."""
+
+    def __init__(self, sink: dict[str, float] | None) -> None:
+        self._sink = sink
+        self._last = perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = perf_counter()
+        if self._sink is not None:
+            self._sink[stage] = self._sink.get(stage, 0.0) + now - self._last
+        self._last = now
 
 
 def rank_edition(
@@ -199,7 +219,10 @@ def _membership(lists: Sequence[Sequence[int]], width: int) -> sp.csr_matrix:
 
 
 def _rank_chunk(
-    edition: PreparedEdition, chunk: Sequence[SubscriberProfile], params: RankingParams
+    edition: PreparedEdition,
+    chunk: Sequence[SubscriberProfile],
+    params: RankingParams,
+    lap: _Laps,
 ) -> list[Digest]:
     n_papers = len(edition.papers)
     if n_papers == 0:
@@ -208,6 +231,7 @@ def _rank_chunk(
     topic_pos = {slug: n for n, slug in enumerate(edition.topic_slugs)}
     topic_lists = [[topic_pos[t] for t in dict.fromkeys(p.topics) if t in topic_pos] for p in chunk]
     n_library = edition.library.shape[0]
+    lap("resolve profiles")
 
     interest = edition.index.transform_texts([p.interests for p in chunk])
     topics = _membership(topic_lists, len(topic_pos))
@@ -218,13 +242,16 @@ def _rank_chunk(
         + params.click_weight
         * normalise_rows(_membership(known.clicks, n_library) @ edition.library)
     )
+    lap("vectorise queries")
     scores = similarity(query, edition.vectors)
+    lap("similarity product")
     has_query = np.diff(query.indptr) > 0
     personal = has_query & (scores.max(axis=1) >= params.min_similarity)
     scores = pseudo_relevance_feedback(
         scores, edition.gram, top=params.prf_docs, weight=params.prf_weight
     )
     scores /= np.maximum(scores.max(axis=1, keepdims=True), 1e-12)
+    lap("pseudo-relevance feedback")
 
     learners = [b for b in range(len(chunk)) if len(known.clicks[b]) >= MIN_CLICKS]
     if learners:
@@ -236,12 +263,14 @@ def _rank_chunk(
         )
         weight = np.array([blend_weight(len(known.clicks[b])) for b in learners], np.float32)
         scores[learners] = (1 - weight[:, None]) * scores[learners] + weight[:, None] * model
+    lap("click model")
 
     tw = params.trend_weight
     final = np.where(
         personal[:, None], (1 - tw) * scores + tw * edition.trending[None, :], edition.trending
     ).astype(np.float32)
     exclude_already_sent(final, known.sent)
+    lap("trending blend, no-repeat")
     columns = shortlist(final, params.shortlist)
     k_max = max((p.k for p in chunk), default=0)
     picked = mmr(
@@ -256,7 +285,9 @@ def _rank_chunk(
     )
     rows, steps = np.nonzero(keep)
     papers = picked[rows, steps]
+    lap("shortlist, MMR")
     why = _reasons(edition, chunk, known, topics, interest, personal, rows, papers, params)
+    lap("reasons")
     values = final[rows, papers].tolist()
     ids = [edition.papers[j].arxiv_id for j in papers.tolist()]
     picks = [Pick(*t) for t in zip(ids, values, why, strict=True)]
@@ -267,6 +298,7 @@ def _rank_chunk(
         end = start + counts[b]
         digests.append(Digest(profile.key, picks[start:end], not bool(personal[b]), known.notes[b]))
         start = end
+    lap("assemble digests")
     return digests
 
 
