@@ -12,6 +12,7 @@ per stage and the peak RSS of the process.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import resource
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.ranking import (  # noqa: E402
+from app.ranking import (
     TOPICS,
     CandidatePaper,
     RankingParams,
@@ -99,6 +100,7 @@ def main() -> None:
     papers = load_papers(args.papers_file)
     candidates = papers[: args.candidates]
     profiles = synthetic_profiles(args.subscribers, papers, candidates, rng)
+    gc.collect()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     started = time.perf_counter()
@@ -112,8 +114,10 @@ def main() -> None:
 
     n_picks = sum(len(d.picks) for d in digests)
     fallbacks = sum(d.trending_fallback for d in digests)
-    print(f"{len(profiles):,} subscribers x {len(candidates)} candidates "
-          f"(corpus {len(papers)} papers), {n_picks:,} picks, {fallbacks:,} trending fallbacks")
+    print(
+        f"{len(profiles):,} subscribers x {len(candidates)} candidates "
+        f"(corpus {len(papers)} papers), {n_picks:,} picks, {fallbacks:,} trending fallbacks"
+    )
     print(f"{'stage':32} {'seconds':>8}")
     print(f"{'prepare edition':32} {prepared - started:8.3f}")
     for stage, seconds in timings.items():

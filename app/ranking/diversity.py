@@ -64,7 +64,6 @@ def mmr(
     picked = np.full((n_rows, k), NOT_PICKED, dtype=np.int64)
     if k == 0:
         return picked
-    pair_similarity = gram[columns[:, :, None], columns[:, None, :]]
     available = np.isfinite(scores)
     redundancy = np.zeros_like(scores)
     rows = np.arange(n_rows)
@@ -74,5 +73,6 @@ def mmr(
         ok = available[rows, choice]
         picked[:, step] = np.where(ok, columns[rows, choice], NOT_PICKED)
         available[rows, choice] = False
-        redundancy = np.maximum(redundancy, pair_similarity[rows, choice])
+        chosen_column = columns[rows, choice]
+        redundancy = np.maximum(redundancy, gram[chosen_column[:, None], columns])
     return picked

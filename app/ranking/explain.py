@@ -35,21 +35,61 @@ def trending_phrase(rank: int, upvotes: int) -> str:
     return f"#{rank} trending today, {upvotes} {unit}"
 
 
-def matched_terms(
-    queries: sp.csr_matrix, papers: sp.csr_matrix, boost: NDArray[np.float32]
-) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
-    """For row-aligned query/paper pairs: their cosine and the term contributing most.
+def best_in_group(
+    values: NDArray[np.float32], group: NDArray[np.int64], n_groups: int
+) -> NDArray[np.int64]:
+    """Index (into ``values``) of the largest value of each group; -1 for an empty group.
 
-    ``boost`` multiplies each term's contribution when choosing the term to name,
-    so a matched phrase ("kv cache") is preferred over one of its words ("kv").
+    ``group`` must be sorted (entries of one group contiguous), as ``entries_of_rows``
+    produces; then this is linear time (``reduceat``), no sort.
     """
-    products = sp.csr_matrix(queries.multiply(papers))
-    totals = np.asarray(products.sum(axis=1), dtype=np.float32).ravel()
-    if products.nnz == 0:
-        return totals, np.zeros(len(totals), dtype=np.int64)
-    products.data *= boost[products.indices]
-    best = np.asarray(products.argmax(axis=1)).ravel().astype(np.int64)
-    return totals, best
+    best = np.full(n_groups, -1, dtype=np.int64)
+    if len(values) == 0:
+        return best
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    maxima = np.maximum.reduceat(values, starts)
+    run = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(values)]))
+    candidates = np.flatnonzero(values == maxima[run])
+    first = np.r_[True, run[candidates][1:] != run[candidates][:-1]]
+    winners = candidates[first]
+    best[group[winners]] = winners
+    return best
+
+
+def entries_of_rows(
+    indptr: NDArray[np.int64], rows: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """For a CSR-like layout: the positions of the entries of ``rows``, and their pair number."""
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    pair = np.repeat(np.arange(len(rows)), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    positions = starts[pair] + np.arange(int(lengths.sum())) - offsets[pair]
+    return positions, pair
+
+
+def matched_terms(
+    queries: sp.csr_matrix,
+    rows: NDArray[np.int64],
+    papers: NDArray[np.int64],
+    vectors: sp.csr_matrix,
+    boost: NDArray[np.float32],
+) -> NDArray[np.int64]:
+    """For each (query row, paper) pair: the term contributing most to their cosine (-1: none).
+
+    Only the query's own few terms are looked at (a paper has hundreds), and
+    ``boost`` favours a matched phrase ("kv cache") over one of its words ("kv").
+    """
+    positions, pair = entries_of_rows(queries.indptr.astype(np.int64), rows)
+    if len(positions) == 0:
+        return np.full(len(rows), -1, dtype=np.int64)
+    terms = queries.indices[positions].astype(np.int64)
+    used, local = np.unique(terms, return_inverse=True)
+    paper_weights = np.asarray(vectors[:, used].toarray(), dtype=np.float32)
+    contribution = queries.data[positions] * paper_weights[papers[pair], local] * boost[terms]
+    best = best_in_group(contribution, pair, len(rows))
+    matched = (best >= 0) & (contribution[np.maximum(best, 0)] > 0)
+    return np.where(matched, terms[np.maximum(best, 0)], -1)
 
 
 class ReasonWriter:

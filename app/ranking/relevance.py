@@ -23,12 +23,13 @@ from the candidates' Gram matrix, so it also needs no per-pair loop.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize
 
 from app.ranking.candidates import CandidatePaper
@@ -59,6 +60,70 @@ def _fold_phrase(phrase: str) -> str:
     return " ".join(fold_plural(word) for word in phrase.split(" "))
 
 
+# scikit-learn's default token pattern, so both counters agree on what a word is.
+TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_STOP = -2
+_UNKNOWN = -1
+
+
+class _FastCounter:
+    """Counts the fitted unigrams and bigrams of many short texts at once.
+
+    Gives the same counts as the fitted ``CountVectorizer`` (same tokens, stop
+    words dropped before bigrams are formed) but forms bigrams with array
+    operations instead of Python string joins: subscribers' interests are
+    vectorised 100,000 at a time.
+    """
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        self._n = len(vocabulary)
+        self._word: dict[str, int] = {w: _STOP for w in ENGLISH_STOP_WORDS}
+        pairs: list[tuple[str, str, int]] = []
+        for term, column in vocabulary.items():
+            if " " in term:
+                first, second = term.split(" ")
+                pairs.append((first, second, column))
+            else:
+                self._word[term] = column
+        keys = np.array(
+            [self._word[a] * self._n + self._word[b] for a, b, _ in pairs], dtype=np.int64
+        )
+        order = np.argsort(keys)
+        self._bigram_keys = keys[order]
+        self._bigram_columns = np.array([c for *_, c in pairs], dtype=np.int64)[order]
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        word = self._word
+        tokens = [TOKEN.findall(text.lower()) for text in texts]
+        lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
+        ids = np.fromiter(
+            (word.get(w, _UNKNOWN) for row in tokens for w in row),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
+        docs = np.repeat(np.arange(len(texts)), lengths)
+        kept = ids != _STOP
+        ids, docs = ids[kept], docs[kept]
+        known = ids >= 0
+        rows = [docs[known]]
+        columns = [ids[known]]
+        if len(ids) > 1 and len(self._bigram_keys):
+            pair = (docs[:-1] == docs[1:]) & known[:-1] & known[1:]
+            keys = ids[:-1][pair] * self._n + ids[1:][pair]
+            where = np.searchsorted(self._bigram_keys, keys)
+            where = np.minimum(where, len(self._bigram_keys) - 1)
+            found = self._bigram_keys[where] == keys
+            rows.append(docs[:-1][pair][found])
+            columns.append(self._bigram_columns[where[found]])
+        row = np.concatenate(rows)
+        column = np.concatenate(columns)
+        counts = sp.csr_matrix(
+            (np.ones(len(row), dtype=np.float32), (row, column)), shape=(len(texts), self._n)
+        )
+        counts.sum_duplicates()
+        return counts
+
+
 def paper_fields(paper: CandidatePaper) -> tuple[str, str, str]:
     """The title, keyword and body texts a paper is indexed by."""
     body = paper.abstract
@@ -84,6 +149,7 @@ class TextIndex:
         except ValueError:  # an empty corpus has no vocabulary; index one placeholder
             counts = self._counter.fit_transform(["paperboy"])
         vocabulary = self._counter.get_feature_names_out()
+        self._fast = _FastCounter(self._counter.vocabulary_)
         folded = [_fold_phrase(term) for term in vocabulary]
         stems, column = np.unique(np.array(folded, dtype=object), return_inverse=True)
         n_raw = len(vocabulary)
@@ -113,7 +179,7 @@ class TextIndex:
 
     def transform_texts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """L2-normalised TF-IDF rows for free texts (empty rows for unknown words)."""
-        counts = self._counter.transform(list(texts)) @ self._fold
+        counts = self._fast.transform(texts) @ self._fold
         matrix: sp.csr_matrix = self._tfidf.transform(counts).astype(np.float32)
         return sp.csr_matrix(matrix)
 
