@@ -1,0 +1,3 @@
+"""Tasks: each opens its own session, calls one service and commits."""
+
+from __future__ import annotations
