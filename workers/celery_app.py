@@ -2,7 +2,7 @@
 
 With no ``PAPERBOY_BROKER_URL`` tasks run in-process (eagerly, in the caller's
 process); with one they go to Redis. Tasks are registered from the modules in
-``TASK_MODULES``; each is named ``"<domain>.<verb>"``.
+``TASK_MODULES`` (``workers/<domain>.py``); each is named ``"<domain>.<verb>"``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from celery import Celery
 
 from app.config import Settings, get_settings
 
-TASK_MODULES = ["workers.tasks"]
+# One module per domain, each named after it; add yours here.
+TASK_MODULES: list[str] = []
 
 
 def configure(celery: Celery, settings: Settings) -> None:

@@ -1,3 +1,0 @@
-"""Tasks: each opens its own session, calls one service and commits."""
-
-from __future__ import annotations
