@@ -1,0 +1,197 @@
+"""Tolerant parsing of Hugging Face Daily Papers items into normalised papers.
+
+The API's schema drifts: optional keys are absent rather than null, older items
+carry ``mediaUrl`` and no ``submittedBy`` or ``ai_*`` keys, and new keys appear.
+The pydantic models below accept all of that; only an item that is really broken
+(no arXiv id, a malformed id, no title) is skipped, with a reason.
+
+Times: ``paper.publishedAt`` is the true UTC arXiv v1 date; the featured day is
+the date part of ``paper.submittedOnDailyAt``. The top-level ``publishedAt`` is New
+York local time with a false ``Z`` and is deliberately ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# New-style ids (0704.0001 onwards: YYMM.NNNN or YYMM.NNNNN) and old-style ids
+# (archive[.subject]/YYMMNNN), both without a version suffix.
+ARXIV_ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})$")
+_VERSION_RE = re.compile(r"v\d+$")
+_WHITESPACE_RE = re.compile(r"\s+")
+
+
+class DumpFileError(Exception):
+    """A saved API response cannot be read or parsed as a whole."""
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class HFAuthor(_Loose):
+    name: str | None = None
+    hidden: bool = False
+
+
+class HFPaper(_Loose):
+    id: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    authors: list[HFAuthor] = Field(default_factory=list)
+    published_at: datetime | None = Field(default=None, alias="publishedAt")
+    submitted_on_daily_at: datetime | None = Field(default=None, alias="submittedOnDailyAt")
+    upvotes: int = 0
+    github_repo: str | None = Field(default=None, alias="githubRepo")
+    github_stars: int | None = Field(default=None, alias="githubStars")
+    project_page: str | None = Field(default=None, alias="projectPage")
+    ai_summary: str | None = None
+    ai_keywords: list[str] = Field(default_factory=list)
+    organization: dict[str, Any] | None = None
+
+
+class HFItem(_Loose):
+    paper: HFPaper
+    num_comments: int = Field(default=0, alias="numComments")
+    thumbnail: str | None = None
+    organization: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPaper:
+    """One paper as normalised from a Daily Papers item (or another source)."""
+
+    arxiv_id: str
+    title: str
+    abstract: str
+    authors: list[str] = field(default_factory=list)
+    organization: str | None = None
+    published_at: datetime | None = None
+    featured_on: date | None = None
+    upvotes: int = 0
+    num_comments: int = 0
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    thumbnail: str | None = None
+    ai_summary: str | None = None
+    ai_keywords: list[str] = field(default_factory=list)
+
+    @property
+    def hf_url(self) -> str:
+        return f"https://huggingface.co/papers/{self.arxiv_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedItem:
+    """An item that could not be used, and why (shown in summaries and the admin)."""
+
+    item: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ParseResult:
+    papers: list[ParsedPaper] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)
+
+
+def normalise_text(text: str | None) -> str:
+    """Collapse arXiv hard line breaks and runs of whitespace into single spaces."""
+    return _WHITESPACE_RE.sub(" ", text or "").strip()
+
+
+def normalise_arxiv_id(raw: str | None) -> str | None:
+    """The arXiv id without version, or None when it is not a valid arXiv id."""
+    if not raw:
+        return None
+    candidate = _VERSION_RE.sub("", raw.strip())
+    return candidate if ARXIV_ID_RE.match(candidate) else None
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _organization_name(org: dict[str, Any] | None) -> str | None:
+    if not org:
+        return None
+    name = org.get("fullname") or org.get("name")
+    return normalise_text(str(name)) or None if name else None
+
+
+def parse_item(raw: object, position: int) -> ParsedPaper | SkippedItem:
+    """Parse one Daily Papers item, or say why it cannot be used."""
+    label = f"item {position}"
+    if isinstance(raw, dict):
+        paper_id = raw.get("paper", {}).get("id") if isinstance(raw.get("paper"), dict) else None
+        if isinstance(paper_id, str) and paper_id:
+            label = paper_id
+    try:
+        item = HFItem.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "item"
+        return SkippedItem(label, f"invalid {where}: {first['msg']}")
+    paper = item.paper
+    if not paper.id:
+        return SkippedItem(label, "no arXiv id")
+    arxiv_id = normalise_arxiv_id(paper.id)
+    if arxiv_id is None:
+        return SkippedItem(label, f"malformed arXiv id {paper.id!r}")
+    title = normalise_text(paper.title)
+    if not title:
+        return SkippedItem(label, "no title")
+    submitted = _as_utc(paper.submitted_on_daily_at)
+    return ParsedPaper(
+        arxiv_id=arxiv_id,
+        title=title,
+        abstract=normalise_text(paper.summary),
+        authors=[normalise_text(a.name) for a in paper.authors if a.name and not a.hidden],
+        organization=_organization_name(paper.organization or item.organization),
+        published_at=_as_utc(paper.published_at),
+        featured_on=submitted.date() if submitted else None,
+        upvotes=max(paper.upvotes, 0),
+        num_comments=max(item.num_comments, 0),
+        github_repo=paper.github_repo or None,
+        github_stars=paper.github_stars,
+        project_page=paper.project_page or None,
+        thumbnail=item.thumbnail or None,
+        ai_summary=normalise_text(paper.ai_summary) or None,
+        ai_keywords=[normalise_text(k) for k in paper.ai_keywords if normalise_text(k)],
+    )
+
+
+def parse_daily_papers(items: Iterable[object]) -> ParseResult:
+    """Parse a batch of items; broken ones are skipped and explained, never fatal."""
+    result = ParseResult()
+    for position, raw in enumerate(items):
+        parsed = parse_item(raw, position)
+        if isinstance(parsed, SkippedItem):
+            result.skipped.append(parsed)
+        else:
+            result.papers.append(parsed)
+    return result
+
+
+def load_daily_papers_file(path: Path) -> ParseResult:
+    """Parse a saved API response (a JSON array of Daily Papers items)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise DumpFileError(f"{path}: cannot be read ({error.strerror or error})") from error
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DumpFileError(f"{path}: not valid JSON ({error})") from error
+    if not isinstance(data, list):
+        raise DumpFileError(f"{path}: expected a JSON array of Daily Papers items")
+    return parse_daily_papers(data)

@@ -1,0 +1,1 @@
+"""HTTP: the FastAPI app factory, routes, forms and dependencies (thin; calls services)."""

@@ -1,0 +1,149 @@
+"""The FastAPI app factory: middleware, error pages, routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import Settings, get_settings
+from app.web.csrf import CSRFError, set_csrf_cookie
+from app.web.rendering import render
+from app.web.state import STATIC_DIR, AppState
+
+log = logging.getLogger(__name__)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "Permissions-Policy": "interest-cohort=()",
+}
+
+
+class BodySizeLimit:
+    """Refuse request bodies above ``max_bytes`` with 413 before anything parses them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large(send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await _too_large(send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    body = b'{"detail":"Request body too large."}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(body)),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the web app for ``settings`` (the process settings when omitted)."""
+    settings = settings or get_settings()
+    state = AppState.build(settings, engine)
+    app = FastAPI(
+        title="Paperboy",
+        version="1.0",
+        description="Personalised daily digests of trending machine-learning papers.",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.paperboy = state
+    secure_cookies = settings.base_url.startswith("https://")
+
+    @app.middleware("http")
+    async def page_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        set_csrf_cookie(request, response, secure_cookies)
+        return response
+
+    @app.exception_handler(CSRFError)
+    async def csrf_failed(request: Request, error: CSRFError) -> Response:
+        log.warning("CSRF check failed for %s: %s", request.url.path, error)
+        return render(
+            request,
+            "web/message.html",
+            {
+                "title": "This form has expired",
+                "message": "Please go back, reload the page and submit the form again.",
+            },
+            status_code=403,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, error: OperationalError) -> Response:
+        log.error("database unavailable: %s", error)
+        if request.url.path.startswith("/api/") or request.url.path == "/healthz":
+            return JSONResponse({"detail": "The database is unavailable."}, status_code=503)
+        return render(
+            request,
+            "web/message.html",
+            {
+                "title": "We'll be right back",
+                "message": (
+                    "Paperboy cannot reach its database right now. "
+                    "Please try again in a few minutes."
+                ),
+            },
+            status_code=503,
+        )
+
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    _include_routers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from app.web.routes import health
+
+    app.include_router(health.router)

@@ -1,0 +1,1 @@
+"""Routers: public pages, the JSON API, admin pages."""

@@ -1,0 +1,38 @@
+"""What the web app holds for its lifetime: settings, engine, session factory, templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.db import make_engine, make_session_factory
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    secret_key: str
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    templates: Jinja2Templates
+
+    @classmethod
+    def build(cls, settings: Settings, engine: Engine | None = None) -> AppState:
+        engine = engine or make_engine(settings.database_url)
+        templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+        templates.env.globals["settings"] = settings
+        return cls(
+            settings=settings,
+            secret_key=settings.resolved_secret_key(),
+            engine=engine,
+            session_factory=make_session_factory(engine),
+            templates=templates,
+        )

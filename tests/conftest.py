@@ -1,0 +1,145 @@
+"""Fixtures shared by the whole suite: real PostgreSQL and SQLite, settings, sessions.
+
+Every database test runs on both backends (``db_engine`` is parametrised) and
+rolls back at the end (SQLAlchemy's "join a session into an external
+transaction" recipe). Tests that need real commits (a web server, a worker)
+use ``clean_db`` instead, which empties the tables afterwards.
+
+A missing PostgreSQL or Redis is an error, never a skip: ``make test`` starts
+them (scripts/test-services.sh) before pytest runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import Base, make_engine
+from app.migrations import upgrade_database
+from tests.smtp_server import SMTPTestServer, running_smtp_server
+
+PG_URL = os.environ.get(
+    "PAPERBOY_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("PAPERBOY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+BACKENDS = ["postgresql", "sqlite"]
+
+
+def make_test_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings for a test: its own var dir and outbox, a fixed secret, no broker."""
+    values: dict[str, object] = {
+        "var_dir": tmp_path / "var",
+        "secret_key": TEST_SECRET,
+        "base_url": "http://testserver",
+        "from_address": "Paperboy <digest@paperboy.test>",
+        "broker_url": None,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_test_settings(tmp_path)
+
+
+def _fresh_postgres() -> Engine:
+    engine = make_engine(PG_URL)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    except Exception as error:  # pragma: no cover - environment problem
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_URL}: {error}. "
+            "Run `make services` (or `make test`, which does it) to start it.",
+            pytrace=False,
+        )
+    upgrade_database(PG_URL)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def postgresql_engine() -> Iterator[Engine]:
+    engine = _fresh_postgres()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'paperboy.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_engine(request: pytest.FixtureRequest) -> Engine:
+    """A migrated database engine, once per backend."""
+    engine: Engine = request.getfixturevalue(f"{request.param}_engine")
+    return engine
+
+
+@pytest.fixture
+def session(db_engine: Engine) -> Iterator[Session]:
+    """A session whose commits are savepoints inside one transaction rolled back at the end."""
+    connection = db_engine.connect()
+    outer = connection.begin()
+    db_session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield db_session
+    finally:
+        db_session.close()
+        outer.rollback()
+        connection.close()
+
+
+def truncate_all(engine: Engine) -> None:
+    """Empty every table (for tests whose work must really commit)."""
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def clean_db(db_engine: Engine) -> Iterator[Engine]:
+    """A migrated engine whose tables are emptied after the test (real commits allowed)."""
+    truncate_all(db_engine)
+    yield db_engine
+    truncate_all(db_engine)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as error:  # pragma: no cover - environment problem
+        pytest.fail(
+            f"Redis is not reachable at {REDIS_URL}: {error}. Run `make services`.", pytrace=False
+        )
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPTestServer]:
+    """A real SMTP server on a free local port, collecting every message it accepts."""
+    yield from running_smtp_server()

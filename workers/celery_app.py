@@ -1,0 +1,45 @@
+"""The Celery app (``celery -A workers.celery_app worker|beat``), configured from Settings.
+
+With no ``PAPERBOY_BROKER_URL`` tasks run in-process (eagerly, in the caller's
+process); with one they go to Redis. Tasks are registered from the modules in
+``TASK_MODULES`` (``workers/<domain>.py``); each is named ``"<domain>.<verb>"``.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from app.config import Settings, get_settings
+
+# One module per domain, each named after it; add yours here.
+TASK_MODULES: list[str] = []
+
+
+def configure(celery: Celery, settings: Settings) -> None:
+    """Point ``celery`` at the broker in ``settings`` (or at in-process execution)."""
+    celery.conf.update(
+        broker_url=settings.broker_url or "memory://",
+        task_always_eager=settings.embedded_tasks,
+        task_eager_propagates=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        accept_content=["json"],
+        result_backend=None,
+        task_ignore_result=True,
+        timezone="UTC",
+        enable_utc=True,
+        broker_connection_retry_on_startup=True,
+        beat_schedule=_beat_schedule(settings),
+    )
+
+
+def _beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
+    from workers.schedule import beat_schedule
+
+    return beat_schedule(settings)
+
+
+app = Celery("paperboy", include=TASK_MODULES)
+configure(app, get_settings())

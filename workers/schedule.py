@@ -1,0 +1,16 @@
+"""The beat schedule, shared by Celery beat and the embedded in-process scheduler."""
+
+from __future__ import annotations
+
+from celery.schedules import crontab
+
+from app.config import Settings
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
+    """Periodic jobs: task name and crontab, keyed by a stable entry name."""
+    schedule: dict[str, dict[str, object]] = {}
+    return schedule
+
+
+__all__ = ["beat_schedule", "crontab"]
