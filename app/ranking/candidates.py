@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
+from app.ingest.parse import ParsedPaper
+
 
 @dataclass(frozen=True)
 class CandidatePaper:
@@ -67,3 +69,24 @@ class Digest:
     picks: list[Pick]
     trending_fallback: bool = False
     notes: list[str] = field(default_factory=list)
+
+
+def candidate_from_parsed(paper: ParsedPaper, *, upvote_velocity: float = 0.0) -> CandidatePaper:
+    """The ranker's view of a paper parsed from the Daily Papers API (or the database).
+
+    A single parse has no snapshots, so the upvote velocity is unknown (0) unless given.
+    """
+    return CandidatePaper(
+        arxiv_id=paper.arxiv_id,
+        title=paper.title,
+        abstract=paper.abstract,
+        ai_keywords=list(paper.ai_keywords),
+        ai_summary=paper.ai_summary,
+        upvotes=paper.upvotes,
+        upvote_velocity=upvote_velocity,
+        github_stars=paper.github_stars,
+        num_comments=paper.num_comments,
+        published_at=paper.published_at,
+        featured_on=paper.featured_on,
+        authors=list(paper.authors),
+    )
