@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 TITLE_CHARS = 70
 
 # Which part of the profile explains a pick (column order of the evidence array).
-INTEREST, TOPIC, SEED, CLICK, MODEL = range(5)
+INTEREST, TOPIC, SEED, CLICK, MODEL, RELATED = range(6)
 
 
 def shorten(title: str, limit: int = TITLE_CHARS) -> str:
@@ -101,7 +101,7 @@ class ReasonWriter:
         self._cache: dict[tuple[int, object], str] = {}
 
     def trending_only(self, paper: int, *, no_interests: bool) -> str:
-        key = (10 if no_interests else 11, paper)
+        key = (20 if no_interests else 21, paper)
         reason = self._cache.get(key)
         if reason is None:
             lead = (
@@ -133,4 +133,6 @@ class ReasonWriter:
             return f"Similar to *{detail}*, a paper you told us you like"
         if kind == CLICK:
             return f"Similar to *{detail}*, which you opened"
-        return "Close to the papers you opened before"
+        if kind == MODEL:
+            return "Close to the papers you opened before"
+        return "Related to today's best matches for your interests"

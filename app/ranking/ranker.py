@@ -41,6 +41,8 @@ FloatArray = NDArray[np.float32]
 # Only the most recent clicks / seeds enter the query (older taste fades).
 MAX_CLICKS = 10
 MAX_SEEDS = 20
+# Reason codes past the explain kinds: trending fallback (+1 when told us nothing).
+TRENDING_ONLY = explain.RELATED + 1
 
 
 @dataclass(frozen=True)
@@ -370,7 +372,9 @@ def _rank_chunk(
     for column, (lists, sims, weight) in enumerate(profile_parts, start=1):
         value, items[:, column] = _best_item(lists, rows, papers, sims)
         evidence[:, column] = weight * value
-    why = _reasons(edition, chunk, interest, evidence, items, personal, rows, papers, params)
+    why = _reasons(
+        edition, chunk, interest, known.clicks, evidence, items, personal, rows, papers, params
+    )
     lap("reasons")
     values = final[rows, papers].tolist()
     ids = [edition.ids[j] for j in papers.tolist()]
@@ -412,6 +416,7 @@ def _reasons(
     edition: PreparedEdition,
     chunk: Sequence[SubscriberProfile],
     interest: sp.csr_matrix,
+    clicks: Sequence[Sequence[int]],
     evidence: FloatArray,
     items: NDArray[np.int64],
     personal: NDArray[np.bool_],
@@ -421,14 +426,17 @@ def _reasons(
 ) -> list[str]:
     """One reason per (row, paper) pick, from the part of the profile that weighed most."""
     n = len(rows)
-    kind = np.where(evidence.max(axis=1) > 0, evidence.argmax(axis=1), explain.MODEL)
+    # No direct evidence: the pick came through the click model or pseudo-relevance feedback.
+    learner = np.array([len(x) >= MIN_CLICKS for x in clicks])[rows]
+    indirect = np.where(learner, explain.MODEL, explain.RELATED)
+    kind = np.where(evidence.max(axis=1) > 0, evidence.argmax(axis=1), indirect)
     chosen = items[np.arange(n), np.minimum(kind, 3)]
     mine = np.flatnonzero(kind == explain.INTEREST)
     terms = explain.matched_terms(
         interest, rows[mine], papers[mine], edition.vectors_by_term, edition.index.phrase_boost
     )
     chosen[mine] = np.maximum(terms, 0)
-    kind[mine[terms < 0]] = explain.MODEL
+    kind[mine[terms < 0]] = indirect[mine[terms < 0]]
     top = edition.trending_rank[papers] <= params.mention_trending_up_to
     fallback = ~personal[rows]
     told_nothing = np.array(
@@ -436,7 +444,7 @@ def _reasons(
     )[rows]
     # Encode each distinct reason as one integer so sentences are built once per batch:
     # kind (from bit 49), trending mention (bit 48), detail (bits 20-47), paper (0-19).
-    code = np.where(fallback, 5 + told_nothing.astype(np.int64), kind)
+    code = np.where(fallback, TRENDING_ONLY + told_nothing.astype(np.int64), kind)
     paper_part = np.where(fallback | top, papers, 0)
     code = (code << 1 | top) << 48 | np.where(fallback, 0, chosen) << 20 | paper_part
     unique, inverse = np.unique(code, return_inverse=True)
@@ -446,8 +454,9 @@ def _reasons(
         item = (value >> 20) & 0xFFFFFFF
         is_top = bool((value >> 48) & 1)
         which_kind = value >> 49
-        if which_kind >= 5:
-            sentences.append(edition.reasons.trending_only(paper, no_interests=which_kind == 6))
+        if which_kind >= TRENDING_ONLY:
+            told = which_kind == TRENDING_ONLY + 1
+            sentences.append(edition.reasons.trending_only(paper, no_interests=told))
             continue
         subject: object = item
         if which_kind == explain.TOPIC:

@@ -2,7 +2,7 @@
 
 The formula, for a paper of age ``T`` hours::
 
-    points   = upvotes + 2 * num_comments + 6 * upvote_velocity + 10 * ln(1 + github_stars)
+    points   = upvotes + 2 * num_comments + 6 * upvote_velocity + 5 * ln(1 + github_stars)
     trending = points / (T / 24 + 1) ** GRAVITY          with GRAVITY = 1.5
 
 Reasoning:
@@ -16,7 +16,8 @@ Reasoning:
   the current rate is added: at equal totals, the faster paper wins.
 * **GitHub stars** are logarithmic because a repository that existed before the
   paper (a famous project) can have 50,000 stars that say little about today's
-  paper; ``ln`` keeps "has a popular repository" a bonus, not the ranking.
+  paper; ``ln`` keeps "has a popular repository" a bonus, not the ranking
+  (50,000 stars are worth about 54 upvotes, 100 stars about 23).
 * **Gravity** as on Hacker News, but on a scale of days, not hours: an edition's
   candidates are mostly featured the same day, so hours barely matter, while a
   paper featured two days ago and still unsent should yield to today's. At
@@ -42,7 +43,7 @@ from app.ranking.candidates import CandidatePaper
 GRAVITY = 1.5
 COMMENT_WEIGHT = 2.0
 VELOCITY_HOURS = 6.0
-STARS_WEIGHT = 10.0
+STARS_WEIGHT = 5.0
 
 
 def paper_age_hours(paper: CandidatePaper, now: datetime) -> float:
