@@ -7,7 +7,8 @@ given (never copied into the project); unjudged papers count as not relevant.
 Rows:
   BM25 (interest text)       Okapi BM25 over title + abstract, the baseline to beat
   trending only              the trending order, the same for everyone
-  ranker, no PRF             production ranker with pseudo-relevance feedback off
+  ranker, TF-IDF only        production ranker without the latent (LSA) half
+  ranker + PRF               production ranker with pseudo-relevance feedback on
   ranker                     production ranker on the interest text alone
   ranker + topics            ... plus the topics the subscriber would tick
   ranker, 2nd page           residual collection: top 20 already shown, no clicks
@@ -90,7 +91,8 @@ def main() -> None:
         record("BM25 (interest text)", sorted(ids, key=lambda i: -scores[ids.index(i)]), grades)
         record("trending only", trending, grades)
         plain = SubscriberProfile(0, text, k=30)
-        record("ranker, no PRF", ranker(plain, RankingParams(prf_weight=0.0)), grades)
+        record("ranker, TF-IDF only", ranker(plain, RankingParams(latent_share=0.0)), grades)
+        record("ranker + PRF", ranker(plain, RankingParams(prf_weight=0.5)), grades)
         first = ranker(plain)
         record("ranker", first, grades)
         record("ranker + topics", ranker(replace(plain, topics=query["topics"])), grades)

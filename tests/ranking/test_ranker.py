@@ -34,7 +34,7 @@ def _dot(a: dict[int, float], b: dict[int, float]) -> float:
 
 
 def test_vectorised_scores_match_a_naive_per_pair_reference() -> None:
-    params = RankingParams(prf_docs=2, mmr_lambda=1.0)
+    params = RankingParams(prf_docs=2, prf_weight=0.5, mmr_lambda=1.0)
     interests = [
         "speculative decoding for faster inference",
         "camera control in video diffusion",
@@ -47,12 +47,25 @@ def test_vectorised_scores_match_a_naive_per_pair_reference() -> None:
     digests = rank_subscribers(edition, profiles, params=params)
 
     papers = [_row(edition.vectors, j) for j in range(len(EDITION))]
+    latent_papers = edition.latent_vectors.tolist()
     for profile, digest in zip(profiles, digests, strict=True):
-        query = _row(edition.index.transform_texts([profile.interests]), 0)
+        query_vector = edition.index.transform_texts([profile.interests])
+        query = _row(query_vector, 0)
+        latent_query = edition.latent.project(query_vector)[0].tolist()
         cosine = [_dot(query, paper) for paper in papers]
-        top = sorted(range(len(papers)), key=lambda j: -cosine[j])[: params.prf_docs]
+        latent = [
+            max(0.0, sum(a * b for a, b in zip(latent_query, row, strict=True)))
+            for row in latent_papers
+        ]
+        share = params.latent_share
+        interest = [
+            (1 - share) * c + share * v * max(cosine) / max(latent)
+            for c, v in zip(cosine, latent, strict=True)
+        ]
+        top = sorted(range(len(papers)), key=lambda j: -interest[j])[: params.prf_docs]
         expanded = [
-            cosine[j] + params.prf_weight * sum(_dot(papers[t], papers[j]) for t in top) / len(top)
+            interest[j]
+            + params.prf_weight * sum(_dot(papers[t], papers[j]) for t in top) / len(top)
             for j in range(len(papers))
         ]
         best = max(expanded)

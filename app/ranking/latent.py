@@ -1,0 +1,62 @@
+"""Latent semantic matching (LSA): the dense half of the lexical + dense hybrid.
+
+TF-IDF only matches the words a subscriber typed. Latent semantic analysis
+(Deerwester et al., 1990) factorises the corpus's TF-IDF matrix with a truncated
+SVD; papers and queries projected onto its top ``DIMENSIONS`` directions are
+similar when they use words that co-occur across the corpus ("GUI agent" and
+"computer-use", "TTS" and "speech synthesis"), even without a shared word.
+
+It needs no model download, is fitted on the same rolling corpus as the TF-IDF
+index (so it follows the field's vocabulary as it drifts), and scores a batch
+of subscribers with one small dense product (subscribers x DIMENSIONS x papers).
+
+The hybrid: per subscriber, the latent similarities are rescaled so their best
+paper equals the best TF-IDF cosine, then mixed in with weight ``share``::
+
+    interest = (1 - share) * cosine + share * latent * max(cosine) / max(latent)
+
+The rescaling keeps the score on the cosine's scale (so the "nothing matched"
+threshold and the blend with topics, seeds and trending keep their meaning), and
+makes a query with no word in the corpus score zero, as it should.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.decomposition import TruncatedSVD
+from sklearn.preprocessing import normalize
+
+FloatArray = NDArray[np.float32]
+DIMENSIONS = 100
+
+
+class LatentSpace:
+    """A truncated SVD of a corpus's TF-IDF paper vectors."""
+
+    def __init__(self, corpus: sp.csr_matrix, dimensions: int = DIMENSIONS) -> None:
+        rank = min(dimensions, corpus.shape[0] - 1, corpus.shape[1] - 1)
+        self._components: FloatArray | None = None
+        if rank >= 2:
+            svd = TruncatedSVD(rank, algorithm="randomized", random_state=0)
+            svd.fit(corpus)
+            self._components = np.asarray(svd.components_.T, dtype=np.float32)
+
+    def project(self, rows: sp.csr_matrix) -> FloatArray:
+        """Unit-length latent vectors of TF-IDF rows (zero rows stay zero)."""
+        if self._components is None:
+            return np.zeros((rows.shape[0], 1), dtype=np.float32)
+        projected = np.asarray(rows @ self._components, dtype=np.float32)
+        result: FloatArray = normalize(projected).astype(np.float32)
+        return result
+
+
+def hybrid(cosine: FloatArray, latent: FloatArray, share: float) -> FloatArray:
+    """Mix latent similarities into TF-IDF cosines, rescaled per row (see module doc)."""
+    if share == 0.0:
+        return cosine
+    latent = np.maximum(latent, 0.0)
+    scale = cosine.max(axis=1, keepdims=True) / np.maximum(latent.max(axis=1, keepdims=True), 1e-12)
+    mixed: FloatArray = (1.0 - share) * cosine + share * scale * latent
+    return mixed
