@@ -34,7 +34,7 @@ import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from time import perf_counter
 
@@ -45,16 +45,25 @@ from numpy.typing import NDArray
 from app.ranking import explain, latent
 from app.ranking.candidates import CandidatePaper, Digest, Pick, SubscriberProfile
 from app.ranking.diversity import NOT_PICKED, exclude_already_sent, mmr, shortlist
+from app.ranking.edition import PreparedEdition, prepare_edition
 from app.ranking.feedback import MIN_CLICKS, blend_weight, click_model_scores
-from app.ranking.latent import LatentSpace
-from app.ranking.relevance import TextIndex, pseudo_relevance_feedback, similarity
+from app.ranking.profiles import (
+    add_max_similarity,
+    best_item,
+    interest_similarity,
+    resolve_profiles,
+)
+from app.ranking.relevance import pseudo_relevance_feedback
 from app.ranking.topics import TOPICS
-from app.ranking.trending import trending_ranks, trending_scores
 
 FloatArray = NDArray[np.float32]
-# Only the most recent clicks / seeds enter the query (older taste fades).
-MAX_CLICKS = 10
-MAX_SEEDS = 20
+__all__ = [
+    "PreparedEdition",
+    "RankingParams",
+    "prepare_edition",
+    "rank_edition",
+    "rank_subscribers",
+]
 # Reason codes past the explain kinds: trending fallback (+1 when told us nothing).
 TRENDING_ONLY = explain.RELATED + 1
 
@@ -81,94 +90,6 @@ class RankingParams:
     mmr_lambda: float = 0.8
     mention_trending_up_to: int = 3
     chunk_size: int = 4096
-
-
-@dataclass(frozen=True, eq=False)
-class PreparedEdition:
-    """Everything about one edition's candidates that does not depend on a subscriber."""
-
-    papers: list[CandidatePaper]
-    ids: list[str]
-    column_of: dict[str, int]
-    index: TextIndex
-    vectors: sp.csr_matrix
-    # The same vectors by column, for looking up one term's weight in every paper.
-    vectors_by_term: sp.csc_matrix
-    latent: LatentSpace
-    latent_vectors: FloatArray
-    gram: FloatArray
-    trending: FloatArray
-    trending_rank: NDArray[np.int64]
-    library_row: dict[str, int]
-    library: sp.csr_matrix
-    library_similarity: FloatArray
-    library_titles: list[str]
-    topic_slugs: list[str]
-    topic_vectors: sp.csr_matrix
-    topic_similarity: FloatArray
-    topic_latent: FloatArray
-    reasons: explain.ReasonWriter
-
-
-def prepare_edition(
-    candidates: Sequence[CandidatePaper],
-    *,
-    corpus: Sequence[CandidatePaper] = (),
-    now: datetime | None = None,
-) -> PreparedEdition:
-    """Index an edition's candidates (duplicates by arXiv id are dropped).
-
-    ``corpus`` is the rolling window of recent papers the TF-IDF statistics are
-    fitted on and seed / clicked papers are looked up in; the candidates are
-    always part of it.
-    """
-    now = now or datetime.now(UTC)
-    papers = list({p.arxiv_id: p for p in reversed(candidates)}.values())[::-1]
-    column_of = {p.arxiv_id: n for n, p in enumerate(papers)}
-    extra = [p for p in {p.arxiv_id: p for p in corpus}.values() if p.arxiv_id not in column_of]
-    library_papers = papers + extra
-    index = TextIndex(library_papers)
-    library = index.transform_papers(library_papers)
-    vectors = sp.csr_matrix(library[: len(papers)])
-    latent_space = LatentSpace(library)
-    latent_vectors = latent_space.project(vectors)
-    gram = similarity(vectors, vectors)
-    raw, normalised = trending_scores(papers, now)
-    ranks = trending_ranks(raw)
-    slugs = list(TOPICS)
-    topic_vectors = index.transform_texts(
-        [f"{TOPICS[s].label}. {TOPICS[s].description}" for s in slugs]
-    )
-    return PreparedEdition(
-        papers=papers,
-        ids=[p.arxiv_id for p in papers],
-        column_of=column_of,
-        index=index,
-        vectors=vectors,
-        vectors_by_term=sp.csc_matrix(vectors),
-        latent=latent_space,
-        latent_vectors=latent_vectors,
-        gram=gram,
-        trending=normalised.astype(np.float32),
-        trending_rank=ranks,
-        library_row={p.arxiv_id: n for n, p in enumerate(library_papers)},
-        library=library,
-        library_similarity=similarity(library, vectors),
-        library_titles=[explain.shorten(p.title) for p in library_papers],
-        topic_slugs=slugs,
-        topic_vectors=topic_vectors,
-        topic_similarity=similarity(topic_vectors, vectors),
-        topic_latent=np.asarray(
-            latent_space.project(topic_vectors) @ latent_vectors.T, dtype=np.float32
-        ),
-        reasons=explain.ReasonWriter(
-            index.terms,
-            [
-                explain.trending_phrase(int(r), p.upvotes)
-                for r, p in zip(ranks, papers, strict=True)
-            ],
-        ),
-    )
 
 
 def rank_subscribers(
@@ -237,97 +158,6 @@ def rank_edition(
     return rank_subscribers(edition, profiles, params=params)
 
 
-@dataclass
-class _Known:
-    """A chunk's profile papers resolved to library rows (unknown ids noted)."""
-
-    topics: list[list[int]]
-    seeds: list[list[int]]
-    clicks: list[list[int]]
-    skipped: list[list[int]]
-    sent: list[list[int]]
-    notes: list[list[str]]
-
-
-def _resolve(edition: PreparedEdition, chunk: Sequence[SubscriberProfile]) -> _Known:
-    rows, columns = edition.library_row, edition.column_of
-    topic_pos = {slug: n for n, slug in enumerate(edition.topic_slugs)}
-    none: list[int] = []  # shared, never mutated: most profiles have no papers at all
-    known = _Known([], [], [], [], [], [])
-    for profile in chunk:
-        known.topics.append([topic_pos[t] for t in profile.topics if t in topic_pos])
-        seeds, clicks, sent, notes = none, none, none, []
-        if profile.seed_papers:
-            seeds = [rows[i] for i in profile.seed_papers if i in rows][-MAX_SEEDS:]
-            notes = [
-                f"note: seed paper {i} is not one we know yet, so it was ignored"
-                for i in profile.seed_papers
-                if i not in rows
-            ]
-        if profile.clicked:
-            clicks = [rows[i] for i in profile.clicked if i in rows][-MAX_CLICKS:]
-        known.seeds.append(seeds)
-        known.clicks.append(clicks)
-        known.notes.append(notes)
-        known.skipped.append(
-            [rows[i] for i in profile.shown_not_clicked if i in rows]
-            if len(clicks) >= MIN_CLICKS
-            else none
-        )
-        # A seed or clicked paper is one the subscriber has already seen: never repeat it.
-        if profile.already_sent or profile.seed_papers or profile.clicked:
-            seen = [*profile.already_sent, *profile.seed_papers, *profile.clicked]
-            sent = [columns[i] for i in seen if i in columns]
-        known.sent.append(sent)
-    return known
-
-
-def _flatten(lists: Sequence[Sequence[int]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """CSR-style (indptr, items) of a list of lists."""
-    lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
-    indptr = np.zeros(len(lists) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    items = np.fromiter((c for x in lists for c in x), dtype=np.int64, count=int(indptr[-1]))
-    return indptr, items
-
-
-def _interest_similarity(interest: sp.csr_matrix, by_term: sp.csc_matrix) -> FloatArray:
-    """Cosine of each interest row with every paper.
-
-    Sparse x dense over only the terms the batch uses: faster than a sparse x
-    sparse product whose result is nearly dense anyway.
-    """
-    used, local = np.unique(interest.indices, return_inverse=True)
-    compact = sp.csr_matrix(
-        (interest.data, local.astype(np.int64), interest.indptr),
-        shape=(interest.shape[0], len(used)),
-    )
-    papers = np.asarray(by_term[:, used].toarray().T, dtype=np.float32)
-    result: FloatArray = np.asarray(compact @ papers, dtype=np.float32)
-    return result
-
-
-def _add_max_similarity(
-    scores: FloatArray, lists: Sequence[Sequence[int]], sims: FloatArray, weight: float
-) -> None:
-    """Add, for row b and every paper, ``weight`` x its best cosine with an item of lists[b].
-
-    The maximum, not the mean, because a subscriber who ticks "robotics" and
-    "speech" wants papers on either, not papers halfway between. Only rows with
-    items are touched.
-    """
-    indptr, items = _flatten(lists)
-    lengths = np.diff(indptr)
-    rows = np.flatnonzero(lengths)
-    if len(rows) == 0:
-        return
-    best = sims[items[indptr[rows]]]
-    for position in range(1, int(lengths.max())):
-        more = np.flatnonzero(lengths[rows] > position)
-        best[more] = np.maximum(best[more], sims[items[indptr[rows[more]] + position]])
-    scores[rows] += weight * best
-
-
 def _rank_chunk(
     edition: PreparedEdition,
     chunk: Sequence[SubscriberProfile],
@@ -336,18 +166,18 @@ def _rank_chunk(
 ) -> list[Digest]:
     if not edition.papers:
         return [Digest(p.key, [], trending_fallback=True) for p in chunk]
-    known = _resolve(edition, chunk)
+    known = resolve_profiles(edition, chunk)
     lap("resolve profiles")
 
     interest = edition.index.transform_texts([p.interests for p in chunk])
     lap("vectorise interests")
     # CombSUM of the profile's parts, each a cosine in [0, 1], over the parts present.
-    interest_similarity = latent.hybrid(
-        _interest_similarity(interest, edition.vectors_by_term),
+    interest_scores = latent.hybrid(
+        interest_similarity(interest, edition.vectors_by_term),
         edition.latent.project(interest) @ edition.latent_vectors.T,
         params.latent_share,
     )
-    scores = params.interest_weight * interest_similarity
+    scores = params.interest_weight * interest_scores
     total_weight = params.interest_weight * (np.diff(interest.indptr) > 0)
     topic_similarity = latent.hybrid(
         edition.topic_similarity, edition.topic_latent, params.latent_share
@@ -358,7 +188,7 @@ def _rank_chunk(
         (known.clicks, edition.library_similarity, params.click_weight),
     )
     for lists, sims, weight in profile_parts:
-        _add_max_similarity(scores, lists, sims, weight)
+        add_max_similarity(scores, lists, sims, weight)
         total_weight += weight * np.array([bool(x) for x in lists])
     scores /= np.maximum(total_weight, 1e-12)[:, None]
     lap("similarity")
@@ -404,9 +234,9 @@ def _rank_chunk(
     lap("shortlist, MMR")
     evidence = np.zeros((len(rows), 4), dtype=np.float32)
     items = np.zeros((len(rows), 4), dtype=np.int64)
-    evidence[:, explain.INTEREST] = params.interest_weight * interest_similarity[rows, papers]
+    evidence[:, explain.INTEREST] = params.interest_weight * interest_scores[rows, papers]
     for column, (lists, sims, weight) in enumerate(profile_parts, start=1):
-        value, items[:, column] = _best_item(lists, rows, papers, sims)
+        value, items[:, column] = best_item(lists, rows, papers, sims)
         evidence[:, column] = weight * value
     why = _reasons(
         edition, chunk, interest, known.clicks, evidence, items, personal, rows, papers, params
@@ -425,27 +255,6 @@ def _rank_chunk(
         start = end
     lap("assemble digests")
     return digests
-
-
-def _best_item(
-    lists: Sequence[Sequence[int]],
-    rows: NDArray[np.int64],
-    papers: NDArray[np.int64],
-    sims: FloatArray,
-) -> tuple[FloatArray, NDArray[np.int64]]:
-    """For each (row, paper) pair: the item of lists[row] most similar to the paper, and
-    that cosine (0 and item 0 when the row has no items)."""
-    indptr, items = _flatten(lists)
-    positions, pair = explain.entries_of_rows(indptr, rows)
-    if len(positions) == 0:
-        return np.zeros(len(rows), dtype=np.float32), np.zeros(len(rows), dtype=np.int64)
-    candidates = items[positions]
-    values = sims[candidates, papers[pair]]
-    best = explain.best_in_group(values, pair, len(rows))
-    found = best >= 0
-    safe = np.maximum(best, 0)
-    value = np.where(found, values[safe], 0).astype(np.float32)
-    return value, np.where(found, candidates[safe], 0)
 
 
 def _reasons(
