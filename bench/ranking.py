@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import resource
 import sys
@@ -103,6 +104,7 @@ def main() -> None:
     gc.collect()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    cpu_started = time.process_time()
     started = time.perf_counter()
     edition = prepare_edition(candidates, corpus=papers, now=datetime(2025, 10, 1, tzinfo=UTC))
     prepared = time.perf_counter()
@@ -124,6 +126,10 @@ def main() -> None:
         print(f"{'  ' + stage:32} {seconds:8.3f}")
     print(f"{'rank subscribers (total)':32} {finished - prepared:8.3f}")
     print(f"{'end to end':32} {finished - started:8.3f}")
+    cpu = time.process_time() - cpu_started
+    load = os.getloadavg()[0]
+    cores = os.cpu_count()
+    print(f"CPU time {cpu:.3f} s (all threads); load average {load:.1f} on {cores} cores")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MiB (before ranking, profiles built: {rss_before:.0f} MiB)")
     sample = digests[1]

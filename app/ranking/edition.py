@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,7 +19,7 @@ from numpy.typing import NDArray
 
 from app.ranking import explain
 from app.ranking.candidates import CandidatePaper
-from app.ranking.latent import LatentSpace
+from app.ranking.latent import LatentSpace, SemanticSpace
 from app.ranking.relevance import TextIndex, similarity
 from app.ranking.topics import TOPICS
 from app.ranking.trending import trending_ranks, trending_scores
@@ -37,7 +38,7 @@ class PreparedEdition:
     vectors: sp.csr_matrix
     # The same vectors by column, for looking up one term's weight in every paper.
     vectors_by_term: sp.csc_matrix
-    latent: LatentSpace
+    latent: SemanticSpace
     latent_vectors: FloatArray
     gram: FloatArray
     trending: FloatArray
@@ -58,12 +59,14 @@ def prepare_edition(
     *,
     corpus: Sequence[CandidatePaper] = (),
     now: datetime | None = None,
+    backend: Literal["tfidf", "dense"] = "tfidf",
 ) -> PreparedEdition:
     """Index an edition's candidates (duplicates by arXiv id are dropped).
 
     ``corpus`` is the rolling window of recent papers the TF-IDF statistics are
     fitted on and seed / clicked papers are looked up in; the candidates are
-    always part of it.
+    always part of it. ``backend`` is ``Settings.ranking_backend``: the semantic half
+    of the interest score is LSA ("tfidf", default) or sentence embeddings ("dense").
     """
     now = now or datetime.now(UTC)
     papers = list({p.arxiv_id: p for p in reversed(candidates)}.values())[::-1]
@@ -73,15 +76,20 @@ def prepare_edition(
     index = TextIndex(library_papers)
     library = index.transform_papers(library_papers)
     vectors = sp.csr_matrix(library[: len(papers)])
-    latent_space = LatentSpace(library)
-    latent_vectors = latent_space.project(vectors)
+    latent_space: SemanticSpace
+    if backend == "dense":
+        from app.ranking.dense import DenseSpace  # the extra is imported only when chosen
+
+        latent_space = DenseSpace()
+    else:
+        latent_space = LatentSpace(library)
+    latent_vectors = latent_space.embed([f"{p.title}. {p.abstract}" for p in papers], vectors)
     gram = similarity(vectors, vectors)
     raw, normalised = trending_scores(papers, now)
     ranks = trending_ranks(raw)
     slugs = list(TOPICS)
-    topic_vectors = index.transform_texts(
-        [f"{TOPICS[s].label}. {TOPICS[s].description}" for s in slugs]
-    )
+    topic_texts = [f"{TOPICS[s].label}. {TOPICS[s].description}" for s in slugs]
+    topic_vectors = index.transform_texts(topic_texts)
     return PreparedEdition(
         papers=papers,
         ids=[p.arxiv_id for p in papers],
@@ -102,7 +110,7 @@ def prepare_edition(
         topic_vectors=topic_vectors,
         topic_similarity=similarity(topic_vectors, vectors),
         topic_latent=np.asarray(
-            latent_space.project(topic_vectors) @ latent_vectors.T, dtype=np.float32
+            latent_space.embed(topic_texts, topic_vectors) @ latent_vectors.T, dtype=np.float32
         ),
         reasons=explain.ReasonWriter(
             index.terms,

@@ -22,6 +22,9 @@ makes a query with no word in the corpus score zero, as it should.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
@@ -30,6 +33,12 @@ from sklearn.preprocessing import normalize
 
 FloatArray = NDArray[np.float32]
 DIMENSIONS = 100
+
+
+class SemanticSpace(Protocol):
+    """Maps texts (or their TF-IDF rows) to unit vectors whose dot product is similarity."""
+
+    def embed(self, texts: Sequence[str], tfidf: sp.csr_matrix) -> FloatArray: ...
 
 
 class LatentSpace:
@@ -42,6 +51,11 @@ class LatentSpace:
             svd = TruncatedSVD(rank, algorithm="randomized", random_state=0)
             svd.fit(corpus)
             self._components = np.asarray(svd.components_.T, dtype=np.float32)
+
+    def embed(self, texts: Sequence[str], tfidf: sp.csr_matrix) -> FloatArray:
+        """Unit-length latent vectors (LSA works from the TF-IDF rows; texts unused)."""
+        del texts
+        return self.project(tfidf)
 
     def project(self, rows: sp.csr_matrix) -> FloatArray:
         """Unit-length latent vectors of TF-IDF rows (zero rows stay zero)."""

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from time import perf_counter
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -152,9 +153,10 @@ def rank_edition(
     corpus: Sequence[CandidatePaper] = (),
     now: datetime | None = None,
     params: RankingParams | None = None,
+    backend: Literal["tfidf", "dense"] = "tfidf",
 ) -> list[Digest]:
     """``prepare_edition`` and ``rank_subscribers`` in one call."""
-    edition = prepare_edition(candidates, corpus=corpus, now=now)
+    edition = prepare_edition(candidates, corpus=corpus, now=now, backend=backend)
     return rank_subscribers(edition, profiles, params=params)
 
 
@@ -174,7 +176,7 @@ def _rank_chunk(
     # CombSUM of the profile's parts, each a cosine in [0, 1], over the parts present.
     interest_scores = latent.hybrid(
         interest_similarity(interest, edition.vectors_by_term),
-        edition.latent.project(interest) @ edition.latent_vectors.T,
+        edition.latent.embed([p.interests for p in chunk], interest) @ edition.latent_vectors.T,
         params.latent_share,
     )
     scores = params.interest_weight * interest_scores

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TypedDict
 
+from app.config import get_settings
 from app.ingest.parse import load_daily_papers_file
 from app.ranking.candidates import CandidatePaper, SubscriberProfile, candidate_from_parsed
 from app.ranking.ranker import prepare_edition, rank_subscribers
@@ -53,7 +54,8 @@ def recommend(
     """
     parsed = load_daily_papers_file(papers_file)
     candidates = [candidate_from_parsed(p) for p in parsed.papers]
-    edition = prepare_edition(candidates, now=as_of(candidates))
+    backend = get_settings().ranking_backend
+    edition = prepare_edition(candidates, now=as_of(candidates), backend=backend)
     profile = SubscriberProfile(
         key=0, interests=interests, seed_papers=list(seed_papers), clicked=list(clicked), k=k
     )

@@ -51,7 +51,7 @@ def test_vectorised_scores_match_a_naive_per_pair_reference() -> None:
     for profile, digest in zip(profiles, digests, strict=True):
         query_vector = edition.index.transform_texts([profile.interests])
         query = _row(query_vector, 0)
-        latent_query = edition.latent.project(query_vector)[0].tolist()
+        latent_query = edition.latent.embed([profile.interests], query_vector)[0].tolist()
         cosine = [_dot(query, paper) for paper in papers]
         latent = [
             max(0.0, sum(a * b for a, b in zip(latent_query, row, strict=True)))
