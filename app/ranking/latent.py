@@ -33,6 +33,7 @@ from sklearn.preprocessing import normalize
 
 FloatArray = NDArray[np.float32]
 DIMENSIONS = 100
+GRAM_LIMIT = 4000
 
 
 class SemanticSpace(Protocol):
@@ -48,9 +49,7 @@ class LatentSpace:
         rank = min(dimensions, corpus.shape[0] - 1, corpus.shape[1] - 1)
         self._components: FloatArray | None = None
         if rank >= 2:
-            svd = TruncatedSVD(rank, algorithm="randomized", random_state=0)
-            svd.fit(corpus)
-            self._components = np.asarray(svd.components_.T, dtype=np.float32)
+            self._components = _right_singular_vectors(corpus, rank)
 
     def embed(self, texts: Sequence[str], tfidf: sp.csr_matrix) -> FloatArray:
         """Unit-length latent vectors (LSA works from the TF-IDF rows; texts unused)."""
@@ -64,6 +63,29 @@ class LatentSpace:
         projected = np.asarray(rows @ self._components, dtype=np.float32)
         result: FloatArray = normalize(projected).astype(np.float32)
         return result
+
+
+def _right_singular_vectors(corpus: sp.csr_matrix, rank: int) -> FloatArray:
+    """The corpus's top ``rank`` right singular vectors, as columns (terms x rank).
+
+    A rolling corpus has far fewer papers than terms, so the exact way is the
+    small side: eigenvectors U of the papers' Gram matrix A Aᵀ give the term-side
+    vectors as Aᵀ U / sigma (milliseconds for a few thousand papers, where a
+    randomized SVD works on the 100,000-term side). Past ``GRAM_LIMIT`` papers the
+    dense eigendecomposition gets costly and the randomized SVD takes over.
+    """
+    if corpus.shape[0] > GRAM_LIMIT:
+        svd = TruncatedSVD(rank, algorithm="randomized", random_state=0)
+        svd.fit(corpus)
+        return np.asarray(svd.components_.T, dtype=np.float32)
+    gram = np.asarray((corpus @ corpus.T).toarray(), dtype=np.float64)
+    eigenvalues, eigenvectors = np.linalg.eigh(gram)
+    top = np.argsort(-eigenvalues)[:rank]
+    sigma = np.sqrt(np.maximum(eigenvalues[top], 1e-12))
+    components: FloatArray = (
+        np.asarray(corpus.T @ eigenvectors[:, top], dtype=np.float64) / sigma
+    ).astype(np.float32)
+    return components
 
 
 def hybrid(cosine: FloatArray, latent: FloatArray, share: float) -> FloatArray:
