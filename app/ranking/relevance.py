@@ -56,10 +56,6 @@ def fold_plural(word: str) -> str:
     return word
 
 
-def _fold_phrase(phrase: str) -> str:
-    return " ".join(fold_plural(word) for word in phrase.split(" "))
-
-
 # scikit-learn's default token pattern, so both counters agree on what a word is.
 TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _STOP = -2
@@ -150,25 +146,24 @@ class TextIndex:
             counts = self._counter.fit_transform(["paperboy"])
         vocabulary = self._counter.get_feature_names_out()
         self._fast = _FastCounter(self._counter.vocabulary_)
-        folded = [_fold_phrase(term) for term in vocabulary]
+        words: dict[str, str] = {}
+        folded = [
+            " ".join(words.get(w) or words.setdefault(w, fold_plural(w)) for w in term.split(" "))
+            for term in vocabulary.tolist()
+        ]
         stems, column = np.unique(np.array(folded, dtype=object), return_inverse=True)
         n_raw = len(vocabulary)
         self._fold: sp.csr_matrix = sp.csr_matrix(
             (np.ones(n_raw, dtype=np.float32), (np.arange(n_raw), column)),
             shape=(n_raw, len(stems)),
         )
-        # Surface form: the spelling with the highest document frequency.
+        # Surface form of a stem: its spelling with the highest document frequency.
         document_frequency = np.asarray((counts > 0).sum(axis=0)).ravel()
-        best = np.full(len(stems), -1.0)
-        surface = [str(stem) for stem in stems]
-        for raw_index in np.argsort(-document_frequency, kind="stable"):
-            stem_index = column[raw_index]
-            if best[stem_index] < 0:
-                best[stem_index] = document_frequency[raw_index]
-                surface[stem_index] = str(vocabulary[raw_index])
-        self.terms: list[str] = surface
+        order = np.lexsort((-document_frequency, column))
+        first = np.r_[True, column[order][1:] != column[order][:-1]]
+        self.terms: list[str] = vocabulary[order[first]].tolist()
         self.phrase_boost: NDArray[np.float32] = np.array(
-            [PHRASE_BOOST if " " in term else 1.0 for term in surface], dtype=np.float32
+            [PHRASE_BOOST if " " in term else 1.0 for term in self.terms], dtype=np.float32
         )
         self._tfidf = TfidfTransformer(sublinear_tf=True)
         self._tfidf.fit(counts @ self._fold)
