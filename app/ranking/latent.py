@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.decomposition import TruncatedSVD
@@ -79,8 +80,9 @@ def _right_singular_vectors(corpus: sp.csr_matrix, rank: int) -> FloatArray:
         svd.fit(corpus)
         return np.asarray(svd.components_.T, dtype=np.float32)
     gram = np.asarray((corpus @ corpus.T).toarray(), dtype=np.float64)
-    eigenvalues, eigenvectors = np.linalg.eigh(gram)
-    top = np.argsort(-eigenvalues)[:rank]
+    n = gram.shape[0]
+    eigenvalues, eigenvectors = scipy.linalg.eigh(gram, subset_by_index=[n - rank, n - 1])
+    top = np.argsort(-eigenvalues)
     sigma = np.sqrt(np.maximum(eigenvalues[top], 1e-12))
     components: FloatArray = (
         np.asarray(corpus.T @ eigenvectors[:, top], dtype=np.float64) / sigma

@@ -88,7 +88,10 @@ class _FastCounter:
         self._bigram_keys = keys[order]
         self._bigram_columns = np.array([c for *_, c in pairs], dtype=np.int64)[order]
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def transform(
+        self, texts: Sequence[str], fold: NDArray[np.int64] | None = None
+    ) -> sp.csr_matrix:
+        """Counts per text; with ``fold``, counted straight into folded columns."""
         word = self._word
         tokens = [TOKEN.findall(text.lower()) for text in texts]
         lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
@@ -113,8 +116,12 @@ class _FastCounter:
             columns.append(self._bigram_columns[where[found]])
         row = np.concatenate(rows)
         column = np.concatenate(columns)
+        width = self._n
+        if fold is not None:
+            column = fold[column]
+            width = int(fold.max(initial=-1)) + 1
         counts = sp.csr_matrix(
-            (np.ones(len(row), dtype=np.float32), (row, column)), shape=(len(texts), self._n)
+            (np.ones(len(row), dtype=np.float32), (row, column)), shape=(len(texts), width)
         )
         counts.sum_duplicates()
         return counts
@@ -153,6 +160,7 @@ class TextIndex:
         ]
         stems, column = np.unique(np.array(folded, dtype=object), return_inverse=True)
         n_raw = len(vocabulary)
+        self._stem_of = column.astype(np.int64)
         self._fold: sp.csr_matrix = sp.csr_matrix(
             (np.ones(n_raw, dtype=np.float32), (np.arange(n_raw), column)),
             shape=(n_raw, len(stems)),
@@ -174,7 +182,7 @@ class TextIndex:
 
     def transform_texts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """L2-normalised TF-IDF rows for free texts (empty rows for unknown words)."""
-        counts = self._fast.transform(texts) @ self._fold
+        counts = self._fast.transform(texts, self._stem_of)
         matrix: sp.csr_matrix = self._tfidf.transform(counts).astype(np.float32)
         return sp.csr_matrix(matrix)
 
