@@ -91,10 +91,16 @@ def _right_singular_vectors(corpus: sp.csr_matrix, rank: int) -> FloatArray:
 
 
 def hybrid(cosine: FloatArray, latent: FloatArray, share: float) -> FloatArray:
-    """Mix latent similarities into TF-IDF cosines, rescaled per row (see module doc)."""
+    """Mix latent similarities into TF-IDF cosines, rescaled per row (see module doc).
+
+    Works in place on both arrays (they are a batch's temporaries) and returns
+    ``cosine``, now holding the mix.
+    """
     if share == 0.0:
         return cosine
-    latent = np.maximum(latent, 0.0)
+    np.maximum(latent, 0.0, out=latent)
     scale = cosine.max(axis=1, keepdims=True) / np.maximum(latent.max(axis=1, keepdims=True), 1e-12)
-    mixed: FloatArray = (1.0 - share) * cosine + share * scale * latent
-    return mixed
+    latent *= share * scale
+    cosine *= 1.0 - share
+    cosine += latent
+    return cosine

@@ -182,7 +182,7 @@ def _rank_chunk(
     scores = params.interest_weight * interest_scores
     total_weight = params.interest_weight * (np.diff(interest.indptr) > 0)
     topic_similarity = latent.hybrid(
-        edition.topic_similarity, edition.topic_latent, params.latent_share
+        edition.topic_similarity.copy(), edition.topic_latent.copy(), params.latent_share
     )
     profile_parts = (
         (known.topics, topic_similarity, params.topic_weight),
@@ -214,9 +214,10 @@ def _rank_chunk(
     lap("click model")
 
     tw = params.trend_weight
-    final = np.where(
-        personal[:, None], (1 - tw) * scores + tw * edition.trending[None, :], edition.trending
-    ).astype(np.float32)
+    final = scores
+    final *= 1 - tw
+    final += tw * edition.trending[None, :]
+    final[~personal] = edition.trending
     exclude_already_sent(final, known.sent)
     lap("trending blend, no-repeat")
     columns = shortlist(final, params.shortlist)

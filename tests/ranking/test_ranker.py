@@ -205,9 +205,9 @@ def test_duplicate_candidates_are_ranked_once() -> None:
     assert len(ids(digest)) == len(set(ids(digest))) == len(EDITION)
 
 
-def test_results_do_not_depend_on_how_subscribers_are_chunked() -> None:
+def test_results_do_not_depend_on_chunking_and_an_edition_can_be_reused() -> None:
     profiles = [
-        SubscriberProfile(n, text, k=4)
+        SubscriberProfile(n, text, topics=["robotics"] if n % 2 else [], k=4)
         for n, text in enumerate(["video", "speculative decoding", "", "robots", "kv cache"] * 3)
     ]
     edition = prepare_edition(EDITION, now=NOW)
