@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from app.ranking import explain
 from app.ranking.candidates import CandidatePaper
-from app.ranking.latent import LatentSpace, SemanticSpace
+from app.ranking.latent import GRAM_LIMIT, LatentSpace, SemanticSpace
 from app.ranking.relevance import TextIndex, similarity
 from app.ranking.topics import TOPICS
 from app.ranking.trending import trending_ranks, trending_scores
@@ -46,6 +46,7 @@ class PreparedEdition:
     library_row: dict[str, int]
     library: sp.csr_matrix
     library_similarity: FloatArray
+    library_gram: FloatArray | None
     library_titles: list[str]
     topic_slugs: list[str]
     topic_vectors: sp.csr_matrix
@@ -76,13 +77,16 @@ def prepare_edition(
     index = TextIndex(library_papers)
     library = index.transform_papers(library_papers)
     vectors = sp.csr_matrix(library[: len(papers)])
+    # Cosine between all library papers, when the library is small enough to hold it
+    # (the LSA eigendecomposition and the click model both use it).
+    library_gram = similarity(library, library) if library.shape[0] <= GRAM_LIMIT else None
     latent_space: SemanticSpace
     if backend == "dense":
         from app.ranking.dense import DenseSpace  # the extra is imported only when chosen
 
         latent_space = DenseSpace()
     else:
-        latent_space = LatentSpace(library)
+        latent_space = LatentSpace(library, gram=library_gram)
     latent_vectors = latent_space.embed([f"{p.title}. {p.abstract}" for p in papers], vectors)
     gram = similarity(vectors, vectors)
     raw, normalised = trending_scores(papers, now)
@@ -105,6 +109,7 @@ def prepare_edition(
         library_row={p.arxiv_id: n for n, p in enumerate(library_papers)},
         library=library,
         library_similarity=similarity(library, vectors),
+        library_gram=library_gram,
         library_titles=[explain.shorten(p.title) for p in library_papers],
         topic_slugs=slugs,
         topic_vectors=topic_vectors,

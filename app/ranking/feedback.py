@@ -60,17 +60,21 @@ def _sigmoid(x: NDArray[np.float32]) -> NDArray[np.float32]:
 
 def click_model_scores(
     library: sp.csr_matrix,
-    candidates: sp.csr_matrix,
+    to_candidates: NDArray[np.float32],
     positives: Sequence[Sequence[int]],
     negatives: Sequence[Sequence[int]],
+    *,
+    library_gram: NDArray[np.float32] | None = None,
 ) -> NDArray[np.float32]:
     """Per-subscriber click probabilities of every candidate, min-max scaled to [0, 1].
 
     ``positives[b]`` and ``negatives[b]`` are row numbers in ``library`` (most
-    recent last) for subscriber ``b``; returns one row per subscriber.
+    recent last) for subscriber ``b``; ``to_candidates`` is the cosine of every
+    library paper with every candidate, ``library_gram`` (optional) that of every
+    library paper with every other. Returns one row per subscriber.
     """
     n_subscribers = len(positives)
-    n_candidates = candidates.shape[0]
+    n_candidates = to_candidates.shape[1]
     if n_subscribers == 0:
         return np.zeros((0, n_candidates), dtype=np.float32)
 
@@ -93,8 +97,11 @@ def click_model_scores(
     present = y != 0
     cost = np.where(y > 0, 1.0, NEGATIVE_WEIGHT).astype(np.float32) * present
 
-    vectors = library[used]
-    gram = np.asarray((vectors @ vectors.T).toarray(), dtype=np.float32)
+    if library_gram is not None:
+        gram = library_gram[np.ix_(used, used)]
+    else:
+        vectors = library[used]
+        gram = np.asarray((vectors @ vectors.T).toarray(), dtype=np.float32)
     kernel = gram[index[:, :, None], index[:, None, :]]
     kernel *= present[:, :, None] & present[:, None, :]
     # Step size from a Lipschitz bound of the loss (Gershgorin on the kernel).
@@ -111,8 +118,7 @@ def click_model_scores(
         (alpha.ravel(), (np.repeat(np.arange(n_subscribers), width), index.ravel())),
         shape=(n_subscribers, len(used)),
     )
-    to_candidates = np.asarray((vectors @ candidates.T).toarray(), dtype=np.float32)
-    probability = _sigmoid(np.asarray(weights @ to_candidates, dtype=np.float32))
+    probability = _sigmoid(np.asarray(weights @ to_candidates[used], dtype=np.float32))
     low = probability.min(axis=1, keepdims=True)
     span = probability.max(axis=1, keepdims=True) - low
     scaled: NDArray[np.float32] = np.where(

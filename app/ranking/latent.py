@@ -46,11 +46,18 @@ class SemanticSpace(Protocol):
 class LatentSpace:
     """A truncated SVD of a corpus's TF-IDF paper vectors."""
 
-    def __init__(self, corpus: sp.csr_matrix, dimensions: int = DIMENSIONS) -> None:
+    def __init__(
+        self,
+        corpus: sp.csr_matrix,
+        dimensions: int = DIMENSIONS,
+        *,
+        gram: FloatArray | None = None,
+    ) -> None:
+        """``gram``, if the caller has it, is ``corpus @ corpus.T`` (saves recomputing it)."""
         rank = min(dimensions, corpus.shape[0] - 1, corpus.shape[1] - 1)
         self._components: FloatArray | None = None
         if rank >= 2:
-            self._components = _right_singular_vectors(corpus, rank)
+            self._components = _right_singular_vectors(corpus, rank, gram)
 
     def embed(self, texts: Sequence[str], tfidf: sp.csr_matrix) -> FloatArray:
         """Unit-length latent vectors (LSA works from the TF-IDF rows; texts unused)."""
@@ -66,7 +73,9 @@ class LatentSpace:
         return result
 
 
-def _right_singular_vectors(corpus: sp.csr_matrix, rank: int) -> FloatArray:
+def _right_singular_vectors(
+    corpus: sp.csr_matrix, rank: int, gram: FloatArray | None
+) -> FloatArray:
     """The corpus's top ``rank`` right singular vectors, as columns (terms x rank).
 
     A rolling corpus has far fewer papers than terms, so the exact way is the
@@ -79,9 +88,12 @@ def _right_singular_vectors(corpus: sp.csr_matrix, rank: int) -> FloatArray:
         svd = TruncatedSVD(rank, algorithm="randomized", random_state=0)
         svd.fit(corpus)
         return np.asarray(svd.components_.T, dtype=np.float32)
-    gram = np.asarray((corpus @ corpus.T).toarray(), dtype=np.float64)
+    if gram is None:
+        gram = np.asarray((corpus @ corpus.T).toarray(), dtype=np.float32)
     n = gram.shape[0]
-    eigenvalues, eigenvectors = scipy.linalg.eigh(gram, subset_by_index=[n - rank, n - 1])
+    eigenvalues, eigenvectors = scipy.linalg.eigh(
+        gram.astype(np.float64), subset_by_index=[n - rank, n - 1]
+    )
     top = np.argsort(-eigenvalues)
     sigma = np.sqrt(np.maximum(eigenvalues[top], 1e-12))
     components: FloatArray = (

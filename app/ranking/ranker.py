@@ -205,9 +205,10 @@ def _rank_chunk(
     if learners:
         model = click_model_scores(
             edition.library,
-            edition.vectors,
+            edition.library_similarity,
             [known.clicks[b] for b in learners],
             [known.skipped[b] for b in learners],
+            library_gram=edition.library_gram,
         )
         blend = np.array([blend_weight(len(known.clicks[b])) for b in learners], np.float32)
         scores[learners] = (1 - blend[:, None]) * scores[learners] + blend[:, None] * model
