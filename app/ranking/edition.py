@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from app.ranking import explain
 from app.ranking.candidates import CandidatePaper
@@ -69,7 +70,16 @@ def prepare_edition(
     always part of it. ``backend`` is ``Settings.ranking_backend``: the semantic half
     of the interest score is LSA ("tfidf", default) or sentence embeddings ("dense").
     """
-    now = now or datetime.now(UTC)
+    with threadpool_limits(limits=1, user_api="blas"):  # small products: see ranker
+        return _prepare(candidates, corpus, now or datetime.now(UTC), backend)
+
+
+def _prepare(
+    candidates: Sequence[CandidatePaper],
+    corpus: Sequence[CandidatePaper],
+    now: datetime,
+    backend: Literal["tfidf", "dense"],
+) -> PreparedEdition:
     papers = list({p.arxiv_id: p for p in reversed(candidates)}.values())[::-1]
     column_of = {p.arxiv_id: n for n, p in enumerate(papers)}
     extra = [p for p in {p.arxiv_id: p for p in corpus}.values() if p.arxiv_id not in column_of]

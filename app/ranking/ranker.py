@@ -42,6 +42,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from app.ranking import explain, latent
 from app.ranking.candidates import CandidatePaper, Digest, Pick, SubscriberProfile
@@ -107,11 +108,16 @@ def rank_subscribers(
     params = params or RankingParams()
     laps = _Laps(timings)
     digests: list[Digest] = []
-    with _cyclic_gc_paused():
+    with _cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):
         for start in range(0, len(profiles), params.chunk_size):
             chunk = profiles[start : start + params.chunk_size]
             digests.extend(_rank_chunk(edition, chunk, params, laps))
     return digests
+
+
+# BLAS runs single-threaded while ranking: the products are small (a chunk x 100
+# latent dimensions x 500 papers), and OpenBLAS's threads spin up and busy-wait
+# for longer than they save; on a shared 2-core machine that halved throughput.
 
 
 @contextmanager
