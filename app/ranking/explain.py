@@ -72,21 +72,21 @@ def matched_terms(
     queries: sp.csr_matrix,
     rows: NDArray[np.int64],
     papers: NDArray[np.int64],
-    vectors: sp.csr_matrix,
+    paper_weights: NDArray[np.float32],
     boost: NDArray[np.float32],
 ) -> NDArray[np.int64]:
     """For each (query row, paper) pair: the term contributing most to their cosine (-1: none).
 
-    Only the query's own few terms are looked at (a paper has hundreds), and
-    ``boost`` favours a matched phrase ("kv cache") over one of its words ("kv").
+    ``paper_weights[j, t]`` is term ``t``'s weight in paper ``j`` (same columns as
+    ``queries``). Only the query's own few terms are looked at (a paper has
+    hundreds), and ``boost`` favours a matched phrase ("kv cache") over one of its
+    words ("kv").
     """
     positions, pair = entries_of_rows(queries.indptr.astype(np.int64), rows)
     if len(positions) == 0:
         return np.full(len(rows), -1, dtype=np.int64)
     terms = queries.indices[positions].astype(np.int64)
-    used, local = np.unique(terms, return_inverse=True)
-    paper_weights = np.asarray(vectors[:, used].toarray(), dtype=np.float32)
-    contribution = queries.data[positions] * paper_weights[papers[pair], local] * boost[terms]
+    contribution = queries.data[positions] * paper_weights[papers[pair], terms] * boost[terms]
     best = best_in_group(contribution, pair, len(rows))
     matched = (best >= 0) & (contribution[np.maximum(best, 0)] > 0)
     return np.where(matched, terms[np.maximum(best, 0)], -1)

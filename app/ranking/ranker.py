@@ -40,7 +40,6 @@ from time import perf_counter
 from typing import Literal
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
@@ -50,8 +49,11 @@ from app.ranking.diversity import NOT_PICKED, exclude_already_sent, mmr, shortli
 from app.ranking.edition import PreparedEdition, prepare_edition
 from app.ranking.feedback import MIN_CLICKS, blend_weight, click_model_scores
 from app.ranking.profiles import (
+    CompactInterests,
     add_max_similarity,
+    add_max_topic_similarity,
     best_item,
+    flatten,
     interest_similarity,
     resolve_profiles,
 )
@@ -180,8 +182,9 @@ def _rank_chunk(
     interest = edition.index.transform_texts([p.interests for p in chunk])
     lap("vectorise interests")
     # CombSUM of the profile's parts, each a cosine in [0, 1], over the parts present.
+    cosine, compact = interest_similarity(interest, edition.vectors_by_term)
     interest_scores = latent.hybrid(
-        interest_similarity(interest, edition.vectors_by_term),
+        cosine,
         edition.latent.embed([p.interests for p in chunk], interest) @ edition.latent_vectors.T,
         params.latent_share,
     )
@@ -191,13 +194,14 @@ def _rank_chunk(
         edition.topic_similarity.copy(), edition.topic_latent.copy(), params.latent_share
     )
     profile_parts = (
-        (known.topics, topic_similarity, params.topic_weight),
-        (known.seeds, edition.library_similarity, params.seed_weight),
-        (known.clicks, edition.library_similarity, params.click_weight),
+        (flatten(known.topics), topic_similarity, params.topic_weight),
+        (flatten(known.seeds), edition.library_similarity, params.seed_weight),
+        (flatten(known.clicks), edition.library_similarity, params.click_weight),
     )
-    for lists, sims, weight in profile_parts:
-        add_max_similarity(scores, lists, sims, weight)
-        total_weight += weight * np.array([bool(x) for x in lists])
+    for part, (lists, sims, weight) in enumerate(profile_parts):
+        add = add_max_topic_similarity if part == 0 else add_max_similarity
+        add(scores, lists, sims, weight)
+        total_weight += weight * (np.diff(lists[0]) > 0)
     scores /= np.maximum(total_weight, 1e-12)[:, None]
     lap("similarity")
     personal = (total_weight > 0) & (scores.max(axis=1) >= params.min_similarity)
@@ -249,7 +253,7 @@ def _rank_chunk(
         value, items[:, column] = best_item(lists, rows, papers, sims)
         evidence[:, column] = weight * value
     why = _reasons(
-        edition, chunk, interest, known.clicks, evidence, items, personal, rows, papers, params
+        edition, chunk, compact, known.clicks, evidence, items, personal, rows, papers, params
     )
     lap("reasons")
     values = final[rows, papers].tolist()
@@ -270,7 +274,7 @@ def _rank_chunk(
 def _reasons(
     edition: PreparedEdition,
     chunk: Sequence[SubscriberProfile],
-    interest: sp.csr_matrix,
+    compact: CompactInterests,
     clicks: Sequence[Sequence[int]],
     evidence: FloatArray,
     items: NDArray[np.int64],
@@ -287,9 +291,14 @@ def _reasons(
     kind = np.where(evidence.max(axis=1) > 0, evidence.argmax(axis=1), indirect)
     chosen = items[np.arange(n), np.minimum(kind, 3)]
     mine = np.flatnonzero(kind == explain.INTEREST)
-    terms = explain.matched_terms(
-        interest, rows[mine], papers[mine], edition.vectors_by_term, edition.index.phrase_boost
+    local = explain.matched_terms(
+        compact.queries,
+        rows[mine],
+        papers[mine],
+        compact.paper_weights,
+        edition.index.phrase_boost[compact.terms],
     )
+    terms = np.where(local >= 0, compact.terms[np.maximum(local, 0)], -1)
     chosen[mine] = np.maximum(terms, 0)
     kind[mine[terms < 0]] = indirect[mine[terms < 0]]
     top = edition.trending_rank[papers] <= params.mention_trending_up_to
