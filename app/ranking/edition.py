@@ -37,8 +37,8 @@ class PreparedEdition:
     column_of: dict[str, int]
     index: TextIndex
     vectors: sp.csr_matrix
-    # The same vectors by column, for looking up one term's weight in every paper.
-    vectors_by_term: sp.csc_matrix
+    # The transposed vectors (terms x papers), the right operand of interest products.
+    vectors_by_term: sp.csr_matrix
     latent: SemanticSpace
     latent_vectors: FloatArray
     gram: FloatArray
@@ -110,7 +110,7 @@ def _prepare(
         column_of=column_of,
         index=index,
         vectors=vectors,
-        vectors_by_term=sp.csc_matrix(vectors),
+        vectors_by_term=sp.csr_matrix(vectors.T),
         latent=latent_space,
         latent_vectors=latent_vectors,
         gram=gram,

@@ -72,21 +72,22 @@ def matched_terms(
     queries: sp.csr_matrix,
     rows: NDArray[np.int64],
     papers: NDArray[np.int64],
-    paper_weights: NDArray[np.float32],
+    papers_by_term: sp.csr_matrix,
     boost: NDArray[np.float32],
 ) -> NDArray[np.int64]:
     """For each (query row, paper) pair: the term contributing most to their cosine (-1: none).
 
-    ``paper_weights[j, t]`` is term ``t``'s weight in paper ``j`` (same columns as
-    ``queries``). Only the query's own few terms are looked at (a paper has
-    hundreds), and ``boost`` favours a matched phrase ("kv cache") over one of its
-    words ("kv").
+    Only the queries' own few terms are looked at (a paper has hundreds): their
+    rows of ``papers_by_term`` (terms x papers) are made dense once per batch.
+    ``boost`` favours a matched phrase ("kv cache") over one of its words ("kv").
     """
     positions, pair = entries_of_rows(queries.indptr.astype(np.int64), rows)
     if len(positions) == 0:
         return np.full(len(rows), -1, dtype=np.int64)
+    used, local = np.unique(queries.indices, return_inverse=True)
+    weights = np.asarray(papers_by_term[used].toarray(), dtype=np.float32)
     terms = queries.indices[positions].astype(np.int64)
-    contribution = queries.data[positions] * paper_weights[papers[pair], terms] * boost[terms]
+    contribution = queries.data[positions] * weights[local[positions], papers[pair]] * boost[terms]
     best = best_in_group(contribution, pair, len(rows))
     matched = (best >= 0) & (contribution[np.maximum(best, 0)] > 0)
     return np.where(matched, terms[np.maximum(best, 0)], -1)

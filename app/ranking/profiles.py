@@ -86,36 +86,14 @@ def flatten(lists: Sequence[Sequence[int]]) -> Flat:
     return indptr, items
 
 
-@dataclass(frozen=True)
-class CompactInterests:
-    """A batch's interest vectors over only the terms the batch uses.
+def interest_similarity(interest: sp.csr_matrix, papers_by_term: sp.csr_matrix) -> FloatArray:
+    """Cosine of each interest row with every paper (rows of ``papers_by_term.T``).
 
-    ``queries`` has one column per used term, ``terms[c]`` is that term's global
-    number and ``paper_weights[j, c]`` its weight in candidate ``j``.
+    Interests have a dozen terms each, so the sparse product touches only the
+    papers sharing a term: cheaper than any dense intermediate.
     """
-
-    queries: sp.csr_matrix
-    terms: NDArray[np.int64]
-    paper_weights: FloatArray
-
-
-def interest_similarity(
-    interest: sp.csr_matrix, by_term: sp.csc_matrix
-) -> tuple[FloatArray, CompactInterests]:
-    """Cosine of each interest row with every paper, and the compact form used for it.
-
-    Sparse x dense over only the terms the batch uses: faster than a sparse x
-    sparse product whose result is nearly dense anyway. The compact form is kept
-    to name matched terms in reasons without slicing the papers again.
-    """
-    used, local = np.unique(interest.indices, return_inverse=True)
-    compact = sp.csr_matrix(
-        (interest.data, local.astype(np.int64), interest.indptr),
-        shape=(interest.shape[0], len(used)),
-    )
-    papers = np.ascontiguousarray(by_term[:, used].toarray(), dtype=np.float32)
-    result: FloatArray = np.asarray(compact @ papers.T, dtype=np.float32)
-    return result, CompactInterests(compact, used.astype(np.int64), papers)
+    result: FloatArray = np.asarray((interest @ papers_by_term).toarray(), dtype=np.float32)
+    return result
 
 
 def add_max_similarity(scores: FloatArray, lists: Flat, sims: FloatArray, weight: float) -> None:

@@ -40,6 +40,7 @@ from time import perf_counter
 from typing import Literal
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
@@ -49,7 +50,6 @@ from app.ranking.diversity import NOT_PICKED, exclude_already_sent, mmr, shortli
 from app.ranking.edition import PreparedEdition, prepare_edition
 from app.ranking.feedback import MIN_CLICKS, blend_weight, click_model_scores
 from app.ranking.profiles import (
-    CompactInterests,
     add_max_similarity,
     add_max_topic_similarity,
     best_item,
@@ -182,7 +182,7 @@ def _rank_chunk(
     interest = edition.index.transform_texts([p.interests for p in chunk])
     lap("vectorise interests")
     # CombSUM of the profile's parts, each a cosine in [0, 1], over the parts present.
-    cosine, compact = interest_similarity(interest, edition.vectors_by_term)
+    cosine = interest_similarity(interest, edition.vectors_by_term)
     interest_scores = latent.hybrid(
         cosine,
         edition.latent.embed([p.interests for p in chunk], interest) @ edition.latent_vectors.T,
@@ -253,7 +253,7 @@ def _rank_chunk(
         value, items[:, column] = best_item(lists, rows, papers, sims)
         evidence[:, column] = weight * value
     why = _reasons(
-        edition, chunk, compact, known.clicks, evidence, items, personal, rows, papers, params
+        edition, chunk, interest, known.clicks, evidence, items, personal, rows, papers, params
     )
     lap("reasons")
     values = final[rows, papers].tolist()
@@ -274,7 +274,7 @@ def _rank_chunk(
 def _reasons(
     edition: PreparedEdition,
     chunk: Sequence[SubscriberProfile],
-    compact: CompactInterests,
+    interest: sp.csr_matrix,
     clicks: Sequence[Sequence[int]],
     evidence: FloatArray,
     items: NDArray[np.int64],
@@ -291,14 +291,9 @@ def _reasons(
     kind = np.where(evidence.max(axis=1) > 0, evidence.argmax(axis=1), indirect)
     chosen = items[np.arange(n), np.minimum(kind, 3)]
     mine = np.flatnonzero(kind == explain.INTEREST)
-    local = explain.matched_terms(
-        compact.queries,
-        rows[mine],
-        papers[mine],
-        compact.paper_weights,
-        edition.index.phrase_boost[compact.terms],
+    terms = explain.matched_terms(
+        interest, rows[mine], papers[mine], edition.vectors_by_term, edition.index.phrase_boost
     )
-    terms = np.where(local >= 0, compact.terms[np.maximum(local, 0)], -1)
     chosen[mine] = np.maximum(terms, 0)
     kind[mine[terms < 0]] = indirect[mine[terms < 0]]
     top = edition.trending_rank[papers] <= params.mention_trending_up_to
