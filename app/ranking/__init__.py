@@ -4,7 +4,13 @@ The one entry point is ``app.ranking.ranker``: ``prepare_edition`` once per
 edition, then ``rank_subscribers`` for any batch of subscribers.
 """
 
-from app.ranking.candidates import CandidatePaper, Digest, Pick, SubscriberProfile
+from app.ranking.candidates import (
+    CandidatePaper,
+    Digest,
+    Pick,
+    SubscriberProfile,
+    candidate_from_parsed,
+)
 from app.ranking.ranker import (
     PreparedEdition,
     RankingParams,
@@ -23,6 +29,7 @@ __all__ = [
     "RankingParams",
     "SubscriberProfile",
     "Topic",
+    "candidate_from_parsed",
     "prepare_edition",
     "rank_edition",
     "rank_subscribers",

@@ -57,7 +57,10 @@ class Pick(NamedTuple):
 
 @dataclass(frozen=True)
 class Digest:
-    """The ranked picks for one subscriber, best first.
+    """The ranked picks for one subscriber, in the order to show them.
+
+    The order is MMR's (diversity), so a pick's ``score`` (its blended relevance
+    and trending, in [0, 1]) can be slightly above the one before it.
 
     ``trending_fallback`` is true when nothing personal could be ranked (no
     interests, or nothing today matched them) and the picks are simply today's

@@ -209,7 +209,7 @@ def _rank_chunk(
         scores, edition.gram, top=params.prf_docs, weight=params.prf_weight
     )
     scores /= np.maximum(scores.max(axis=1, keepdims=True), 1e-12)
-    lap("pseudo-relevance feedback")
+    lap("per-subscriber scaling (+ PRF if on)")
 
     learners = [b for b in range(len(chunk)) if len(known.clicks[b]) >= MIN_CLICKS]
     if learners:
