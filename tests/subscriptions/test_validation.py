@@ -40,7 +40,7 @@ def test_header_injection_in_the_address_is_refused(injection: str) -> None:
 
 def test_every_catalogue_topic_is_accepted_and_kept_in_catalogue_order() -> None:
     slugs = list(TOPICS)
-    preferences = clean_preferences(topics=list(reversed(slugs)) + [slugs[0]])
+    preferences = clean_preferences(topics=[*reversed(slugs), slugs[0]])
     assert preferences.topics == slugs
 
 
