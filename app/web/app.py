@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings, get_settings
+from app.subscriptions.ratelimit import rate_limiter_for
 from app.web.csrf import CSRFError, set_csrf_cookie
 from app.web.rendering import render
 from app.web.state import STATIC_DIR, AppState
@@ -94,6 +95,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redoc_url=None,
     )
     app.state.paperboy = state
+    app.state.rate_limiter = rate_limiter_for(
+        enabled=settings.rate_limit_enabled, redis_url=settings.redis_url
+    )
     secure_cookies = settings.base_url.startswith("https://")
 
     @app.middleware("http")
@@ -144,6 +148,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 def _include_routers(app: FastAPI) -> None:
-    from app.web.routes import health
+    from app.web.errors import install_error_handlers
+    from app.web.routes import api, health, public
 
+    install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(public.router)
+    app.include_router(api.router)
