@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
-from app.models.subscriber import Subscriber
+from app.models.subscriber import Frequency, Subscriber
 from app.ranking.topics import TOPICS
 from app.subscriptions.errors import InvalidField
 from app.subscriptions.validation import (
@@ -83,6 +83,7 @@ class PreferencesIn(BaseModel):
             "timezone": base.timezone,
             **changes,
         }
+        merged["frequency"] = Frequency(merged["frequency"])
         return Preferences(**merged)
 
 

@@ -9,6 +9,12 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from httpx import Response
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from app.models import Subscriber
+from app.subscriptions.tokens import SubscriptionLinks, links_for
+from tests.conftest import TEST_SECRET
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -48,3 +54,15 @@ def link(text: str, kind: str, base_url: str = "http://testserver") -> str:
 def path_of(url: str, base_url: str = "http://testserver") -> str:
     assert url.startswith(base_url + "/")
     return url[len(base_url) :]
+
+
+def links_of(engine: Engine, email: str, base_url: str = "http://testserver") -> SubscriptionLinks:
+    """The links a digest to ``email`` would carry (the mailer's job; built the same way)."""
+    with Session(engine) as session:
+        row = session.scalars(select(Subscriber).where(Subscriber.email == email)).one()
+        return links_for(
+            base_url=base_url,
+            secret_key=TEST_SECRET,
+            subscriber_id=row.id,
+            token_version=row.token_version,
+        )
