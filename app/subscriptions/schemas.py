@@ -17,10 +17,12 @@ from app.subscriptions.validation import (
     clean_interests,
     clean_timezone,
     clean_topics,
+    known_timezones,
     normalise_email,
 )
 
 TOPIC_SLUGS: list[JsonValue] = list(TOPICS)
+TIMEZONES: list[JsonValue] = sorted(known_timezones())
 TOPICS_DESCRIPTION = "Topic slugs: " + ", ".join(TOPICS) + "."
 Token = Annotated[str, Field(min_length=1, max_length=512, description="A token from a link.")]
 
@@ -51,7 +53,11 @@ class PreferencesIn(BaseModel):
     weekly_day: int | None = Field(None, ge=0, le=6, description="0 = Monday (weekly digests).")
     send_hour: int | None = Field(None, ge=0, le=23, description="Local hour to send at.")
     timezone: str | None = Field(
-        None, min_length=1, max_length=64, description="IANA timezone, e.g. Europe/Paris."
+        None,
+        min_length=1,
+        max_length=64,
+        description="IANA timezone, e.g. Europe/Paris.",
+        json_schema_extra={"enum": TIMEZONES},
     )
 
     @field_validator("interests")
@@ -90,7 +96,12 @@ class PreferencesIn(BaseModel):
 class SubscriptionCreate(PreferencesIn):
     """Ask for the digest; a confirmation email follows (double opt-in)."""
 
-    email: str = Field(max_length=MAX_EMAIL_LENGTH, description="The address to send to.")
+    email: str = Field(
+        min_length=3,
+        max_length=MAX_EMAIL_LENGTH,
+        description="The address to send to.",
+        json_schema_extra={"format": "email"},
+    )
 
     @field_validator("email")
     @classmethod

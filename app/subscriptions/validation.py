@@ -66,10 +66,12 @@ def normalise_email(raw: str) -> str:
 
 
 def clean_interests(raw: str) -> str:
-    """Free text, with line breaks and runs of spaces collapsed (it is a search query)."""
-    value = _WHITESPACE.sub(" ", raw).strip()
-    if _CONTROL.search(value):
-        raise InvalidField("interests", "Interests cannot contain control characters.")
+    """Free text, with line breaks and runs of spaces collapsed (it is a search query).
+
+    Other control characters are dropped rather than refused: nobody types them
+    on purpose, and interests never reach a mail header.
+    """
+    value = _CONTROL.sub("", _WHITESPACE.sub(" ", raw)).strip()
     if len(value) > MAX_INTERESTS_LENGTH:
         raise InvalidField(
             "interests", f"Please keep your interests under {MAX_INTERESTS_LENGTH} characters."

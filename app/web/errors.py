@@ -1,7 +1,8 @@
 """The subscription exception tree, mapped to HTTP in one place (pages and JSON API).
 
 A visitor sees a page with a sentence that tells them what to do; an API
-client gets the status below and ``{"detail": sentence, "code": code}``.
+client gets the status below (404 instead of 400 for token problems: the token
+names no subscription it may see) and ``{"detail": sentence, "code": code}``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.subscriptions.errors import (
     SubscriptionEnded,
     SubscriptionError,
     SubscriptionNotConfirmable,
+    TokenError,
 )
 from app.web.rendering import render
 
@@ -66,6 +68,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(error, RateLimited):
             headers["Retry-After"] = str(error.retry_after_seconds)
         if is_api(request):
+            if isinstance(error, TokenError):
+                # For an API client a bad token names no subscription it may see.
+                status = 404
             if isinstance(error, InvalidField):
                 detail = [
                     {"loc": ["body", error.field], "msg": error.message, "type": "value_error"}

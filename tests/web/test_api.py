@@ -70,14 +70,14 @@ def test_bad_fields_get_422_naming_the_field(
     assert [error["loc"][-1] for error in response.json()["detail"]] == [field]
 
 
-def test_forged_tokens_get_400_with_a_code(client: TestClient) -> None:
+def test_forged_tokens_get_404_with_a_code(client: TestClient) -> None:
     for method, path, body in [
         ("POST", "/api/v1/subscriptions/confirm", {"token": "forged"}),
         ("POST", "/api/v1/subscriptions/unsubscribe", {"token": "forged"}),
         ("GET", "/api/v1/subscriptions/forged", None),
     ]:
         response = client.request(method, path, json=body)
-        assert response.status_code == 400
+        assert response.status_code == 404
         assert response.json()["code"] == "invalid_token"
 
 
@@ -85,7 +85,7 @@ def test_the_openapi_document_declares_the_api_and_its_errors(client: TestClient
     spec = client.get("/openapi.json").json()
     create = spec["paths"]["/api/v1/subscriptions"]["post"]
     assert set(create["responses"]) >= {"202", "413", "422", "429"}
-    assert {"400", "409"} <= set(
+    assert {"404", "409"} <= set(
         spec["paths"]["/api/v1/subscriptions/confirm"]["post"]["responses"]
     )
     topics = spec["components"]["schemas"]["SubscriptionCreate"]["properties"]["topics"]

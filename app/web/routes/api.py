@@ -33,7 +33,7 @@ router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"])
 
 TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"description": "Request body too large."}}
 BAD_TOKEN: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "The token is forged, expired or revoked."}
+    404: {"model": ErrorOut, "description": "The token is forged, expired or revoked."}
 }
 ENDED: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "The subscription has ended."}
