@@ -22,7 +22,7 @@ from app.subscriptions.validation import (
 )
 
 TOPIC_SLUGS: list[JsonValue] = list(TOPICS)
-TIMEZONES: list[JsonValue] = sorted(known_timezones())
+TIMEZONES: list[JsonValue] = list(sorted(known_timezones()))
 TOPICS_DESCRIPTION = "Topic slugs: " + ", ".join(TOPICS) + "."
 Token = Annotated[str, Field(min_length=1, max_length=512, description="A token from a link.")]
 
