@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -91,25 +92,31 @@ def subscribe(
     address.
     """
     address = normalise_email(email)
-    if is_suppressed(session, address):
+    suppressed, subscriber_id = _lookup(session, address)
+    if suppressed:
         log.info("subscribe: suppressed address ignored")
-        return SubscribeResult(SubscribeOutcome.SUPPRESSED)
+        return SubscribeResult(SubscribeOutcome.SUPPRESSED, subscriber_id)
+    if subscriber_id is None:
+        # The common case in one round trip; a concurrent insert of the same
+        # address makes this return None, and the row is then read below.
+        subscriber_id = _insert_pending(session, address, preferences, consent)
+        if subscriber_id is not None:
+            return _confirmation_if_allowed(
+                subscriber_id, address, limiter=limiter, per_hour=confirmation_mails_per_hour
+            )
     subscriber = find_subscriber(session, address)
-    if subscriber is None:
-        subscriber = _insert_pending(session, address)
+    assert subscriber is not None
     if subscriber.status in {SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED}:
         return SubscribeResult(SubscribeOutcome.ALREADY_SUBSCRIBED, subscriber.id)
     if subscriber.status in {SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED}:
         return SubscribeResult(SubscribeOutcome.SUPPRESSED, subscriber.id)
-    # Pending (new or again) or unsubscribed: the latest request is what they confirm.
+    # Pending (again) or unsubscribed: the latest request is what they confirm.
     subscriber.status = SubscriberStatus.PENDING
     _apply_preferences(subscriber, preferences)
-    subscriber.consent_source = consent.source[:200]
-    subscriber.consent_ip = consent.ip[:64] if consent.ip else None
-    subscriber.consent_user_agent = consent.user_agent[:400] if consent.user_agent else None
+    _apply_consent(subscriber, consent)
     session.flush()
     return _confirmation_if_allowed(
-        subscriber, limiter=limiter, per_hour=confirmation_mails_per_hour
+        subscriber.id, address, limiter=limiter, per_hour=confirmation_mails_per_hour
     )
 
 
@@ -126,36 +133,68 @@ def resend_confirmation(
     ):
         return SubscribeResult(SubscribeOutcome.ALREADY_SUBSCRIBED)
     return _confirmation_if_allowed(
-        subscriber, limiter=limiter, per_hour=confirmation_mails_per_hour
+        subscriber.id, address, limiter=limiter, per_hour=confirmation_mails_per_hour
     )
 
 
-def _insert_pending(session: Session, address: str) -> Subscriber:
-    subscriber = Subscriber(email=address, status=SubscriberStatus.PENDING)
-    try:
-        with session.begin_nested():
-            session.add(subscriber)
-    except IntegrityError:
-        # Someone subscribed the same address a moment ago: use their row.
-        existing = find_subscriber(session, address)
-        if existing is None:
-            raise
-        return existing
-    return subscriber
+def _lookup(session: Session, address: str) -> tuple[bool, int | None]:
+    """(is the address suppressed, its subscriber id if any), in one query."""
+    row = session.execute(
+        select(
+            exists().where(Suppression.email == address),
+            select(Subscriber.id).where(Subscriber.email == address).scalar_subquery(),
+        )
+    ).one()
+    return bool(row[0]), row[1]
+
+
+def _insert_pending(
+    session: Session, address: str, preferences: Preferences, consent: Consent
+) -> int | None:
+    """Insert a pending subscriber; None when the address appeared meanwhile."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    now = utcnow()
+    statement = (
+        insert(Subscriber)
+        .values(
+            email=address,
+            status=SubscriberStatus.PENDING,
+            interests=preferences.interests,
+            topics=list(preferences.topics),
+            frequency=preferences.frequency,
+            weekly_day=preferences.weekly_day,
+            send_hour=preferences.send_hour,
+            timezone=preferences.timezone,
+            consent_source=consent.source[:200],
+            consent_ip=consent.ip[:64] if consent.ip else None,
+            consent_user_agent=consent.user_agent[:400] if consent.user_agent else None,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[Subscriber.email])
+        .returning(Subscriber.id)
+    )
+    new_id: int | None = session.scalar(statement)
+    return new_id
+
+
+def _apply_consent(subscriber: Subscriber, consent: Consent) -> None:
+    subscriber.consent_source = consent.source[:200]
+    subscriber.consent_ip = consent.ip[:64] if consent.ip else None
+    subscriber.consent_user_agent = consent.user_agent[:400] if consent.user_agent else None
 
 
 def _confirmation_if_allowed(
-    subscriber: Subscriber, *, limiter: RateLimiter, per_hour: int
+    subscriber_id: int, address: str, *, limiter: RateLimiter, per_hour: int
 ) -> SubscribeResult:
     retry_after = limiter.hit(
-        f"confirmation:{subscriber.email}",
-        limit=per_hour,
-        window_seconds=CONFIRMATION_WINDOW_SECONDS,
+        f"confirmation:{address}", limit=per_hour, window_seconds=CONFIRMATION_WINDOW_SECONDS
     )
     if retry_after is not None:
-        log.info("subscribe: confirmation mail rate-limited for subscriber %s", subscriber.id)
-        return SubscribeResult(SubscribeOutcome.CONFIRMATION_RATE_LIMITED, subscriber.id)
-    return SubscribeResult(SubscribeOutcome.CONFIRMATION_DUE, subscriber.id)
+        log.info("subscribe: confirmation mail rate-limited for subscriber %s", subscriber_id)
+        return SubscribeResult(SubscribeOutcome.CONFIRMATION_RATE_LIMITED, subscriber_id)
+    return SubscribeResult(SubscribeOutcome.CONFIRMATION_DUE, subscriber_id)
 
 
 def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None:

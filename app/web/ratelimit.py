@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from app.subscriptions.errors import RateLimited
-from app.subscriptions.ratelimit import RateLimiter
+from app.subscriptions.ratelimit import RateLimiter, RedisRateLimiter
 from app.web.deps import StateDep
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
@@ -24,13 +26,18 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def limit_subscribe_per_ip(request: Request, state: StateDep, limiter: RateLimiterDep) -> None:
+async def limit_subscribe_per_ip(
+    request: Request, state: StateDep, limiter: RateLimiterDep
+) -> None:
     """At most ``subscribe_per_minute_per_ip`` subscribe-like POSTs a minute from one address."""
-    retry_after = limiter.hit(
+    hit = partial(
+        limiter.hit,
         f"subscribe-ip:{client_ip(request)}",
         limit=state.settings.subscribe_per_minute_per_ip,
         window_seconds=60,
     )
+    # Only Redis does I/O; in-memory and disabled limits answer without a thread hop.
+    retry_after = await run_in_threadpool(hit) if isinstance(limiter, RedisRateLimiter) else hit()
     if retry_after is not None:
         raise RateLimited(
             "Too many attempts from your network. Please wait a minute and try again.",

@@ -18,7 +18,7 @@ from app.subscriptions.errors import InvalidField
 from app.subscriptions.sample import latest_sample_digest
 from app.subscriptions.tokens import TokenPurpose, links_for
 from app.subscriptions.validation import clean_preferences
-from app.web.choices import HOURS, WEEKDAYS, timezone_choices
+from app.web.choices import HOURS, WEEKDAYS, timezone_options
 from app.web.confirmations import send_confirmation_after_commit
 from app.web.csrf import CSRFProtected
 from app.web.deps import SessionDep, StateDep
@@ -51,7 +51,7 @@ def _form_context(values: dict[str, Any], errors: dict[str, str] | None = None) 
         "topics": TOPICS,
         "hours": HOURS,
         "weekdays": WEEKDAYS,
-        "timezones": timezone_choices(),
+        "timezone_options": timezone_options,
     }
 
 
