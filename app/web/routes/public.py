@@ -6,11 +6,14 @@ form POST is CSRF-protected, except the RFC 8058 one-click unsubscribe.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from app.db import transaction
 from app.models.subscriber import Subscriber, SubscriberStatus
 from app.ranking.topics import TOPICS
 from app.subscriptions import service
@@ -37,6 +40,7 @@ from app.web.rendering import render
 router = APIRouter(include_in_schema=False)
 
 CHECK_INBOX = "web/check_inbox.html"
+SAMPLE_CHECK_SECONDS = 60.0
 NOTICES = {
     "saved": "Your preferences are saved.",
     "paused": "Your digest is paused. Resume it whenever you like.",
@@ -56,10 +60,25 @@ def _form_context(values: dict[str, Any], errors: dict[str, str] | None = None) 
 
 
 @router.get("/", response_class=HTMLResponse)
-def subscribe_page(request: Request, session: SessionDep) -> Response:
+async def subscribe_page(request: Request, state: StateDep) -> Response:
+    # async, and the sample check cached: the busiest page needs no thread or query.
     context = _form_context(default_values())
-    context["sample_available"] = latest_sample_digest(session) is not None
+    context["sample_available"] = await _sample_available(request, state)
     return render(request, "web/index.html", context)
+
+
+async def _sample_available(request: Request, state: StateDep) -> bool:
+    cached: tuple[float, bool] | None = getattr(request.app.state, "sample_available", None)
+    now = time.monotonic()
+    if cached is None or cached[0] < now:
+
+        def check() -> bool:
+            with transaction(state.session_factory) as session:
+                return latest_sample_digest(session) is not None
+
+        cached = (now + SAMPLE_CHECK_SECONDS, await run_in_threadpool(check))
+        request.app.state.sample_available = cached
+    return cached[1]
 
 
 @router.post("/subscribe", response_class=HTMLResponse)
