@@ -74,8 +74,10 @@ def live_server(
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Browser]:
+    # Function-scoped: Playwright's sync API keeps an asyncio loop running in this
+    # thread while it lives, which would break later tests that start their own.
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium`", pytrace=False)
     with sync_playwright() as playwright:
