@@ -19,7 +19,7 @@ def featured_papers(session: Session, *, day: date) -> list[tuple[Paper, date]]:
         .where(PaperFeature.featured_on == day)
         .order_by(Paper.upvotes.desc(), Paper.arxiv_id)
     )
-    return [(paper, featured_on) for paper, featured_on in rows.tuples()]
+    return [(paper, featured_on) for paper, featured_on in rows]
 
 
 def paper_as_json(paper: Paper, *, featured_on: date | None) -> dict[str, Any]:
