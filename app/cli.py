@@ -200,7 +200,8 @@ def _progress() -> Iterator[_BarProgress]:
     from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=Console(stderr=True), transient=False) as bar:
+    # Transient: the bars vanish at the end, leaving the summary (or the one error line).
+    with Progress(console=Console(stderr=True), transient=True) as bar:
         yield _BarProgress(bar)
 
 

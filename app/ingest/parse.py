@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +232,13 @@ def parse_item(raw: object, position: int) -> ParsedPaper | SkippedItem:
         return SkippedItem(label, "no title")
     abstract = normalise_text(paper.summary) or normalise_text(_extra_str(item, "summary"))
     submitted = _as_utc(paper.submitted_on_daily_at)
+    featured_on = submitted.date() if submitted else None
+    published_at = _as_utc(paper.published_at)
+    if published_at and not plausible_published_at(arxiv_id, published_at, featured_on):
+        # Seen in real data: a 2509.* paper "published" in 2026. A wrong date is worse
+        # than none; the arXiv enrichment fills in the true v1 date.
+        log.warning("daily papers %s: ignoring impossible publishedAt %s", label, published_at)
+        published_at = None
     authors = [normalise_text(a.name) for a in paper.authors if a.name and not a.hidden]
     return ParsedPaper(
         arxiv_id=arxiv_id,
@@ -239,8 +246,8 @@ def parse_item(raw: object, position: int) -> ParsedPaper | SkippedItem:
         abstract=abstract,
         authors=[name for name in authors if name],
         organization=_organization_name(paper.organization or item.organization),
-        published_at=_as_utc(paper.published_at),
-        featured_on=submitted.date() if submitted else None,
+        published_at=published_at,
+        featured_on=featured_on,
         upvotes=max(paper.upvotes or 0, 0),
         num_comments=max(item.num_comments or 0, 0),
         github_repo=(paper.github_repo or "").strip() or None,
@@ -250,6 +257,21 @@ def parse_item(raw: object, position: int) -> ParsedPaper | SkippedItem:
         ai_summary=normalise_text(paper.ai_summary) or None,
         ai_keywords=[normalise_text(k) for k in paper.ai_keywords if normalise_text(k)],
     )
+
+
+def plausible_published_at(arxiv_id: str, published_at: datetime, featured_on: date | None) -> bool:
+    """False for a v1 date that cannot be: after the featured day or after the id's month.
+
+    New-style ids carry the year and month they were assigned (``2509.`` is
+    September 2025), so v1 cannot be later; it can be earlier (papers held in
+    moderation, weekend submissions announced the next month).
+    """
+    latest = featured_on + timedelta(days=1) if featured_on else None
+    if len(arxiv_id) > 4 and arxiv_id[4] == ".":
+        month = date(2000 + int(arxiv_id[:2]), int(arxiv_id[2:4]), 1)
+        month_end = (month + timedelta(days=32)).replace(day=1)  # a day of slack for zones
+        latest = min(latest, month_end) if latest else month_end
+    return latest is None or published_at.date() <= latest
 
 
 def _extra_str(item: HFItem, key: str) -> str | None:

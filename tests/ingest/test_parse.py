@@ -149,3 +149,30 @@ def test_a_missing_dump_file_is_an_error(tmp_path: Path) -> None:
 def test_a_dump_file_parses_like_the_api() -> None:
     result = load_daily_papers_file(FIXTURES / "daily_2025-09-15.json")
     assert {p.arxiv_id for p in result.papers} == {"2509.00101", "2509.00102", "2509.00104"}
+
+
+def test_an_impossible_v1_date_is_dropped_rather_than_stored() -> None:
+    # Seen in real data: a September 2025 paper "published" in April 2026.
+    impossible = {
+        "paper": {
+            "id": "2509.00500",
+            "title": "From The Future",
+            "publishedAt": "2026-04-08T00:00:00.000Z",
+            "submittedOnDailyAt": "2025-09-15T00:00:00.000Z",
+        }
+    }
+    # Held in moderation, or submitted on a weekend: earlier than the id's month is fine.
+    early = {
+        "paper": {
+            "id": "2509.00501",
+            "title": "Submitted On A Saturday",
+            "publishedAt": "2025-08-30T06:02:56.000Z",
+            "submittedOnDailyAt": "2025-09-02T00:00:00.000Z",
+        }
+    }
+
+    papers = _by_id([impossible, early])
+
+    assert papers["2509.00500"].published_at is None
+    assert papers["2509.00500"].featured_on == date(2025, 9, 15)
+    assert papers["2509.00501"].published_at == datetime(2025, 8, 30, 6, 2, 56, tzinfo=UTC)
