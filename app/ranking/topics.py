@@ -1,10 +1,13 @@
 """The curated topics a subscriber can tick on the subscribe form.
 
-Each topic is a slug (stored on the subscriber), a label (shown on the form and in
-reasons) and a short description. The description is written in the words papers
-use, because the ranker appends it to the subscriber's query: ticking a topic is
-query expansion with vocabulary we chose carefully once, instead of hoping the
-subscriber typed the right synonyms.
+Each topic is a slug (stored on subscribers, so stable), a label (shown on the
+form and in reasons) and a short description; labels and descriptions may be
+reworded. The description is written in the words papers use, because the ranker
+uses it as a query: ticking a topic is query expansion with vocabulary chosen
+once, instead of hoping the subscriber typed the right synonyms.
+
+``TOPICS`` maps slug -> ``Topic(label, description)``, a named tuple, so
+``label, description = TOPICS[slug]`` works as for a plain pair.
 """
 
 from __future__ import annotations
@@ -18,81 +21,71 @@ class Topic(NamedTuple):
 
 
 TOPICS: dict[str, Topic] = {
-    "llm-reasoning": Topic(
-        "LLM reasoning",
-        "Reasoning in large language models: chain-of-thought, mathematical reasoning, "
-        "test-time scaling, reinforcement learning with verifiable rewards, GRPO, "
-        "reasoning traces and self-reflection.",
+    "llm": Topic(
+        "Large language models",
+        "Pretraining, scaling, instruction tuning and evaluation of large language models "
+        "(LLMs), transformers, tokenizers, long context.",
     ),
     "agents": Topic(
-        "Agents and tool use",
-        "LLM agents that plan and act: tool use, function calling, web browsing and "
-        "GUI agents, multi-agent systems, deep research agents, agent benchmarks and "
-        "environments.",
+        "Agents & tool use",
+        "LLM agents that plan, call tools and APIs, browse the web, write and run code, "
+        "and act in multi-step environments: GUI and computer-use agents, deep research "
+        "agents, multi-agent systems.",
     ),
-    "code": Topic(
-        "Code generation",
-        "Language models for code: code generation, program synthesis, software "
-        "engineering agents, repository-level coding, debugging, SWE-bench.",
-    ),
-    "efficiency": Topic(
-        "Efficient inference and training",
-        "Making models faster and cheaper: quantization, pruning, distillation, "
-        "speculative decoding, KV cache compression, sparse attention, long context, "
-        "efficient training and serving.",
+    "reasoning": Topic(
+        "Reasoning",
+        "Chain-of-thought, mathematical and logical reasoning, test-time compute, "
+        "verifiers and process reward models.",
     ),
     "multimodal": Topic(
-        "Vision-language models",
-        "Multimodal large language models that read images and video: vision-language "
-        "models, visual question answering, visual reasoning, document and chart "
-        "understanding, multimodal benchmarks.",
+        "Multimodal models",
+        "Vision-language models (VLMs) and models that combine text, images, video and "
+        "audio: visual question answering, captioning, grounding.",
     ),
-    "image-generation": Topic(
-        "Image generation and editing",
-        "Generative models for images: diffusion models, flow matching, text-to-image "
-        "generation, image editing, autoregressive image generation, visual tokenizers.",
+    "vision": Topic(
+        "Computer vision",
+        "Image recognition, detection, segmentation, 3D reconstruction, depth, "
+        "NeRF and Gaussian splatting, visual representation learning.",
     ),
-    "video": Topic(
-        "Video generation",
-        "Video generation and world models: text-to-video and image-to-video diffusion, "
-        "video editing, long video generation, camera control, avatar and talking head "
-        "animation.",
-    ),
-    "3d-vision": Topic(
-        "3D and spatial vision",
-        "3D reconstruction and generation: Gaussian splatting, neural radiance fields, "
-        "multi-view geometry, depth estimation, 3D scenes and spatial understanding.",
-    ),
-    "robotics": Topic(
-        "Robotics and embodied AI",
-        "Embodied agents and robot learning: vision-language-action models, manipulation, "
-        "navigation, imitation learning, sim-to-real transfer, robot policies.",
+    "generative-media": Topic(
+        "Image & video generation",
+        "Diffusion models, flow matching, text-to-image, text-to-video, image editing "
+        "and controllable generation, video diffusion, avatar animation.",
     ),
     "speech-audio": Topic(
-        "Speech and audio",
-        "Speech and audio models: speech recognition, text-to-speech synthesis, spoken "
-        "dialogue, audio language models, music and sound generation.",
-    ),
-    "alignment-safety": Topic(
-        "Alignment and safety",
-        "Aligning models with human values: RLHF, preference optimization, reward "
-        "models, safety, jailbreaks, hallucination, interpretability and evaluation of "
-        "trustworthiness.",
+        "Speech & audio",
+        "Speech recognition (ASR), text-to-speech (TTS), spoken dialogue, music and "
+        "audio generation, audio language models.",
     ),
     "rl": Topic(
         "Reinforcement learning",
-        "Reinforcement learning algorithms and theory: policy optimization, reward "
-        "design, exploration, offline RL, RL for language model post-training.",
+        "Reinforcement learning, RLHF, RLVR, policy optimisation (PPO, GRPO, DPO), "
+        "reward modelling, preference learning.",
     ),
-    "data-benchmarks": Topic(
-        "Datasets and benchmarks",
-        "New datasets, benchmarks and evaluation methods for machine learning models: "
-        "data curation, synthetic data, pretraining data, leaderboards.",
+    "efficiency": Topic(
+        "Efficiency & inference",
+        "Quantization, pruning, distillation, sparse and mixture-of-experts models, "
+        "KV cache, speculative decoding, fast inference and training systems.",
+    ),
+    "safety": Topic(
+        "Safety & alignment",
+        "Alignment, red teaming, jailbreaks, interpretability, hallucination, "
+        "robustness, privacy and fairness of ML systems.",
+    ),
+    "robotics": Topic(
+        "Robotics & embodied AI",
+        "Robot learning, manipulation, navigation, vision-language-action (VLA) models, "
+        "world models and embodied agents.",
     ),
     "retrieval": Topic(
-        "Retrieval and RAG",
-        "Information retrieval and retrieval-augmented generation: embeddings, rerankers, "
-        "search agents, memory, knowledge graphs and question answering over documents.",
+        "Retrieval & RAG",
+        "Retrieval-augmented generation (RAG), embeddings, dense retrieval, rerankers, "
+        "search, knowledge graphs and memory.",
+    ),
+    "theory": Topic(
+        "Theory & foundations",
+        "Learning theory, optimisation, generalisation, scaling laws, architectures "
+        "beyond transformers (state space models), mechanistic analysis.",
     ),
 }
 
