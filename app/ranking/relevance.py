@@ -24,6 +24,7 @@ from the candidates' Gram matrix, so it also needs no per-pair loop.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -59,6 +60,7 @@ def fold_plural(word: str) -> str:
 # scikit-learn's default token pattern, so both counters agree on what a word is.
 TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _STOP = -2
+_SPACES = re.compile(r"\s*")
 _UNKNOWN = -1
 
 
@@ -127,6 +129,28 @@ class _FastCounter:
         return counts
 
 
+def _phrase_spans(texts: Sequence[str], longest: int = 40) -> dict[str, str]:
+    """For each bigram feature, its most common written form in ``texts``.
+
+    The written form runs from the first word to the second, stop words and
+    punctuation between them included ("text-to-speech" for "text speech").
+    """
+    seen: dict[str, Counter[str]] = {}
+    for text in texts:
+        lowered = text.lower()
+        previous: re.Match[str] | None = None
+        for match in TOKEN.finditer(lowered):
+            if match.group() in ENGLISH_STOP_WORDS:
+                continue
+            if previous is not None and match.start() - previous.start() <= longest:
+                span = lowered[previous.start() : match.end()]
+                if not _SPACES.fullmatch(lowered[previous.end() : match.start()]):
+                    key = f"{previous.group()} {match.group()}"
+                    seen.setdefault(key, Counter())[" ".join(span.split())] += 1
+            previous = match
+    return {key: spans.most_common(1)[0][0] for key, spans in seen.items()}
+
+
 def paper_fields(paper: CandidatePaper) -> tuple[str, str, str]:
     """The title, keyword and body texts a paper is indexed by."""
     body = paper.abstract
@@ -173,6 +197,10 @@ class TextIndex:
         self.phrase_boost: NDArray[np.float32] = np.array(
             [PHRASE_BOOST if " " in term else 1.0 for term in self.terms], dtype=np.float32
         )
+        # Two-word features lost their stop words ("text speech"): name them as the
+        # papers write them ("text-to-speech"), for reasons a person can read.
+        spans = _phrase_spans(texts)
+        self.terms = [spans.get(term, term) if " " in term else term for term in self.terms]
         self._tfidf = TfidfTransformer(sublinear_tf=True)
         self._tfidf.fit(counts @ self._fold)
 

@@ -214,3 +214,13 @@ def test_results_do_not_depend_on_chunking_and_an_edition_can_be_reused() -> Non
     whole = rank_subscribers(edition, profiles)
     chunked = rank_subscribers(edition, profiles, params=RankingParams(chunk_size=2))
     assert whole == chunked
+
+
+def test_a_matched_phrase_is_named_the_way_papers_write_it() -> None:
+    papers = [
+        paper("2509.00101", "Chain-of-Thought Prompting Revisited", "We study chain-of-thought."),
+        paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
+    ]
+    edition = prepare_edition(papers, now=NOW)
+    (digest,) = rank_subscribers(edition, [SubscriberProfile(1, "chain of thought", k=1)])
+    assert digest.picks[0].why.startswith("Matches your interest in *chain-of-thought*")
