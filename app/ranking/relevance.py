@@ -197,9 +197,10 @@ class TextIndex:
         self.phrase_boost: NDArray[np.float32] = np.array(
             [PHRASE_BOOST if " " in term else 1.0 for term in self.terms], dtype=np.float32
         )
-        # Two-word features lost their stop words ("text speech"): name them as the
-        # papers write them ("text-to-speech"), for reasons a person can read.
-        spans = _phrase_spans(texts)
+        # Two-word features lost their stop words ("text speech"): name them as
+        # titles and keywords write them ("text-to-speech"), for readable reasons.
+        # (Titles and keywords only: they hold the names of things, and are short.)
+        spans = _phrase_spans([" ; ".join(paper_fields(paper)[:2]) for paper in corpus])
         self.terms = [spans.get(term, term) if " " in term else term for term in self.terms]
         self._tfidf = TfidfTransformer(sublinear_tf=True)
         self._tfidf.fit(counts @ self._fold)
