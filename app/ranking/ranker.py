@@ -90,7 +90,8 @@ class RankingParams:
     trend_weight: float = 0.1
     # Below this best cosine, nothing matched: send trending and say so.
     min_similarity: float = 0.03
-    shortlist: int = 30
+    # MMR looks this far down, or twice the largest k asked for if that is more.
+    shortlist: int = 20
     mmr_lambda: float = 0.8
     mention_trending_up_to: int = 3
     chunk_size: int = 4096
@@ -231,8 +232,8 @@ def _rank_chunk(
     final[~personal] = edition.trending
     exclude_already_sent(final, known.sent)
     lap("trending blend, no-repeat")
-    columns = shortlist(final, params.shortlist)
     k_max = max((p.k for p in chunk), default=0)
+    columns = shortlist(final, max(params.shortlist, 2 * k_max))
     picked = mmr(
         columns,
         np.take_along_axis(final, columns, axis=1),

@@ -224,3 +224,11 @@ def test_a_matched_phrase_is_named_the_way_papers_write_it() -> None:
     edition = prepare_edition(papers, now=NOW)
     (digest,) = rank_subscribers(edition, [SubscriberProfile(1, "chain of thought", k=1)])
     assert digest.picks[0].why.startswith("Matches your interest in *chain-of-thought*")
+
+
+def test_a_large_k_gets_that_many_picks_beyond_the_mmr_short_list() -> None:
+    many = [paper(f"2509.1{n:04d}", f"Video paper {n}", "video diffusion") for n in range(40)]
+    edition = prepare_edition(many, now=NOW)
+    params = RankingParams(shortlist=5)
+    (digest,) = rank_subscribers(edition, [SubscriberProfile(1, "video", k=30)], params=params)
+    assert len(digest.picks) == 30
