@@ -177,17 +177,24 @@ class TextIndex:
             counts = self._counter.fit_transform(["paperboy"])
         vocabulary = self._counter.get_feature_names_out()
         self._fast = _FastCounter(self._counter.vocabulary_)
-        words: dict[str, str] = {}
-        folded = [
-            " ".join(words.get(w) or words.setdefault(w, fold_plural(w)) for w in term.split(" "))
-            for term in vocabulary.tolist()
-        ]
-        stems, column = np.unique(np.array(folded, dtype=object), return_inverse=True)
+        # Fold each word once; number the folded terms in order of first appearance.
+        words = {w: fold_plural(w) for term in vocabulary.tolist() for w in term.split(" ")}
+        stem_number: dict[str, int] = {}
+        column = np.fromiter(
+            (
+                stem_number.setdefault(
+                    " ".join([words[w] for w in term.split(" ")]), len(stem_number)
+                )
+                for term in vocabulary.tolist()
+            ),
+            dtype=np.int64,
+            count=len(vocabulary),
+        )
         n_raw = len(vocabulary)
-        self._stem_of = column.astype(np.int64)
+        self._stem_of = column
         self._fold: sp.csr_matrix = sp.csr_matrix(
             (np.ones(n_raw, dtype=np.float32), (np.arange(n_raw), column)),
-            shape=(n_raw, len(stems)),
+            shape=(n_raw, len(stem_number)),
         )
         # Surface form of a stem: its spelling with the highest document frequency.
         document_frequency = np.asarray((counts > 0).sum(axis=0)).ravel()
