@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
@@ -64,6 +65,13 @@ _SPACES = re.compile(r"\s*")
 _UNKNOWN = -1
 
 
+class _WordIds(dict[str, int]):
+    """Word -> column; a word we never saw is ``_UNKNOWN`` (lets ``map`` stay in C)."""
+
+    def __missing__(self, word: str) -> int:
+        return _UNKNOWN
+
+
 class _FastCounter:
     """Counts the fitted unigrams and bigrams of many short texts at once.
 
@@ -75,7 +83,7 @@ class _FastCounter:
 
     def __init__(self, vocabulary: dict[str, int]) -> None:
         self._n = len(vocabulary)
-        self._word: dict[str, int] = {w: _STOP for w in ENGLISH_STOP_WORDS}
+        self._word = _WordIds({w: _STOP for w in ENGLISH_STOP_WORDS})
         pairs: list[tuple[str, str, int]] = []
         for term, column in vocabulary.items():
             if " " in term:
@@ -94,11 +102,10 @@ class _FastCounter:
         self, texts: Sequence[str], fold: NDArray[np.int64] | None = None
     ) -> sp.csr_matrix:
         """Counts per text; with ``fold``, counted straight into folded columns."""
-        word = self._word
         tokens = [TOKEN.findall(text.lower()) for text in texts]
-        lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
+        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
         ids = np.fromiter(
-            (word.get(w, _UNKNOWN) for row in tokens for w in row),
+            map(self._word.__getitem__, chain.from_iterable(tokens)),
             dtype=np.int64,
             count=int(lengths.sum()),
         )
