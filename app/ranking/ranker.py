@@ -258,7 +258,7 @@ def _rank_chunk(
     )
     lap("reasons")
     values = final[rows, papers].tolist()
-    ids = [edition.ids[j] for j in papers.tolist()]
+    ids = list(map(edition.ids.__getitem__, papers.tolist()))
     make_pick = partial(tuple.__new__, Pick)
     picks: list[Pick] = list(map(make_pick, zip(ids, values, why, strict=True)))
     counts = keep.sum(axis=1).tolist()
@@ -324,4 +324,4 @@ def _reasons(
         elif which_kind in (explain.SEED, explain.CLICK):
             subject = edition.library_titles[item]
         sentences.append(edition.reasons.personal(which_kind, subject, paper, top_trending=is_top))
-    return [sentences[i] for i in inverse.tolist()]
+    return list(map(sentences.__getitem__, inverse.tolist()))
