@@ -230,6 +230,12 @@ def _send_batch(
                 )
             )
             continue
+        if not digest.items:
+            # Every candidate was already sent to them: no empty digests.
+            results.append(
+                DeliveryResult(claim.id, DeliveryStatus.SKIPPED, error="no new papers for them")
+            )
+            continue
         message, picks = _compose(context, kit, claim, digest)
         laps("render")
         context.throttle.wait()
