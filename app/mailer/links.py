@@ -1,11 +1,12 @@
 """The links in a digest: signed click redirects, and the manage/unsubscribe URLs.
 
-A click link is ``BASE_URL/c/{token}``; the token names a delivery, the position
-of a paper in that delivery's digest and the kind of link (paper page, PDF, code,
-project page), signed with HMAC-SHA256 truncated to 96 bits. It carries no URL:
-``GET /c/{token}`` looks the destination up in what was recorded for that
-delivery, so a forged or altered token cannot send anyone anywhere else (no open
-redirect).
+A click link is ``BASE_URL/c/{token}``; the token names a delivery (signed with
+HMAC-SHA256 truncated to 96 bits, one signature per message: 40 links a digest
+make per-link signatures the costliest part of rendering), the position of a
+paper in that delivery's digest and the kind of link (paper page, PDF, code,
+project page). It carries no URL: ``GET /c/{token}`` looks the destination up in
+what was recorded for that delivery, so an altered token can at most open
+another link of the same digest, never anywhere else (no open redirect).
 
 The manage/unsubscribe tokens below are an interim stand-in until the
 subscriptions branch's ``app.subscriptions.tokens`` lands; the pipeline reaches
@@ -17,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -47,18 +49,24 @@ class ClickLinks:
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     def token(self, delivery_id: int, item: int, kind: str) -> str:
-        body = f"{delivery_id:x}.{item}{KIND_CODES[kind]}"
-        return f"{body}.{self.sign(body)}"
+        delivery = f"{delivery_id:x}"
+        return f"{delivery}.{item}{KIND_CODES[kind]}.{self.sign(delivery)}"
 
     def url(self, delivery_id: int, item: int, kind: str) -> str:
         return self._base + self.token(delivery_id, item, kind)
 
+    def url_maker(self, delivery_id: int) -> Callable[[int, str], str]:
+        """``url`` for one delivery, signing it once for all of its links."""
+        delivery = f"{delivery_id:x}"
+        prefix, suffix = f"{self._base}{delivery}.", f".{self.sign(delivery)}"
+        return lambda item, kind: f"{prefix}{item}{KIND_CODES[kind]}{suffix}"
+
     def verify(self, token: str) -> ClickTarget | None:
         """The target of ``token``, or None when it is malformed or not ours."""
         body, _, signature = token.rpartition(".")
-        if not body or not hmac.compare_digest(signature, self.sign(body)):
-            return None
         delivery_hex, _, item_kind = body.partition(".")
+        if not delivery_hex or not hmac.compare_digest(signature, self.sign(delivery_hex)):
+            return None
         try:
             delivery_id = int(delivery_hex, 16)
             item = int(item_kind[:-1])

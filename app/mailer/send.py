@@ -272,9 +272,7 @@ def _compose(
         reader = replace(
             reader, open_pixel_url=open_pixel_url(links, context.settings.base_url, claim.id)
         )
-    rendered = kit.renderer.render(
-        reader, digest.items, lambda item, kind: links.url(claim.id, item, kind)
-    )
+    rendered = kit.renderer.render(reader, digest.items, links.url_maker(claim.id))
     message = context.composer.compose(
         rendered,
         to=digest.email,

@@ -165,8 +165,11 @@ def test_click_link_redirects_only_to_the_recorded_url_and_is_recorded(
     assert response.status_code == 302
     assert response.headers["location"].startswith("https://huggingface.co/papers/2511.")
     token = link.rsplit("/", 1)[1]
-    forged = token.replace(".0p.", ".1p.", 1)
+    delivery_hex, rest = token.split(".", 1)
+    forged = f"{int(delivery_hex, 16) + 1:x}.{rest}"  # another reader's delivery
     assert client.get(f"/c/{forged}", follow_redirects=False).status_code == 404
+    beyond = token.replace(".0p.", ".99p.", 1)  # no such item in this digest
+    assert client.get(f"/c/{beyond}", follow_redirects=False).status_code == 404
     assert client.get("/c/https:%2F%2Fevil.example", follow_redirects=False).status_code == 404
     with Session(engine) as session:
         clicks = session.scalars(select(Event).where(Event.kind == EventKind.CLICK)).all()
