@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import JSON, exists, func, literal, select, update
+from sqlalchemy import JSON, exists, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -149,6 +149,10 @@ def start_edition(
         .returning(Delivery.id)
     )
     new_ids = sorted(session.scalars(insert).all())
+    if len(new_ids) >= 1000 and session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics, or the planner may serve every claim (id IN chunk)
+        # through the (edition, status) index, reading the whole edition each time.
+        session.execute(text("ANALYZE delivery"))
     if new_ids or edition.status == EditionStatus.DRAFT:
         edition.status = EditionStatus.SENDING if new_ids else EditionStatus.FINISHED
         edition.started_at = edition.started_at or now
