@@ -6,6 +6,7 @@ web app), so a reloading or multi-worker web server never starts a second one.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from typing import Any
 
 from celery.schedules import crontab
 
+from workers.celery_app import TASK_MODULES
 from workers.celery_app import app as celery_app
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,10 @@ class EmbeddedScheduler(threading.Thread):
 
     def __init__(self, schedule: dict[str, dict[str, Any]]) -> None:
         super().__init__(name="paperboy-scheduler", daemon=True)
+        # Celery imports ``include`` modules only when a worker starts; in-process
+        # we must register the tasks ourselves or no entry could be found.
+        for module in TASK_MODULES:
+            importlib.import_module(module)
         self._schedule = {
             name: entry
             for name, entry in schedule.items()
