@@ -98,6 +98,9 @@ class Settings(BaseSettings):
 
     # Ranking.
     ranking_backend: Literal["tfidf", "dense"] = "tfidf"
+    # The rolling corpus TF-IDF is fitted on (and seed / clicked papers are found in):
+    # papers featured or published this many days before an edition.
+    ranking_corpus_days: int = 30
 
     @field_validator("database_url")
     @classmethod

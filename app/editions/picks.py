@@ -1,96 +1,293 @@
-"""Who gets which papers: the one seam between the send pipeline and the ranker.
+"""Who gets which papers: the one seam between the database and the ranker.
 
-INTERIM: until the ranking branch (``app.ranking``) lands, ``EditionRanking``
-ranks by trending (upvotes), lifting papers whose text contains one of the
-subscriber's interest phrases, and drops papers already sent to them.
-After merging it, ``EditionRanking`` wraps ``app.ranking.ranker.prepare_edition``
-and ``rank_subscribers``; nothing else in the pipeline changes.
+The ranker (``app.ranking``) is pure code over plain dataclasses; this module
+turns rows into them, set-based, for a whole chunk of subscribers at once:
+
+- ``prepared_edition``: the edition's candidates (``CandidatePaper`` with the
+  upvote velocity from the day's snapshots and the featured day) and a rolling
+  corpus of recent papers, passed through ``prepare_edition`` once per process
+  and edition (the fit is deterministic for an edition, so every chunk a worker
+  sends reuses it instead of refitting TF-IDF and LSA);
+- ``subscriber_profiles``: ``SubscriberProfile`` per subscriber, with clicked
+  papers, papers shown but not clicked, and everything already sent, from two
+  queries for the whole chunk.
+
+The send path, the admin preview (``app.mailer.digests``) and the sample digest
+all go through here, then ``rank_subscribers`` in one batch call; ``paperboy
+recommend`` calls the same ``prepare_edition`` / ``rank_subscribers`` on a file.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.models import (
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventKind,
+    Paper,
+    PaperFeature,
+    PaperSnapshot,
+    Subscriber,
+)
+from app.ranking import CandidatePaper, PreparedEdition, SubscriberProfile, prepare_edition
+
+# How far back a subscriber's history (clicks, papers shown) counts.
+HISTORY_DAYS = 90
+# Prepared editions kept per process: today's slots and a preview or two.
+_CACHE_SIZE = 4
+_cache: OrderedDict[Hashable, PreparedEdition] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
-@dataclass(frozen=True)
-class Candidate:
-    arxiv_id: str
-    title: str
-    abstract: str
-    upvotes: int
-    ai_keywords: list[str] = field(default_factory=list)
+def edition_as_of(edition_date: date, created_at: datetime | None = None) -> datetime:
+    """The moment an edition is ranked "as of": its creation, at the latest the end of its day.
+
+    Fixed per edition (not "now"), so every chunk, retry and preview ranks the
+    same way, and an edition sent for a past date sees that date's recency.
+    """
+    end_of_day = datetime.combine(edition_date + timedelta(days=1), time(0), tzinfo=UTC)
+    return min(created_at, end_of_day) if created_at is not None else end_of_day
 
 
-@dataclass(frozen=True)
-class Profile:
-    key: int
-    interests: str = ""
-    topics: list[str] = field(default_factory=list)
-    seed_papers: list[str] = field(default_factory=list)
-    clicked: list[str] = field(default_factory=list)
-    already_sent: list[str] = field(default_factory=list)
-    k: int = 7
+def prepared_edition(
+    session: Session,
+    *,
+    paper_ids: Sequence[str],
+    edition_date: date,
+    as_of: datetime,
+    settings: Settings,
+    cache_key: Hashable | None = None,
+) -> PreparedEdition:
+    """The ranker's view of an edition, fitted once per process for each ``cache_key``.
+
+    ``cache_key`` must change whenever the inputs do (callers pass the edition's
+    id with its creation time); ``None`` means do not cache.
+    """
+    key = None
+    if cache_key is not None:
+        key = (
+            session.get_bind().engine.url.render_as_string(),
+            cache_key,
+            tuple(paper_ids),
+            settings.ranking_backend,
+        )
+        with _cache_lock:
+            cached = _cache.get(key)
+            if cached is not None:
+                _cache.move_to_end(key)
+                return cached
+    candidates = candidate_papers_for(session, paper_ids, as_of=as_of)
+    corpus = recent_corpus(session, until=edition_date, days=settings.ranking_corpus_days)
+    prepared = prepare_edition(
+        candidates, corpus=corpus, now=as_of, backend=settings.ranking_backend
+    )
+    if key is not None:
+        with _cache_lock:
+            _cache[key] = prepared
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return prepared
 
 
-@dataclass(frozen=True)
-class RankedPick:
-    arxiv_id: str
-    score: float
-    why: str
+def candidate_papers_for(
+    session: Session, arxiv_ids: Sequence[str], *, as_of: datetime
+) -> list[CandidatePaper]:
+    """``CandidatePaper`` for each known id, in the order given."""
+    papers = {
+        p.arxiv_id: p
+        for p in session.scalars(select(Paper).where(Paper.arxiv_id.in_(list(arxiv_ids))))
+    }
+    ids = [p.id for p in papers.values()]
+    featured = _featured_on(session, ids, until=as_of.date())
+    velocity = _upvote_velocity(session, ids, as_of=as_of)
+    return [
+        _candidate(papers[a], featured.get(papers[a].id), velocity.get(papers[a].id, 0.0))
+        for a in arxiv_ids
+        if a in papers
+    ]
 
 
-@dataclass(frozen=True)
-class RankedDigest:
-    key: int
-    picks: list[RankedPick]
-    trending_fallback: bool
+def recent_corpus(session: Session, *, until: date, days: int) -> list[CandidatePaper]:
+    """Papers featured or published in the ``days`` up to ``until``: what TF-IDF is fitted
+    on and where seed and clicked papers are looked up."""
+    since = until - timedelta(days=days)
+    featured_recently = (
+        select(PaperFeature.paper_id)
+        .where(PaperFeature.featured_on >= since, PaperFeature.featured_on <= until)
+        .scalar_subquery()
+    )
+    start = datetime.combine(since, time(0), tzinfo=UTC)
+    end = datetime.combine(until + timedelta(days=1), time(0), tzinfo=UTC)
+    rows = session.scalars(
+        select(Paper)
+        .where(
+            or_(
+                Paper.id.in_(featured_recently),
+                Paper.published_at.between(start, end),
+            )
+        )
+        .order_by(Paper.id)
+    ).all()
+    featured = _featured_on(session, [p.id for p in rows], until=until)
+    return [_candidate(p, featured.get(p.id), 0.0) for p in rows]
 
 
-class EditionRanking:
-    """Ranks any number of subscribers against one edition's candidates."""
-
-    def __init__(self, candidates: Sequence[Candidate]) -> None:
-        # Candidates arrive in trending order (the edition stores them that way).
-        self.candidates = list(candidates)
-        self.trending_rank = {c.arxiv_id: n for n, c in enumerate(self.candidates)}
-
-    def rank(self, profiles: Sequence[Profile]) -> list[RankedDigest]:
-        texts = [
-            f"{c.title} {c.abstract} {' '.join(c.ai_keywords)}".lower() for c in self.candidates
-        ]
-        digests = []
-        for profile in profiles:
-            sent = set(profile.already_sent)
-            phrases = [
-                p.strip().lower()
-                for p in re.split(r"[,;\n]+", profile.interests) + profile.topics
-                if p.strip()
-            ]
-            scored = []
-            for n, (candidate, text) in enumerate(zip(self.candidates, texts, strict=True)):
-                if candidate.arxiv_id in sent:
-                    continue
-                matched = next((p for p in phrases if p in text), None)
-                why = (
-                    f"matches your interest in {matched}"
-                    if matched
-                    else _trending_why(n, candidate.upvotes)
-                )
-                score = float(candidate.upvotes) + (1e6 if matched else 0.0)
-                scored.append(RankedPick(candidate.arxiv_id, score, why))
-            scored.sort(key=lambda pick: -pick.score)
-            picks = scored[: profile.k]
-            personal = any(pick.score >= 1e6 for pick in picks)
-            digests.append(RankedDigest(profile.key, picks, trending_fallback=not personal))
-        return digests
+def _candidate(paper: Paper, featured_on: date | None, velocity: float) -> CandidatePaper:
+    return CandidatePaper(
+        arxiv_id=paper.arxiv_id,
+        title=paper.title,
+        abstract=paper.abstract or "",
+        ai_keywords=list(paper.ai_keywords or []),
+        ai_summary=paper.ai_summary,
+        upvotes=paper.upvotes,
+        upvote_velocity=velocity,
+        github_stars=paper.github_stars,
+        num_comments=paper.num_comments,
+        published_at=paper.published_at,
+        featured_on=featured_on,
+        authors=list(paper.authors or []),
+    )
 
 
-def _trending_why(rank: int, upvotes: int) -> str:
-    return f"#{rank + 1} trending on Hugging Face Daily Papers ({upvotes} upvotes)"
+def _featured_on(session: Session, paper_ids: Sequence[int], *, until: date) -> dict[int, date]:
+    """Each paper's latest featured day up to ``until``."""
+    if not paper_ids:
+        return {}
+    rows = session.execute(
+        select(PaperFeature.paper_id, func.max(PaperFeature.featured_on))
+        .where(PaperFeature.paper_id.in_(list(paper_ids)), PaperFeature.featured_on <= until)
+        .group_by(PaperFeature.paper_id)
+    ).all()
+    return {paper_id: day for paper_id, day in rows if day is not None}
 
 
-def trending_reason(rank: int, upvotes: int) -> str:
-    """The reason shown for a paper in the "Trending today" section."""
-    return _trending_why(rank, upvotes)
+def _upvote_velocity(
+    session: Session, paper_ids: Sequence[int], *, as_of: datetime
+) -> dict[int, float]:
+    """Upvotes gained per hour between the first and the last snapshot of the last day.
+
+    The day is the 24 hours before ``as_of``: a paper still collecting votes
+    then is taking off; one whose snapshots stopped changing scores 0.
+    """
+    if not paper_ids:
+        return {}
+    rows = session.execute(
+        select(PaperSnapshot.paper_id, PaperSnapshot.fetched_at, PaperSnapshot.upvotes)
+        .where(
+            PaperSnapshot.paper_id.in_(list(paper_ids)),
+            PaperSnapshot.fetched_at > as_of - timedelta(days=1),
+            PaperSnapshot.fetched_at <= as_of,
+        )
+        .order_by(PaperSnapshot.paper_id, PaperSnapshot.fetched_at)
+    ).all()
+    first: dict[int, tuple[datetime, int]] = {}
+    last: dict[int, tuple[datetime, int]] = {}
+    for paper_id, fetched_at, upvotes in rows:
+        first.setdefault(paper_id, (fetched_at, upvotes))
+        last[paper_id] = (fetched_at, upvotes)
+    velocity = {}
+    for paper_id, (start, start_votes) in first.items():
+        end, end_votes = last[paper_id]
+        hours = (end - start).total_seconds() / 3600.0
+        if hours > 0:
+            velocity[paper_id] = max(0.0, (end_votes - start_votes) / hours)
+    return velocity
+
+
+def subscriber_profiles(
+    session: Session,
+    subscribers: Sequence[Subscriber],
+    *,
+    default_k: int,
+    exclude_edition_id: int | None = None,
+    now: datetime,
+) -> list[SubscriberProfile]:
+    """The ranker's profile of each subscriber, in the order given.
+
+    History comes from two queries for the whole batch: click events, and the
+    picks of deliveries already sent (all of them are ``already_sent``; those
+    not clicked are ``shown_not_clicked``). ``exclude_edition_id`` leaves the
+    edition being ranked out of the history, so a preview of an edition that
+    went out shows what was sent, not what would come next.
+    """
+    ids = [s.id for s in subscribers]
+    clicked = _clicked(session, ids, since=now - timedelta(days=HISTORY_DAYS))
+    shown = _shown(
+        session, ids, since=now - timedelta(days=HISTORY_DAYS), exclude=exclude_edition_id
+    )
+    profiles = []
+    for s in subscribers:
+        clicks = clicked.get(s.id, [])
+        seen = shown.get(s.id, [])
+        clicked_set = set(clicks)
+        profiles.append(
+            SubscriberProfile(
+                key=s.id,
+                interests=s.interests or "",
+                topics=list(s.topics or []),
+                seed_papers=list(s.seed_papers or []),
+                clicked=clicks,
+                shown_not_clicked=[a for a in seen if a not in clicked_set],
+                already_sent=seen,
+                k=s.digest_size or default_k,
+            )
+        )
+    return profiles
+
+
+def _clicked(
+    session: Session, subscriber_ids: Sequence[int], *, since: datetime
+) -> dict[int, list[str]]:
+    """Clicked arXiv ids per subscriber, oldest first, each once (at its latest click)."""
+    if not subscriber_ids:
+        return {}
+    rows = session.execute(
+        select(Event.subscriber_id, Event.arxiv_id)
+        .where(
+            Event.subscriber_id.in_(list(subscriber_ids)),
+            Event.kind == EventKind.CLICK,
+            Event.created_at >= since,
+            Event.arxiv_id.is_not(None),
+        )
+        .order_by(Event.created_at, Event.id)
+    )
+    ordered: dict[int, dict[str, None]] = {}
+    for subscriber_id, arxiv_id in rows:
+        if subscriber_id is not None and arxiv_id is not None:
+            papers = ordered.setdefault(subscriber_id, {})
+            papers.pop(arxiv_id, None)
+            papers[arxiv_id] = None
+    return {key: list(papers) for key, papers in ordered.items()}
+
+
+def _shown(
+    session: Session, subscriber_ids: Sequence[int], *, since: datetime, exclude: int | None
+) -> dict[int, list[str]]:
+    """arXiv ids in each subscriber's sent digests (picks and trending), oldest first."""
+    if not subscriber_ids:
+        return {}
+    query = select(Delivery.subscriber_id, Delivery.picks).where(
+        Delivery.subscriber_id.in_(list(subscriber_ids)),
+        Delivery.status == DeliveryStatus.SENT,
+        Delivery.sent_at >= since,
+    )
+    if exclude is not None:
+        query = query.where(Delivery.edition_id != exclude)
+    shown: dict[int, dict[str, None]] = {}
+    for row in session.execute(query.order_by(Delivery.sent_at, Delivery.id)):
+        subscriber_id: int = row[0]
+        record: list[dict[str, Any]] = row[1] or []
+        papers = shown.setdefault(subscriber_id, {})
+        for pick in record:
+            papers[pick["arxiv_id"]] = None
+    return {key: list(papers) for key, papers in shown.items()}

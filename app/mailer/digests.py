@@ -8,24 +8,27 @@ their destinations instead of through click tracking.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import utcnow
 from app.editions.audience import candidate_papers
-from app.editions.picks import Candidate, EditionRanking, Profile, trending_reason
+from app.editions.picks import edition_as_of, prepared_edition, subscriber_profiles
 from app.mailer.links import manage_url, unsubscribe_url
 from app.mailer.render import DigestItem, DigestRenderer, Reader, RenderedDigest, paper_view
-from app.models import Delivery, DeliveryStatus, Edition, Event, EventKind, Paper, Subscriber
+from app.models import Edition, Paper, Subscriber
+from app.ranking import PreparedEdition, RankingParams, rank_subscribers
+from app.ranking.explain import trending_phrase
 
-HISTORY_DAYS = 30
 _PHRASE_SPLIT = re.compile(r"[,;\n]+")
+RANKING = RankingParams()
 
 
 @dataclass
@@ -34,8 +37,9 @@ class EditionKit:
 
     edition_date: date
     renderer: DigestRenderer
-    ranking: EditionRanking
-    trending: list[tuple[str, int]]  # (arxiv id, upvotes) in trending order
+    ranking: PreparedEdition
+    trending: list[tuple[str, str]]  # (arxiv id, reason) in the ranker's trending order
+    edition_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,16 @@ class PreparedDigest:
 
 
 def build_kit(
-    session: Session, *, paper_ids: Sequence[str], edition_date: date, settings: Settings
+    session: Session,
+    *,
+    paper_ids: Sequence[str],
+    edition_date: date,
+    settings: Settings,
+    as_of: datetime | None = None,
+    edition_id: int | None = None,
+    cache_key: Hashable | None = None,
 ) -> EditionKit:
+    """Renderer and prepared ranking for a list of candidate papers (trending order)."""
     papers = {
         paper.arxiv_id: paper
         for paper in session.scalars(select(Paper).where(Paper.arxiv_id.in_(list(paper_ids))))
@@ -73,24 +85,33 @@ def build_kit(
         edition_date=edition_date,
         postal_address=settings.postal_address,
     )
-    ranking = EditionRanking(
-        [
-            Candidate(
-                arxiv_id=p.arxiv_id,
-                title=p.title,
-                abstract=p.abstract,
-                upvotes=p.upvotes,
-                ai_keywords=list(p.ai_keywords or []),
-            )
-            for p in ordered
-        ]
+    ranking = prepared_edition(
+        session,
+        paper_ids=[p.arxiv_id for p in ordered],
+        edition_date=edition_date,
+        as_of=as_of or edition_as_of(edition_date),
+        settings=settings,
+        cache_key=cache_key,
     )
-    return EditionKit(edition_date, renderer, ranking, [(p.arxiv_id, p.upvotes) for p in ordered])
+    trending = [
+        (
+            ranking.ids[column],
+            trending_phrase(int(ranking.trending_rank[column]), ranking.papers[column].upvotes),
+        )
+        for column in np.argsort(ranking.trending_rank, kind="stable").tolist()
+    ]
+    return EditionKit(edition_date, renderer, ranking, trending, edition_id)
 
 
 def kit_for_edition(session: Session, edition: Edition, settings: Settings) -> EditionKit:
     return build_kit(
-        session, paper_ids=edition.paper_ids, edition_date=edition.edition_date, settings=settings
+        session,
+        paper_ids=edition.paper_ids,
+        edition_date=edition.edition_date,
+        settings=settings,
+        as_of=edition_as_of(edition.edition_date, edition.created_at),
+        edition_id=edition.id,
+        cache_key=(edition.id, edition.created_at),
     )
 
 
@@ -103,39 +124,28 @@ def interest_phrases(subscriber: Subscriber) -> list[str]:
 def prepare_digests(
     session: Session, *, kit: EditionKit, subscribers: Sequence[Subscriber], settings: Settings
 ) -> list[PreparedDigest]:
-    """Rank every subscriber at once and lay out each digest (picks, then trending)."""
-    ids = [s.id for s in subscribers]
-    sent = _already_sent(session, ids)
-    clicked = _clicked(session, ids)
-    profiles = [
-        Profile(
-            key=s.id,
-            interests=s.interests or "",
-            topics=list(s.topics or []),
-            seed_papers=list(s.seed_papers or []),
-            clicked=clicked.get(s.id, []),
-            already_sent=sent.get(s.id, []),
-            k=s.digest_size or settings.digest_default_k,
-        )
-        for s in subscribers
-    ]
-    ranked = kit.ranking.rank(profiles)
+    """Rank every subscriber in one batch and lay out each digest (picks, then trending)."""
+    profiles = subscriber_profiles(
+        session,
+        subscribers,
+        default_k=settings.digest_default_k,
+        exclude_edition_id=kit.edition_id,
+        now=utcnow(),
+    )
+    ranked = rank_subscribers(kit.ranking, profiles, params=RANKING)
     secret = settings.resolved_secret_key()
     prepared = []
-    for subscriber, digest in zip(subscribers, ranked, strict=True):
+    for subscriber, profile, digest in zip(subscribers, profiles, ranked, strict=True):
         items = [DigestItem(p.arxiv_id, p.why, "picks") for p in digest.picks]
         scores = [p.score for p in digest.picks]
         chosen = {p.arxiv_id for p in digest.picks}
-        seen = set(sent.get(subscriber.id, []))
-        extra = 0
-        for rank, (arxiv_id, upvotes) in enumerate(kit.trending):
-            if extra >= settings.digest_trending_count:
+        chosen.update(profile.already_sent)
+        for arxiv_id, why in kit.trending:
+            if len(items) - len(digest.picks) >= settings.digest_trending_count:
                 break
-            if arxiv_id in chosen or arxiv_id in seen:
-                continue
-            items.append(DigestItem(arxiv_id, trending_reason(rank, upvotes), "trending"))
-            scores.append(0.0)
-            extra += 1
+            if arxiv_id not in chosen:
+                items.append(DigestItem(arxiv_id, why, "trending"))
+                scores.append(0.0)
         reader = Reader(
             email=subscriber.email,
             manage_url=manage_url(
@@ -150,40 +160,6 @@ def prepare_digests(
         )
         prepared.append(PreparedDigest(subscriber.id, subscriber.email, reader, items, scores))
     return prepared
-
-
-def _already_sent(session: Session, subscriber_ids: Sequence[int]) -> dict[int, list[str]]:
-    since = utcnow() - timedelta(days=HISTORY_DAYS)
-    sent: dict[int, list[str]] = {}
-    rows = session.execute(
-        select(Delivery.subscriber_id, Delivery.picks).where(
-            Delivery.subscriber_id.in_(list(subscriber_ids)),
-            Delivery.status == DeliveryStatus.SENT,
-            Delivery.sent_at >= since,
-        )
-    )
-    for row in rows:
-        subscriber_id: int = row[0]
-        picks: list[dict[str, Any]] = row[1] or []
-        sent.setdefault(subscriber_id, []).extend(p["arxiv_id"] for p in picks)
-    return sent
-
-
-def _clicked(session: Session, subscriber_ids: Sequence[int]) -> dict[int, list[str]]:
-    since = utcnow() - timedelta(days=90)
-    clicked: dict[int, list[str]] = {}
-    rows = session.execute(
-        select(Event.subscriber_id, Event.arxiv_id).where(
-            Event.subscriber_id.in_(list(subscriber_ids)),
-            Event.kind == EventKind.CLICK,
-            Event.created_at >= since,
-            Event.arxiv_id.is_not(None),
-        )
-    )
-    for subscriber_id, arxiv_id in rows:
-        if subscriber_id is not None and arxiv_id is not None:
-            clicked.setdefault(subscriber_id, []).append(arxiv_id)
-    return clicked
 
 
 def render_digest_for(
@@ -203,7 +179,17 @@ def render_digest_for(
             session, edition_date=edition_date, lookback_days=settings.edition_lookback_days
         )
     )
-    kit = build_kit(session, paper_ids=paper_ids, edition_date=edition_date, settings=settings)
+    kit = (
+        kit_for_edition(session, edition, settings)
+        if edition is not None
+        else build_kit(
+            session,
+            paper_ids=paper_ids,
+            edition_date=edition_date,
+            settings=settings,
+            as_of=edition_as_of(edition_date, utcnow()),
+        )
+    )
     [digest] = prepare_digests(session, kit=kit, subscribers=[subscriber], settings=settings)
     papers = kit.renderer.papers
 

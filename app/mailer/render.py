@@ -275,7 +275,7 @@ class DigestRenderer:
                 paper = self.papers[item.arxiv_id]
                 links = {kind: link_for(index, kind) for kind in paper.links}
                 values = {f"href_{kind}": escape(url) for kind, url in links.items()}
-                values["why"] = escape(item.why)
+                values["why"] = _emphasis(escape(item.why))
                 html_sections.append(self._cards[item.arxiv_id].fill(values))
                 text_items.append({"paper": paper, "why": item.why, "links": links})
             text_sections.append({"heading": heading, "entries": text_items})
@@ -330,6 +330,14 @@ def _group(
     if trending:
         groups.append((_HEADINGS["more" if general else "trending"], trending))
     return groups
+
+
+_EMPHASIS = re.compile(r"\*([^*]+)\*")
+
+
+def _emphasis(escaped: str) -> str:
+    """The ranker's ``*matched words*`` as <em> in HTML (the text part keeps the stars)."""
+    return _EMPHASIS.sub(r"<em>\1</em>", escaped) if "*" in escaped else escaped
 
 
 def _intro(reader: Reader, items: Sequence[DigestItem]) -> str:

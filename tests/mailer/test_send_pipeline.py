@@ -153,6 +153,27 @@ def test_reader_without_interests_is_told_these_are_trending_picks(
     assert "Most upvoted today" in html
 
 
+def test_picks_come_from_the_ranker_with_its_reasons(
+    sent: tuple[Settings, Engine, SMTPTestServer],
+) -> None:
+    _, engine, server = sent
+    [received] = server.messages_to("reader@example.org")
+    text, html = _parts(received.message)
+    assert "Matches your interest in *speculative decoding*" in text
+    assert "Matches your interest in <em>speculative decoding</em>" in html
+    assert "TOP PICKS FOR YOU" in text
+    with Session(engine) as session:
+        delivery = session.scalars(
+            select(Delivery).where(Delivery.message_id == received.message["Message-ID"])
+        ).one()
+    # The two papers on their interests lead (speculative decoding, GUI agents).
+    assert {p["arxiv_id"] for p in delivery.picks[:2]} == {"2511.20000", "2511.20001"}
+    assert {p["section"] for p in delivery.picks[:2]} == {"picks"}
+    [blank] = server.messages_to("blank@example.org")
+    blank_text, _ = _parts(blank.message)
+    assert "No interests set yet, so today's trending: #1 trending today" in blank_text
+
+
 def test_click_link_redirects_only_to_the_recorded_url_and_is_recorded(
     sent: tuple[Settings, Engine, SMTPTestServer],
 ) -> None:
