@@ -8,9 +8,8 @@ project page). It carries no URL: ``GET /c/{token}`` looks the destination up in
 what was recorded for that delivery, so an altered token can at most open
 another link of the same digest, never anywhere else (no open redirect).
 
-The manage/unsubscribe tokens below are an interim stand-in until the
-subscriptions branch's ``app.subscriptions.tokens`` lands; the pipeline reaches
-them only through ``manage_url`` and ``unsubscribe_url``.
+The manage and unsubscribe URLs carry ``app.subscriptions.tokens`` tokens, the
+ones ``/manage/{token}`` and ``/unsubscribe/{token}`` read.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from app.subscriptions.tokens import TokenPurpose, make_token
 
 KIND_CODES = {"paper": "p", "pdf": "f", "code": "c", "project": "w"}
 KINDS_BY_CODE = {code: kind for kind, code in KIND_CODES.items()}
@@ -94,35 +93,20 @@ def verify_open_token(links: ClickLinks, token: str) -> int | None:
         return None
 
 
-# --- interim subscriber tokens (replaced by app.subscriptions.tokens) -------------
-
-
-def _serializer(secret_key: str, purpose: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key, salt=f"paperboy.{purpose}")
-
-
-def interim_subscriber_token(
-    secret_key: str, purpose: str, subscriber_id: int, token_version: int
-) -> str:
-    token: str = _serializer(secret_key, purpose).dumps([subscriber_id, token_version])
-    return token
-
-
-def interim_read_subscriber_token(
-    secret_key: str, purpose: str, token: str
-) -> tuple[int, int] | None:
-    try:
-        subscriber_id, version = _serializer(secret_key, purpose).loads(token)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    return int(subscriber_id), int(version)
-
-
 def unsubscribe_url(base_url: str, secret_key: str, subscriber_id: int, token_version: int) -> str:
-    token = interim_subscriber_token(secret_key, "unsubscribe", subscriber_id, token_version)
+    """``BASE_URL/unsubscribe/TOKEN``: the page, and the RFC 8058 one-click POST target."""
+    token = make_token(
+        secret_key,
+        TokenPurpose.UNSUBSCRIBE,
+        subscriber_id=subscriber_id,
+        token_version=token_version,
+    )
     return f"{base_url}/unsubscribe/{token}"
 
 
 def manage_url(base_url: str, secret_key: str, subscriber_id: int, token_version: int) -> str:
-    token = interim_subscriber_token(secret_key, "manage", subscriber_id, token_version)
+    """``BASE_URL/manage/TOKEN``: the subscriber's preferences page."""
+    token = make_token(
+        secret_key, TokenPurpose.MANAGE, subscriber_id=subscriber_id, token_version=token_version
+    )
     return f"{base_url}/manage/{token}"

@@ -228,35 +228,6 @@ def test_preview_renders_what_was_sent(sent: tuple[Settings, Engine, SMTPTestSer
     assert "<html" in preview.html and "Unsubscribe" in preview.text
 
 
-def test_unsubscribed_reader_is_skipped_by_the_next_edition(
-    sent: tuple[Settings, Engine, SMTPTestServer],
-) -> None:
-    # INTERIM (service level): after merging the web branch, this goes through
-    # POST /unsubscribe/{token} with List-Unsubscribe=One-Click.
-    settings, engine, server = sent
-    with transaction(make_session_factory(engine)) as session:
-        from app.models import Subscriber
-
-        reader = session.scalars(
-            select(Subscriber).where(Subscriber.email == "reader@example.org")
-        ).one()
-        reader.status = SubscriberStatus.UNSUBSCRIBED
-        add_papers_next_day(session)
-    next_day = DAY.replace(day=28)
-    run_edition(settings, make_session_factory(engine), edition_date=next_day)
-    latest = [m for m in server.messages if "Fri 28 Nov" in m.message["Subject"]]
-    assert sorted(r for m in latest for r in m.recipients) == ["blank@example.org"]
-
-
-def add_papers_next_day(session: Session) -> None:
-    from app.models import Paper, PaperFeature
-
-    paper = Paper(arxiv_id="2511.30001", title="Tomorrow's paper on GUI agents", upvotes=50)
-    session.add(paper)
-    session.flush()
-    session.add(PaperFeature(paper_id=paper.id, featured_on=DAY.replace(day=28)))
-
-
 def test_a_reader_who_unsubscribes_after_fan_out_is_not_mailed(
     clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
 ) -> None:
