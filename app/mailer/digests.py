@@ -24,7 +24,13 @@ from app.editions.picks import edition_as_of, prepared_edition, subscriber_profi
 from app.mailer.links import manage_url, unsubscribe_url
 from app.mailer.render import DigestItem, DigestRenderer, Reader, RenderedDigest, paper_view
 from app.models import Edition, Paper, Subscriber
-from app.ranking import PreparedEdition, RankingParams, rank_subscribers
+from app.ranking import (
+    Digest,
+    PreparedEdition,
+    RankingParams,
+    SubscriberProfile,
+    rank_subscribers,
+)
 from app.ranking.explain import trending_phrase
 
 _PHRASE_SPLIT = re.compile(r"[,;\n]+")
@@ -136,16 +142,7 @@ def prepare_digests(
     secret = settings.resolved_secret_key()
     prepared = []
     for subscriber, profile, digest in zip(subscribers, profiles, ranked, strict=True):
-        items = [DigestItem(p.arxiv_id, p.why, "picks") for p in digest.picks]
-        scores = [p.score for p in digest.picks]
-        chosen = {p.arxiv_id for p in digest.picks}
-        chosen.update(profile.already_sent)
-        for arxiv_id, why in kit.trending:
-            if len(items) - len(digest.picks) >= settings.digest_trending_count:
-                break
-            if arxiv_id not in chosen:
-                items.append(DigestItem(arxiv_id, why, "trending"))
-                scores.append(0.0)
+        items, scores = _layout(kit, digest, profile.already_sent, settings.digest_trending_count)
         reader = Reader(
             email=subscriber.email,
             manage_url=manage_url(
@@ -160,6 +157,51 @@ def prepare_digests(
         )
         prepared.append(PreparedDigest(subscriber.id, subscriber.email, reader, items, scores))
     return prepared
+
+
+def _layout(
+    kit: EditionKit, digest: Digest, already_sent: Sequence[str], trending_count: int
+) -> tuple[list[DigestItem], list[float]]:
+    """The reader's picks, then up to ``trending_count`` trending papers not yet in it."""
+    items = [DigestItem(p.arxiv_id, p.why, "picks") for p in digest.picks]
+    scores = [p.score for p in digest.picks]
+    chosen = {p.arxiv_id for p in digest.picks}
+    chosen.update(already_sent)
+    for arxiv_id, why in kit.trending:
+        if len(items) - len(digest.picks) >= trending_count:
+            break
+        if arxiv_id not in chosen:
+            items.append(DigestItem(arxiv_id, why, "trending"))
+            scores.append(0.0)
+    return items, scores
+
+
+def render_sample_digest(
+    session: Session, *, edition: Edition, settings: Settings, interests: Sequence[str]
+) -> RenderedDigest:
+    """An edition's digest for a made-up reader with ``interests``, to show the public.
+
+    Nothing of a real subscriber goes in: the address is a placeholder, the
+    manage and unsubscribe links are inert, and paper links go straight to
+    their pages (no click tracking).
+    """
+    kit = kit_for_edition(session, edition, settings)
+    profile = SubscriberProfile(key=0, interests=", ".join(interests), k=settings.digest_default_k)
+    [digest] = rank_subscribers(kit.ranking, [profile], params=RANKING)
+    items, _ = _layout(kit, digest, (), settings.digest_trending_count)
+    reader = Reader(
+        email="you@example.com",
+        manage_url="#",
+        unsubscribe_url="#",
+        interests=list(interests),
+        trending_fallback=digest.trending_fallback,
+    )
+    papers = kit.renderer.papers
+
+    def direct(item: int, kind: str) -> str:
+        return papers[items[item].arxiv_id].links[kind]
+
+    return kit.renderer.render(reader, items, direct)
 
 
 def render_digest_for(

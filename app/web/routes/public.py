@@ -6,11 +6,13 @@ form POST is CSRF-protected, except the RFC 8058 one-click unsubscribe.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from app.db import transaction
@@ -18,7 +20,7 @@ from app.models.subscriber import Subscriber, SubscriberStatus
 from app.ranking.topics import TOPICS
 from app.subscriptions import service
 from app.subscriptions.errors import InvalidField
-from app.subscriptions.sample import latest_sample_digest
+from app.subscriptions.sample import has_sample_digest, latest_sample_digest
 from app.subscriptions.tokens import TokenPurpose, links_for
 from app.subscriptions.validation import clean_preferences
 from app.web.choices import HOURS, WEEKDAYS, timezone_options
@@ -37,6 +39,7 @@ from app.web.forms import (
 from app.web.ratelimit import RateLimiterDep, SubscribeRateLimited, client_ip
 from app.web.rendering import render
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 CHECK_INBOX = "web/check_inbox.html"
@@ -73,8 +76,13 @@ async def _sample_available(request: Request, state: StateDep) -> bool:
     if cached is None or cached[0] < now:
 
         def check() -> bool:
-            with transaction(state.session_factory) as session:
-                return latest_sample_digest(session) is not None
+            # The form must still show when the database is down; only the link goes.
+            try:
+                with transaction(state.session_factory) as session:
+                    return has_sample_digest(session)
+            except SQLAlchemyError:
+                log.warning("sample digest check failed", exc_info=True)
+                return False
 
         cached = (now + SAMPLE_CHECK_SECONDS, await run_in_threadpool(check))
         request.app.state.sample_available = cached
@@ -263,8 +271,8 @@ def unsubscribe(request: Request, token: str, session: SessionDep, state: StateD
 
 
 @router.get("/sample", response_class=HTMLResponse)
-def sample_digest(request: Request, session: SessionDep) -> Response:
-    html = latest_sample_digest(session)
+def sample_digest(request: Request, session: SessionDep, state: StateDep) -> Response:
+    html = latest_sample_digest(session, settings=state.settings)
     if html is None:
         return render(
             request,
