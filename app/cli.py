@@ -409,12 +409,9 @@ def bounces_process(
     maildir: Annotated[Path, typer.Argument(help="Maildir that receives bounce messages.")],
 ) -> None:
     """Read new DSN bounce messages in MAILDIR and suppress hard-bounced addresses."""
-    from app.db import make_engine, make_session_factory, transaction
     from app.mailer.bounces import process_maildir
 
-    settings = get_settings()
-    factory = make_session_factory(make_engine(settings.database_url))
-    with transaction(factory) as session:
+    with _database_session() as session:  # closes its pool: the command may run from cron
         report = process_maildir(session, maildir)
     typer.echo(
         f"{report.messages} messages: {report.hard} hard bounces suppressed, "

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from celery.signals import worker_process_init, worker_process_shutdown
+from sqlalchemy import Engine
 
 from app.config import get_settings
 from app.db import make_engine, make_session_factory, transaction
@@ -28,8 +29,12 @@ _context: SendContext | None = None
 def send_context() -> SendContext:
     """This process's send context (created on first use)."""
     global _context
+    settings = get_settings()
+    if _context is not None and _context.settings is not settings:
+        # The process settings were reloaded (a test pointing tasks elsewhere):
+        # a context bound to the old database and mail server must not be reused.
+        close_send_context()
     if _context is None:
-        settings = get_settings()
         engine = (
             make_engine(settings.database_url, pool_size=2, max_overflow=2)
             if not (settings.is_sqlite)
@@ -37,6 +42,17 @@ def send_context() -> SendContext:
         )
         _context = SendContext(settings=settings, session_factory=make_session_factory(engine))
     return _context
+
+
+def close_send_context() -> None:
+    """Close this process's SMTP connection and database pool (the next task opens new ones)."""
+    global _context
+    context, _context = _context, None
+    if context is not None:
+        context.close()
+        bind = context.session_factory.kw.get("bind")
+        if isinstance(bind, Engine):
+            bind.dispose()
 
 
 @worker_process_init.connect
@@ -48,10 +64,7 @@ def _forget_parent_context(**_: Any) -> None:
 
 @worker_process_shutdown.connect
 def _close_context(**_: Any) -> None:
-    global _context
-    if _context is not None:
-        _context.close()
-        _context = None
+    close_send_context()
 
 
 def enqueue_chunk(edition_id: int, delivery_ids: list[int]) -> None:

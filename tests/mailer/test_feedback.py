@@ -8,13 +8,18 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.db import make_session_factory, transaction
 from app.mailer.bounces import parse_dsn, process_maildir
 from app.models import Subscriber, SubscriberStatus, Suppression, SuppressionReason
 from app.web.app import create_app
 from tests.conftest import make_test_settings
 from tests.editions.builders import add_subscriber
+from tests.environment import ProcessSettings, process_settings
+
+__all__ = ["process_settings"]  # the fixture, for the CLI test
 
 DSN = b"""\
 From: MAILER-DAEMON@mx.example.org
@@ -120,3 +125,27 @@ def test_webhook_is_off_without_a_configured_token(clean_db: Engine, tmp_path: P
     client = TestClient(create_app(make_test_settings(tmp_path), clean_db))
     response = client.post("/api/v1/webhooks/events", json={"events": []})
     assert response.status_code == 404
+
+
+def test_bounces_process_command_suppresses_hard_bounces_from_a_maildir(
+    clean_db: Engine, process_settings: ProcessSettings, tmp_path: Path
+) -> None:
+    process_settings(clean_db)
+    with transaction(make_session_factory(clean_db)) as session:
+        add_subscriber(session, "gone@example.org")
+        add_subscriber(session, "slow@example.org")
+    maildir = tmp_path / "bounces"
+    box = mailbox.Maildir(str(maildir), create=True)
+    box.add(DSN)
+    box.add(b"Subject: out of office\n\nI am away.\n")
+    result = CliRunner().invoke(cli, ["bounces", "process", str(maildir)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == (
+        "2 messages: 1 hard bounces suppressed, 1 soft bounces, 1 not bounce reports."
+    )
+    with Session(clean_db) as session:
+        statuses = dict(session.execute(select(Subscriber.email, Subscriber.status)).all())
+    assert statuses["gone@example.org"] == SubscriberStatus.BOUNCED
+    assert statuses["slow@example.org"] == SubscriberStatus.ACTIVE
+    again = CliRunner().invoke(cli, ["bounces", "process", str(maildir)])
+    assert again.output.startswith("0 messages")
