@@ -39,6 +39,7 @@ class Faults:
     permanent: set[str] = field(default_factory=set)  # addresses answered 550
     drop_during_data: dict[str, int] = field(default_factory=dict)  # address -> remaining drops
     data_delay_seconds: float = 0.0  # a slow server: wait this long before answering DATA
+    pipelining: bool = True  # advertise RFC 2920 PIPELINING (as Postfix and Mailpit do)
 
 
 class _Handler:
@@ -46,6 +47,20 @@ class _Handler:
         self.messages: list[ReceivedMessage] = []
         self.faults = Faults()
         self.lock = threading.Lock()
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        # aiosmtpd reads commands one by one, so pipelined commands just work.
+        session.host_name = hostname
+        if self.faults.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any

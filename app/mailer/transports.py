@@ -140,7 +140,11 @@ class SMTPTransport(_ClosingContext):
         # The digest pipeline serialises messages itself (much faster than
         # email.generator), so they go out as bytes.
         connection = self._ready_connection()
-        self._hand_over(lambda: connection.sendmail(sender, [recipient], data))
+        connection.ehlo_or_helo_if_needed()
+        if connection.has_extn("pipelining") and sender.isascii() and recipient.isascii():
+            self._hand_over(lambda: _pipelined_sendmail(connection, sender, recipient, data))
+        else:
+            self._hand_over(lambda: connection.sendmail(sender, [recipient], data))
 
     def _hand_over(self, deliver: Callable[[], dict[str, tuple[int, bytes]]]) -> None:
         try:
@@ -188,6 +192,43 @@ class SMTPTransport(_ClosingContext):
             connection.quit()
         except (OSError, smtplib.SMTPException):
             connection.close()
+
+
+def _pipelined_sendmail(
+    connection: smtplib.SMTP, sender: str, recipient: str, data: bytes
+) -> dict[str, tuple[int, bytes]]:
+    """``sendmail`` in two round trips instead of four (RFC 2920 PIPELINING).
+
+    MAIL, RCPT and DATA go out in one write and their three replies are read
+    together; then the message. ``data`` must use CRLF line ends (ours do); it
+    is dot-stuffed here. Raises the same smtplib exceptions as ``sendmail``.
+    """
+    connection.send(
+        b"MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n" % (sender.encode(), recipient.encode())
+    )
+    mail = connection.getreply()
+    rcpt = connection.getreply()
+    data_reply = connection.getreply()
+    if data_reply[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
+        # A server that accepts DATA without a recipient: never send it an empty message.
+        connection.close()
+        raise smtplib.SMTPServerDisconnected("server accepted DATA without a recipient")
+    if data_reply[0] != 354:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            connection.rset()
+        if mail[0] != 250:
+            raise smtplib.SMTPSenderRefused(mail[0], mail[1], sender)
+        if rcpt[0] not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({recipient: rcpt})
+        raise smtplib.SMTPDataError(*data_reply)
+    body = data.replace(b"\r\n.", b"\r\n..")
+    if body.startswith(b"."):
+        body = b"." + body
+    connection.send(body + (b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"))
+    code, reply = connection.getreply()
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
+    return {}
 
 
 def _reply(raw: bytes | str) -> str:

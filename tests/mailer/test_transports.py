@@ -83,3 +83,33 @@ def test_unreachable_server_is_temporary() -> None:
     transport = SMTPTransport("127.0.0.1", 1, timeout=2)
     with pytest.raises(TemporaryDeliveryError, match="cannot connect"):
         transport.send(_message())
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_raw_messages_pipelined_or_not_arrive_intact_and_faults_classify_the_same(
+    smtp_server: SMTPTestServer, pipelining: bool
+) -> None:
+    smtp_server.faults.pipelining = pipelining
+    smtp_server.faults.temporary["later@example.org"] = 1
+    smtp_server.faults.permanent.add("gone@example.org")
+    smtp_server.faults.drop_during_data["flaky@example.org"] = 1
+    # A line that starts with a dot must survive SMTP's dot-stuffing.
+    data = _message().as_bytes().replace(b"\n", b"\r\n") + b".hidden line\r\n..two dots\r\n"
+    with transport_for(smtp_server.url) as transport:
+        assert isinstance(transport, SMTPTransport)
+        with pytest.raises(TemporaryDeliveryError) as temporary:
+            transport.send_raw("digest@paperboy.test", "later@example.org", data)
+        with pytest.raises(PermanentDeliveryError) as permanent:
+            transport.send_raw("digest@paperboy.test", "gone@example.org", data)
+        with pytest.raises(TemporaryDeliveryError):
+            transport.send_raw("digest@paperboy.test", "flaky@example.org", data)
+        for recipient in ("later@example.org", "flaky@example.org", "ok@example.org"):
+            transport.send_raw("digest@paperboy.test", recipient, data)
+    assert (temporary.value.code, permanent.value.code) == (451, 550)
+    received = smtp_server.messages
+    assert [m.recipients for m in received] == [
+        ["later@example.org"],
+        ["flaky@example.org"],
+        ["ok@example.org"],
+    ]
+    assert all(m.raw.replace(b"\r\n", b"\n") == data.replace(b"\r\n", b"\n") for m in received)
