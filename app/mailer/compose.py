@@ -1,7 +1,8 @@
 """Compose a digest as a MIME message (multipart/alternative) ready for SMTP.
 
-The message is serialised by hand (headers, two quoted-printable parts) rather
-than through ``email.generator``: it is the same RFC 5322 / 2045 output for our
+The message is serialised by hand (headers, two quoted-printable parts spliced
+from pieces encoded once per edition, see ``pieces``) rather than through
+``email.generator``: it is the same RFC 5322 / 2045 output for our
 fixed shape, about twenty times faster, which matters at 100,000 messages. Tests
 parse every message back with the standard library.
 
@@ -13,14 +14,15 @@ is signed (dkimpy) over these headers, both List-Unsubscribe ones included.
 
 from __future__ import annotations
 
-import binascii
 import secrets
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formatdate
+from functools import lru_cache
 from pathlib import Path
 
 from app.config import Settings
+from app.mailer.pieces import encode_pieces
 from app.mailer.render import RenderedDigest
 
 DKIM_HEADERS = (
@@ -112,11 +114,13 @@ class Composer:
                 b"\r\n\r\nThis is a multipart message in MIME format.\r\n\r\n--",
                 boundary.encode(),
                 b"\r\n",
-                _part("text/plain", digest.text),
+                _TEXT_PART,
+                encode_pieces(digest.text_pieces or [digest.text]),
                 b"\r\n--",
                 boundary.encode(),
                 b"\r\n",
-                _part("text/html", digest.html),
+                _HTML_PART,
+                encode_pieces(digest.html_pieces or [digest.html]),
                 b"\r\n--",
                 boundary.encode(),
                 b"--\r\n",
@@ -127,13 +131,15 @@ class Composer:
         return ComposedMessage(sender=self.sender, recipient=to, message_id=message_id, data=data)
 
 
-def _part(content_type: str, body: str) -> bytes:
-    lines = body.replace("\r\n", "\n").split("\n")
-    encoded = binascii.b2a_qp("\r\n".join(lines).encode("utf-8"), istext=True)
+def _part_headers(content_type: str) -> bytes:
     return (
         f'Content-Type: {content_type}; charset="utf-8"\r\n'
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-    ).encode() + encoded
+    ).encode()
+
+
+_TEXT_PART = _part_headers("text/plain")
+_HTML_PART = _part_headers("text/html")
 
 
 # RFC 2047 "Q" encoding: what may stay as it is inside an encoded word.
@@ -156,6 +162,12 @@ def _encoded_words(value: str) -> str:
     return "\r\n ".join(f"=?utf-8?q?{word}?=" for word in words)
 
 
+@lru_cache(maxsize=4096)
+def _subject_words(subject: str) -> str:
+    # Readers with the same interests share a subject: encode each one once.
+    return _encoded_words(subject)
+
+
 def _header_value(name: str, value: str) -> str:
     """``value`` as it may appear in a header: RFC 2047 encoded words when not ASCII."""
     if value.isascii() and len(value) + len(name) + 2 <= 78:
@@ -163,7 +175,7 @@ def _header_value(name: str, value: str) -> str:
     if value.isascii():
         return Header(value, header_name=name).encode(linesep="\r\n")
     if name == "Subject":
-        return _encoded_words(value)
+        return _subject_words(value)
     if name in ("From", "List-Id") and "<" in value:
         # Only the display name may be encoded; the address stays as it is.
         display, _, address = value.rpartition("<")

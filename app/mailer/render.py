@@ -8,8 +8,10 @@ The work is split so that 100,000 digests cost little more than string joins:
   result into literal pieces around *slots*: the per-reader values (greeting,
   reasons, tracked links, unsubscribe URL ...). Slot markers carry a random
   nonce, so no paper title can forge one.
-- ``DigestRenderer.render`` fills the slots for one reader (every value escaped)
-  and renders the small ``digest.txt`` template.
+- The text part (``digest.txt``, ``paper.txt``) is rendered and cut the same way.
+- ``DigestRenderer.render`` fills the slots for one reader (every HTML value
+  escaped) and returns the bodies both joined and as pieces whose literals are
+  ``Static`` (quoted-printable encoded once per edition, see ``pieces``).
 
 Sending and the admin preview both go through ``DigestRenderer.render``.
 """
@@ -19,9 +21,10 @@ from __future__ import annotations
 import re
 import secrets
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 from typing import Literal
@@ -30,6 +33,7 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from app.mailer.pieces import Static
 from app.models import Paper
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "email"
@@ -89,6 +93,10 @@ class RenderedDigest:
     subject: str
     html: str
     text: str
+    # The same bodies as pieces (``html == "".join(html_pieces)``), literals marked
+    # ``Static``, so the composer encodes only what differs per reader; may be empty.
+    html_pieces: Sequence[str] = ()
+    text_pieces: Sequence[str] = ()
 
 
 def paper_view(paper: Paper) -> PaperView:
@@ -181,19 +189,24 @@ def _clip(text: str, limit: int) -> str:
 
 
 class _SlotTemplate:
-    """Literal HTML pieces with named slots between them."""
+    """Literal pieces (``Static``, encoded once) with named slots between them."""
 
-    def __init__(self, html: str, pattern: re.Pattern[str]) -> None:
-        pieces = pattern.split(html)
-        self.literals = pieces[0::2]
+    def __init__(self, rendered: str, pattern: re.Pattern[str]) -> None:
+        pieces = pattern.split(rendered)
+        self.literals = [Static(piece) for piece in pieces[0::2]]
         self.slots = pieces[1::2]
 
-    def fill(self, values: dict[str, str]) -> str:
-        out = [self.literals[0]]
+    def fill_into(self, out: list[str], values: Mapping[str, str | list[str]]) -> None:
+        """Append the literals and ``values`` (a list value is spliced in) to ``out``."""
+        append = out.append
+        append(self.literals[0])
         for slot, literal in zip(self.slots, self.literals[1:], strict=True):
-            out.append(values[slot])
-            out.append(literal)
-        return "".join(out)
+            value = values[slot]
+            if isinstance(value, list):
+                out.extend(value)
+            else:
+                append(value)
+            append(literal)
 
 
 class _Slots:
@@ -253,11 +266,22 @@ class DigestRenderer:
         }
         section = env.get_template("section.html")
         self._headings = {
-            heading: css_inline.inline_fragment(section.render(heading=heading), css)
+            heading: Static(css_inline.inline_fragment(section.render(heading=heading), css))
             for heading in _HEADINGS.values()
         }
-        self._text = env.get_template("digest.txt")
-        self._text_context = context
+        # The text part is cut into slots the same way: Jinja runs per edition, not per reader.
+        self._text = _SlotTemplate(
+            env.get_template("digest.txt").render(slots=slots, **context), pattern
+        )
+        text_card = env.get_template("paper.txt")
+        self._text_cards = {
+            paper.arxiv_id: _SlotTemplate(text_card.render(paper=paper, slots=slots), pattern)
+            for paper in papers
+        }
+        self._text_headings = {
+            heading: Static(f"\n\n{heading.upper()}\n{'=' * len(heading)}\n")
+            for heading in _HEADINGS.values()
+        }
 
     def render(
         self, reader: Reader, items: Sequence[DigestItem], link_for: LinkBuilder
@@ -265,20 +289,18 @@ class DigestRenderer:
         """One reader's digest; ``items`` must be papers this renderer was built with."""
         subject = digest_subject(reader, items, self._titles, self.edition_date)
         intro = _intro(reader, items)
-        sections = _group(reader, items)
         html_sections: list[str] = []
-        text_sections: list[dict[str, object]] = []
-        for heading, entries in sections:
+        text_sections: list[str] = []
+        for heading, entries in _group(reader, items):
             html_sections.append(self._headings[heading])
-            text_items = []
+            text_sections.append(self._text_headings[heading])
             for index, item in entries:
                 paper = self.papers[item.arxiv_id]
-                links = {kind: link_for(index, kind) for kind in paper.links}
-                values = {f"href_{kind}": escape(url) for kind, url in links.items()}
-                values["why"] = _emphasis(escape(item.why))
-                html_sections.append(self._cards[item.arxiv_id].fill(values))
-                text_items.append({"paper": paper, "why": item.why, "links": links})
-            text_sections.append({"heading": heading, "entries": text_items})
+                links = {f"href_{kind}": link_for(index, kind) for kind in paper.links}
+                self._text_cards[item.arxiv_id].fill_into(text_sections, {**links, "why": item.why})
+                links = {slot: escape(url) for slot, url in links.items()}
+                links["why"] = _emphasis(escape(item.why))
+                self._cards[item.arxiv_id].fill_into(html_sections, links)
         frequency_note = " (weekly)" if reader.weekly else ""
         pixel = ""
         if reader.open_pixel_url:
@@ -286,28 +308,45 @@ class DigestRenderer:
                 f'<img src="{escape(reader.open_pixel_url)}" width="1" height="1" alt="" '
                 'style="display:block;border:0;width:1px;height:1px;">'
             )
-        html = self._shell.fill(
+        html_pieces: list[str] = []
+        self._shell.fill_into(
+            html_pieces,
             {
                 "preheader": escape(_preheader(items, self._titles)),
                 "intro": escape(intro),
-                "sections": "".join(html_sections),
+                "sections": html_sections,
                 "email": escape(reader.email),
                 "frequency_note": escape(frequency_note),
                 "manage_url": escape(reader.manage_url),
                 "unsubscribe_url": escape(reader.unsubscribe_url),
                 "open_pixel": pixel,
-            }
+            },
         )
-        text = self._text.render(
-            intro=textwrap.fill(intro, width=72),
-            sections=text_sections,
-            email=reader.email,
-            frequency_note=frequency_note,
-            manage_url=reader.manage_url,
-            unsubscribe_url=reader.unsubscribe_url,
-            **self._text_context,
+        text_pieces: list[str] = []
+        self._text.fill_into(
+            text_pieces,
+            {
+                "intro": _wrapped(intro),
+                "sections": text_sections,
+                "email": reader.email,
+                "frequency_note": frequency_note,
+                "manage_url": reader.manage_url,
+                "unsubscribe_url": reader.unsubscribe_url,
+            },
         )
-        return RenderedDigest(subject=subject, html=html, text=text)
+        return RenderedDigest(
+            subject=subject,
+            html="".join(html_pieces),
+            text="".join(text_pieces),
+            html_pieces=html_pieces,
+            text_pieces=text_pieces,
+        )
+
+
+@lru_cache(maxsize=64)
+def _wrapped(intro: str) -> str:
+    # A handful of distinct intros per edition: wrap each once.
+    return textwrap.fill(intro, width=72)
 
 
 _HEADINGS = {

@@ -1,0 +1,30 @@
+"""Bodies spliced from pieces encoded once per edition decode to exactly the rendered text."""
+
+from __future__ import annotations
+
+import quopri
+
+from app.mailer.pieces import Static, encode_pieces, quoted_printable
+
+
+def test_spliced_pieces_decode_to_the_joined_text_with_short_lines() -> None:
+    pieces = [
+        Static("<p>" + "A long literal line of HTML é " * 8 + "</p>\n<p>"),
+        "https://paperboy.example.org/c/1f.0p.AbCdEf",
+        Static("</p>\n"),
+        "a=b ",
+        "Matches your interest in <em>speculative decoding</em>",
+        Static(". starts with a dot\n.\n"),
+        "ünïcödé reason",
+    ]
+    encoded = encode_pieces(pieces)
+    assert quopri.decodestring(encoded).decode().replace("\r\n", "\n") == "".join(pieces)
+    lines = encoded.split(b"\r\n")
+    assert max(len(line) for line in lines) <= 76
+    assert b"\n" not in encoded.replace(b"\r\n", b"")  # CRLF only
+
+
+def test_a_static_piece_keeps_its_encoding() -> None:
+    piece = Static("caf\u00e9 = coffee\n")
+    assert piece == "caf\u00e9 = coffee\n"
+    assert piece.qp == quoted_printable(piece) == b"caf=C3=A9 =3D coffee\r\n"
