@@ -20,7 +20,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.subscriptions.tokens import TokenPurpose, make_token
+from app.subscriptions.tokens import TokenPurpose, token_minter
 
 KIND_CODES = {"paper": "p", "pdf": "f", "code": "c", "project": "w"}
 KINDS_BY_CODE = {code: kind for kind, code in KIND_CODES.items()}
@@ -95,18 +95,13 @@ def verify_open_token(links: ClickLinks, token: str) -> int | None:
 
 def unsubscribe_url(base_url: str, secret_key: str, subscriber_id: int, token_version: int) -> str:
     """``BASE_URL/unsubscribe/TOKEN``: the page, and the RFC 8058 one-click POST target."""
-    token = make_token(
-        secret_key,
-        TokenPurpose.UNSUBSCRIBE,
-        subscriber_id=subscriber_id,
-        token_version=token_version,
+    mint = token_minter(secret_key, TokenPurpose.UNSUBSCRIBE)
+    return (
+        f"{base_url}/unsubscribe/{mint(subscriber_id=subscriber_id, token_version=token_version)}"
     )
-    return f"{base_url}/unsubscribe/{token}"
 
 
 def manage_url(base_url: str, secret_key: str, subscriber_id: int, token_version: int) -> str:
     """``BASE_URL/manage/TOKEN``: the subscriber's preferences page."""
-    token = make_token(
-        secret_key, TokenPurpose.MANAGE, subscriber_id=subscriber_id, token_version=token_version
-    )
-    return f"{base_url}/manage/{token}"
+    mint = token_minter(secret_key, TokenPurpose.MANAGE)
+    return f"{base_url}/manage/{mint(subscriber_id=subscriber_id, token_version=token_version)}"

@@ -8,8 +8,12 @@ tokens expire; manage and unsubscribe links in old emails keep working.
 
 from __future__ import annotations
 
+import base64
 import enum
+import hmac
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -56,6 +60,38 @@ def read_token(
     ):
         raise InvalidToken("This link is not valid.")
     return TokenClaims(subscriber_id=payload[0], token_version=payload[1])
+
+
+class TokenMinter:
+    """``make_token`` for one purpose, for many subscribers (a digest send).
+
+    The same tokens ``make_token`` issues (``read_token`` checks them with
+    itsdangerous), about ten times cheaper: the signing key is derived once
+    and the payload, two integers, needs no JSON encoder or compression attempt.
+    """
+
+    def __init__(self, secret_key: str, purpose: TokenPurpose) -> None:
+        signer = _serializer(secret_key, purpose).make_signer()
+        self._key = signer.derive_key()
+        self._digest = signer.digest_method
+
+    def __call__(self, *, subscriber_id: int, token_version: int) -> str:
+        value = b"%s.%s" % (
+            _base64(b"[%d,%d]" % (subscriber_id, token_version)),
+            _base64(int(time.time()).to_bytes(8, "big").lstrip(b"\x00")),
+        )
+        signature = _base64(hmac.new(self._key, value, self._digest).digest())
+        return (value + b"." + signature).decode()
+
+
+@lru_cache(maxsize=16)
+def token_minter(secret_key: str, purpose: TokenPurpose) -> TokenMinter:
+    """The process's minter for ``purpose`` (built once per secret key)."""
+    return TokenMinter(secret_key, purpose)
+
+
+def _base64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 @dataclass(frozen=True)

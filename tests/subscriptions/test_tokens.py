@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 from app.models import Subscriber
 from app.subscriptions import service
 from app.subscriptions.errors import ExpiredToken, InvalidToken, RevokedToken
-from app.subscriptions.tokens import TokenPurpose, links_for, make_token, read_token
+from app.subscriptions.tokens import (
+    TokenPurpose,
+    links_for,
+    make_token,
+    read_token,
+    token_minter,
+)
 
 SECRET = "a-test-secret-that-is-long-enough-for-tokens"
 
@@ -95,3 +101,21 @@ def test_a_token_for_a_deleted_subscriber_is_revoked(session: Session) -> None:
         service.subscriber_for_token(
             session, token=token, purpose=TokenPurpose.MANAGE, secret_key=SECRET
         )
+
+
+@pytest.mark.parametrize("purpose", [TokenPurpose.MANAGE, TokenPurpose.UNSUBSCRIBE])
+def test_minted_tokens_are_the_ones_make_token_issues(purpose: TokenPurpose) -> None:
+    mint = token_minter(SECRET, purpose)
+    for subscriber_id, version in ((1, 1), (42, 3), (10_000_000, 17)):
+        while True:  # compare within one clock second (tokens carry the time)
+            second = int(time.time())
+            minted = mint(subscriber_id=subscriber_id, token_version=version)
+            issued = make_token(SECRET, purpose, subscriber_id=subscriber_id, token_version=version)
+            if int(time.time()) == second:
+                break
+        assert minted == issued
+        claims = read_token(SECRET, purpose, minted)
+        assert (claims.subscriber_id, claims.token_version) == (subscriber_id, version)
+    other = next(p for p in TokenPurpose if p != purpose)
+    with pytest.raises(InvalidToken):
+        read_token(SECRET, other, mint(subscriber_id=1, token_version=1))
