@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/4")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--chunk", type=int, default=500)
-    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=250)
     parser.add_argument("--ceiling-messages", type=int, default=20_000)
     args = parser.parse_args()
 

@@ -3,9 +3,10 @@
 A chunk (a few hundred delivery ids, one Celery task) is worked through in
 batches of ``settings.send_batch_size``. Per batch, one transaction claims the
 rows (pending -> sending, with a lease), loads the subscribers and re-checks
-that each may still be mailed; then the messages go out over the process's one
-SMTP connection; then one transaction records every outcome. This is a flow:
-it owns its transactions, so it takes a session factory rather than a session.
+that each may still be mailed; then the messages go out back to back over the
+process's one SMTP connection (``pipeline``: one round trip per message);
+then one transaction records every outcome. This is a flow: it owns its
+transactions, so it takes a session factory rather than a session.
 
 While a batch is in flight, a message is only started if the batch's lease has
 at least ``lease_margin`` left, so a live worker never sends a row that recovery
@@ -39,6 +40,7 @@ from app.mailer.digests import EditionKit, PreparedDigest, kit_for_edition, prep
 from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError
 from app.mailer.feedback import Suppress, suppress_addresses
 from app.mailer.links import ClickLinks, open_pixel_url
+from app.mailer.pipeline import Outcome, open_pipeline
 from app.mailer.transports import FileTransport, SMTPTransport, transport_for
 from app.models import (
     Delivery,
@@ -217,6 +219,30 @@ def _send_batch(
     settings = context.settings
     deadline = claimed_at + settings.delivery_lease_seconds - _lease_margin(settings)
     bounces: list[Suppress] = []
+    pipeline = open_pipeline(context.mail())
+    in_flight: dict[int, tuple[ClaimedDelivery, str, str, list[dict[str, Any]]]] = {}
+
+    def settle(outcomes: list[Outcome]) -> None:
+        for key, error in outcomes:
+            claim, email, message_id, picks = in_flight.pop(key)
+            if error is None:
+                results.append(
+                    DeliveryResult(
+                        claim.id,
+                        DeliveryStatus.SENT,
+                        smtp_code=250,
+                        message_id=message_id,
+                        picks=picks,
+                    )
+                )
+            elif isinstance(error, PermanentDeliveryError):
+                results.append(
+                    DeliveryResult(claim.id, DeliveryStatus.BOUNCED, str(error), error.code)
+                )
+                bounces.append(Suppress(email, SuppressionReason.HARD_BOUNCE, str(error), claim.id))
+            else:
+                results.append(_temporary(claim, error, settings))
+
     for (claim, subscriber), digest in zip(mailable, digests, strict=True):
         if time.monotonic() > deadline:
             # Out of lease: hand the row back rather than risk a duplicate.
@@ -239,26 +265,11 @@ def _send_batch(
         message, picks = _compose(context, kit, claim, digest)
         laps("render")
         context.throttle.wait()
-        try:
-            context.mail().send_raw(message.sender, subscriber.email, message.data)
-        except PermanentDeliveryError as error:
-            results.append(DeliveryResult(claim.id, DeliveryStatus.BOUNCED, str(error), error.code))
-            bounces.append(
-                Suppress(subscriber.email, SuppressionReason.HARD_BOUNCE, str(error), claim.id)
-            )
-        except TemporaryDeliveryError as error:
-            results.append(_temporary(claim, error, settings))
-        else:
-            results.append(
-                DeliveryResult(
-                    claim.id,
-                    DeliveryStatus.SENT,
-                    smtp_code=250,
-                    message_id=message.message_id,
-                    picks=picks,
-                )
-            )
+        in_flight[claim.id] = (claim, subscriber.email, message.message_id, picks)
+        settle(pipeline.submit(claim.id, message.sender, subscriber.email, message.data))
         laps("send")
+    settle(pipeline.finish())
+    laps("send")
     return bounces
 
 

@@ -151,11 +151,11 @@ class SMTPTransport(_ClosingContext):
             refused = deliver()
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
-            raise _classify(code, reply) from error
+            raise classify(code, reply) from error
         except smtplib.SMTPResponseException as error:
             if error.smtp_code == 421:
                 self._drop()
-            raise _classify(error.smtp_code, error.smtp_error) from error
+            raise classify(error.smtp_code, error.smtp_error) from error
         except (OSError, smtplib.SMTPException) as error:
             # Dropped mid-message: we cannot know whether it was accepted, so the
             # caller decides (the pipeline retries later, bounded by max attempts).
@@ -165,7 +165,24 @@ class SMTPTransport(_ClosingContext):
             self._last_used = time.monotonic()
         if refused:
             code, reply = next(iter(refused.values()))
-            raise _classify(code, reply)
+            raise classify(code, reply)
+
+    def ready_connection(self) -> smtplib.SMTP:
+        """The open connection after EHLO (for ``pipeline``); raises ``TemporaryDeliveryError``."""
+        connection = self._ready_connection()
+        try:
+            connection.ehlo_or_helo_if_needed()
+        except (OSError, smtplib.SMTPException) as error:
+            self._drop()
+            raise TemporaryDeliveryError(f"connection lost before sending: {error}") from error
+        return connection
+
+    def drop(self) -> None:
+        """Forget a connection that broke (the next message opens a new one)."""
+        self._drop()
+
+    def touched(self) -> None:
+        self._last_used = time.monotonic()
 
     def _ready_connection(self) -> smtplib.SMTP:
         """The open connection, checked with NOOP after a pause (servers close idle ones)."""
@@ -235,7 +252,7 @@ def _reply(raw: bytes | str) -> str:
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
-def _classify(code: int, reply: bytes | str) -> TemporaryDeliveryError | PermanentDeliveryError:
+def classify(code: int, reply: bytes | str) -> TemporaryDeliveryError | PermanentDeliveryError:
     text = _reply(reply)
     if 500 <= code < 600:
         return PermanentDeliveryError(text, code)

@@ -53,7 +53,10 @@ def test_temporary_failures_are_retried_and_delivered_exactly_once(
             ).all()
         )
     assert (attempts[READERS[0]], attempts[READERS[1]], attempts[READERS[2]]) == (3, 2, 2)
-    assert attempts[READERS[3]] == 1
+    # The next message was pipelined behind the dropped one (its commands went out in
+    # the same write), so it is retried too; the ones after it go through at once.
+    assert attempts[READERS[3]] in (1, 2)
+    assert attempts[READERS[4]] == attempts[READERS[5]] == 1
 
 
 def test_temporary_failures_give_up_after_max_attempts(

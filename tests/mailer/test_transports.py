@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError
+from app.mailer.pipeline import open_pipeline
 from app.mailer.transports import FileTransport, MailURLError, SMTPTransport, transport_for
 from tests.smtp_server import SMTPTestServer
 
@@ -113,3 +114,43 @@ def test_raw_messages_pipelined_or_not_arrive_intact_and_faults_classify_the_sam
         ["ok@example.org"],
     ]
     assert all(m.raw.replace(b"\r\n", b"\n") == data.replace(b"\r\n", b"\n") for m in received)
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_message_pipeline_reports_each_outcome_once(
+    smtp_server: SMTPTestServer, pipelining: bool
+) -> None:
+    smtp_server.faults.pipelining = pipelining
+    smtp_server.faults.temporary["later@example.org"] = 1
+    smtp_server.faults.permanent.add("gone@example.org")
+    smtp_server.faults.drop_during_data["flaky@example.org"] = 1
+    recipients = [
+        "a@example.org",
+        "later@example.org",
+        "gone@example.org",
+        "b@example.org",
+        "flaky@example.org",
+        "c@example.org",
+        "d@example.org",
+    ]
+    data = _message().as_bytes().replace(b"\n", b"\r\n")
+    outcomes: dict[int, object] = {}
+    with transport_for(smtp_server.url) as transport:
+        pipeline = open_pipeline(transport)
+        for key, recipient in enumerate(recipients):
+            for done, error in pipeline.submit(key, "digest@paperboy.test", recipient, data):
+                assert done not in outcomes
+                outcomes[done] = error
+        for done, error in pipeline.finish():
+            outcomes[done] = error
+    assert sorted(outcomes) == list(range(len(recipients)))
+    failed = {recipients[k]: type(e).__name__ for k, e in outcomes.items() if e is not None}
+    accepted = {recipients[k] for k, e in outcomes.items() if e is None}
+    assert failed.pop("later@example.org") == "TemporaryDeliveryError"
+    assert failed.pop("gone@example.org") == "PermanentDeliveryError"
+    assert failed.pop("flaky@example.org") == "TemporaryDeliveryError"
+    # Pipelined, the message after a dropped connection may be lost with it (retried later).
+    assert set(failed) <= ({"c@example.org"} if pipelining else set())
+    assert set(failed.values()) <= {"TemporaryDeliveryError"}
+    received = sorted(r for m in smtp_server.messages for r in m.recipients)
+    assert received == sorted(accepted)  # accepted means delivered, and nothing else was
