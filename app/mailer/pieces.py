@@ -13,8 +13,7 @@ re-encode the same 40 KB of HTML each.
 from __future__ import annotations
 
 import binascii
-import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 SOFT_BREAK = b"=\r\n"
 
@@ -39,19 +38,25 @@ class Static(str):
         return piece
 
 
-def encode_pieces(pieces: Iterable[str]) -> bytes:
-    """The quoted-printable body of ``"".join(pieces)``, reusing each ``Static``'s encoding."""
-    return SOFT_BREAK.join([_encoded(p) for p in pieces if p])
+def encode_pieces(pieces: Sequence[str]) -> bytes:
+    """The quoted-printable body of ``"".join(pieces)``, reusing each ``Static``'s encoding.
+
+    The per-reader pieces are encoded together in one call, separated by NUL
+    (``=00`` once encoded, and nothing else encodes to it), then split apart:
+    each keeps lines within the limit, because a piece starts a line of its own
+    here and its last line had room for the ``=00`` that followed it.
+    """
+    dynamic = [p for p in pieces if type(p) is not Static]
+    joined = _SEPARATOR.join(dynamic)
+    if joined.count(_SEPARATOR) != len(dynamic) - 1:
+        # A NUL inside a value (never in our digests): encode piece by piece.
+        return SOFT_BREAK.join([_encoded(p) for p in pieces])
+    encoded = iter(quoted_printable(joined).split(b"=00"))
+    return SOFT_BREAK.join([p.qp if type(p) is Static else next(encoded) for p in pieces])
+
+
+_SEPARATOR = "\x00"
 
 
 def _encoded(piece: str) -> bytes:
-    if type(piece) is Static:
-        return piece.qp
-    if len(piece) < 70 and piece[0] != "." and piece.isascii() and _PLAIN.fullmatch(piece):
-        # Most per-reader values (URLs, escaped reasons) encode to themselves.
-        return piece.encode()
-    return quoted_printable(piece)
-
-
-# Printable ASCII without "=" that does not end in a space: quoted-printable leaves it as is.
-_PLAIN = re.compile(r"[!-<>-~ ]*[!-<>-~]")
+    return piece.qp if type(piece) is Static else quoted_printable(piece)
