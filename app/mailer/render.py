@@ -195,17 +195,18 @@ class _SlotTemplate:
         pieces = pattern.split(rendered)
         self.literals = [Static(piece) for piece in pieces[0::2]]
         self.slots = pieces[1::2]
+        self.pairs = list(zip(self.slots, self.literals[1:], strict=True))
 
     def fill_into(self, out: list[str], values: Mapping[str, str | list[str]]) -> None:
         """Append the literals and ``values`` (a list value is spliced in) to ``out``."""
         append = out.append
         append(self.literals[0])
-        for slot, literal in zip(self.slots, self.literals[1:], strict=True):
+        for slot, literal in self.pairs:
             value = values[slot]
-            if isinstance(value, list):
+            if type(value) is list:
                 out.extend(value)
             else:
-                append(value)
+                append(value)  # type: ignore[arg-type]
             append(literal)
 
 
@@ -243,6 +244,8 @@ class DigestRenderer:
         self.edition_date = edition_date
         self.papers = {paper.arxiv_id: paper for paper in papers}
         self._titles = {paper.arxiv_id: paper.title for paper in papers}
+        # Reasons repeat across readers (the ranker builds each sentence once): escape once.
+        self._why_html: dict[str, str] = {}
         nonce = secrets.token_hex(8)
         pattern = re.compile(rf"@@{nonce}:(\w+)@@")
         slots = _Slots(nonce)
@@ -299,7 +302,10 @@ class DigestRenderer:
                 links = {f"href_{kind}": link_for(index, kind) for kind in paper.links}
                 self._text_cards[item.arxiv_id].fill_into(text_sections, {**links, "why": item.why})
                 links = {slot: escape(url) for slot, url in links.items()}
-                links["why"] = _emphasis(escape(item.why))
+                why = self._why_html.get(item.why)
+                if why is None:
+                    why = self._why_html[item.why] = _emphasis(escape(item.why))
+                links["why"] = why
                 self._cards[item.arxiv_id].fill_into(html_sections, links)
         frequency_note = " (weekly)" if reader.weekly else ""
         pixel = ""
