@@ -40,6 +40,7 @@ from app.models import (
     Subscriber,
 )
 from app.ranking import CandidatePaper, PreparedEdition, SubscriberProfile, prepare_edition
+from app.ranking.feedback import MIN_CLICKS
 
 # How far back a subscriber's history (clicks, papers shown) counts.
 HISTORY_DAYS = 90
@@ -209,22 +210,33 @@ def subscriber_profiles(
     subscribers: Sequence[Subscriber],
     *,
     default_k: int,
-    exclude_edition_id: int | None = None,
     now: datetime,
+    exclude_edition_id: int | None = None,
+    sent_since: datetime | None = None,
 ) -> list[SubscriberProfile]:
     """The ranker's profile of each subscriber, in the order given.
 
-    History comes from two queries for the whole batch: click events, and the
+    History comes from a few queries for the whole batch: click events, and the
     picks of deliveries already sent (all of them are ``already_sent``; those
-    not clicked are ``shown_not_clicked``). ``exclude_edition_id`` leaves the
-    edition being ranked out of the history, so a preview of an edition that
-    went out shows what was sent, not what would come next.
+    not clicked are ``shown_not_clicked``). ``sent_since`` bounds the search
+    for papers already sent: no candidate can have been sent before it was
+    stored (the caller passes the oldest candidate's ``created_at``), so a
+    daily send does not parse months of digests per reader. Only readers with
+    enough clicks for the click model get their longer history of papers shown.
+    ``exclude_edition_id`` leaves the edition being ranked out of the history,
+    so a preview of an edition that went out shows what was sent.
     """
     ids = [s.id for s in subscribers]
-    clicked = _clicked(session, ids, since=now - timedelta(days=HISTORY_DAYS))
-    shown = _shown(
-        session, ids, since=now - timedelta(days=HISTORY_DAYS), exclude=exclude_edition_id
+    history_start = now - timedelta(days=HISTORY_DAYS)
+    clicked = _clicked(session, ids, since=history_start)
+    # A day's margin for clocks that disagree between the ingest host and this one.
+    recent_start = (
+        max(sent_since - timedelta(days=1), history_start) if sent_since else history_start
     )
+    shown = _shown(session, ids, since=recent_start, exclude=exclude_edition_id)
+    learners = [i for i in ids if len(clicked.get(i, ())) >= MIN_CLICKS]
+    if learners and recent_start > history_start:
+        shown.update(_shown(session, learners, since=history_start, exclude=exclude_edition_id))
     profiles = []
     for s in subscribers:
         clicks = clicked.get(s.id, [])

@@ -46,6 +46,8 @@ class EditionKit:
     ranking: PreparedEdition
     trending: list[tuple[str, str]]  # (arxiv id, reason) in the ranker's trending order
     edition_id: int | None = None
+    # When the oldest candidate was stored: nothing older can have been sent already.
+    oldest_candidate_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,8 @@ def build_kit(
         )
         for column in np.argsort(ranking.trending_rank, kind="stable").tolist()
     ]
-    return EditionKit(edition_date, renderer, ranking, trending, edition_id)
+    oldest = min((p.created_at for p in ordered), default=None)
+    return EditionKit(edition_date, renderer, ranking, trending, edition_id, oldest)
 
 
 def kit_for_edition(session: Session, edition: Edition, settings: Settings) -> EditionKit:
@@ -137,6 +140,7 @@ def prepare_digests(
         default_k=settings.digest_default_k,
         exclude_edition_id=kit.edition_id,
         now=utcnow(),
+        sent_since=kit.oldest_candidate_at,
     )
     ranked = rank_subscribers(kit.ranking, profiles, params=RANKING)
     secret = settings.resolved_secret_key()

@@ -21,13 +21,15 @@ from tests.editions.builders import DAY, add_papers, add_subscriber
 AS_OF = edition_as_of(DAY)
 
 
-def _sent_delivery(session: Session, subscriber_id: int, arxiv_ids: list[str]) -> Delivery:
-    earlier = create_edition(session, edition_date=DAY - timedelta(days=1))
+def _sent_delivery(
+    session: Session, subscriber_id: int, arxiv_ids: list[str], days_ago: int = 1
+) -> Delivery:
+    earlier = create_edition(session, edition_date=DAY - timedelta(days=days_ago))
     delivery = Delivery(
         edition_id=earlier.id,
         subscriber_id=subscriber_id,
         status=DeliveryStatus.SENT,
-        sent_at=datetime.now(UTC) - timedelta(days=1),
+        sent_at=datetime.now(UTC) - timedelta(hours=1 + 24 * (days_ago - 1)),
         picks=[{"arxiv_id": a, "section": "picks"} for a in arxiv_ids],
     )
     session.add(delivery)
@@ -58,6 +60,27 @@ def test_profiles_carry_clicks_papers_shown_and_everything_already_sent(
     assert mine.shown_not_clicked == ["2511.20001", "2511.20003"]
     assert mine.k == 4
     assert (theirs.clicked, theirs.already_sent, theirs.interests) == ([], [], "")
+
+
+def test_readers_who_click_enough_get_their_longer_history_of_papers_shown(
+    session: Session,
+) -> None:
+    add_papers(session)
+    learner = add_subscriber(session, "learner@example.org")
+    casual = add_subscriber(session, "casual@example.org")
+    for reader in (learner, casual):
+        _sent_delivery(session, reader.id, ["2511.09999"], days_ago=40)  # before any candidate
+        _sent_delivery(session, reader.id, ["2511.20003"])
+    for n in range(5):
+        session.add(Event(kind=EventKind.CLICK, subscriber_id=learner.id, arxiv_id=f"2511.2000{n}"))
+    session.flush()
+    now = datetime.now(UTC)
+    mine, theirs = subscriber_profiles(
+        session, [learner, casual], default_k=5, now=now, sent_since=now - timedelta(days=7)
+    )
+    assert "2511.09999" in mine.shown_not_clicked  # the click model's weak negatives
+    assert "2511.20003" in theirs.already_sent  # never repeated
+    assert "2511.09999" not in theirs.already_sent  # not a candidate: not looked up
 
 
 def test_upvote_velocity_comes_from_the_days_snapshots(session: Session) -> None:
