@@ -17,6 +17,8 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+admin_cli = typer.Typer(help="Admin dashboard accounts.", no_args_is_help=True)
+cli.add_typer(admin_cli, name="admin")
 
 
 @cli.command()
@@ -63,6 +65,35 @@ def db_upgrade() -> None:
     settings = get_settings()
     upgrade_database(settings.database_url)
     typer.echo(f"Database at {_safe_url(settings.database_url)} is up to date.")
+
+
+@admin_cli.command("create-user")
+def admin_create_user(
+    email: Annotated[str, typer.Argument(help="The admin's email address (the sign-in name).")],
+) -> None:
+    """Create an admin account; the password is asked twice (or read as two stdin lines)."""
+    import sys
+
+    from app.admin.auth import AdminAuthError, create_admin_user
+    from app.db import make_engine, make_session_factory, transaction
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        lines = sys.stdin.read().splitlines()
+        if len(lines) < 2 or lines[0] != lines[1]:
+            typer.echo("paperboy: give the password twice, on two lines of stdin.", err=True)
+            raise typer.Exit(1)
+        password = lines[0]
+    settings = get_settings()
+    try:
+        with transaction(make_session_factory(make_engine(settings.database_url))) as session:
+            create_admin_user(session, email=email, password=password)
+    except AdminAuthError as error:
+        typer.echo(f"paperboy: {error}", err=True)
+        raise typer.Exit(1) from error
+    address = email.strip().lower()
+    typer.echo(f"Admin account {address} created; sign in at {settings.base_url}/admin")
 
 
 def _safe_url(url: str) -> str:

@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 def _include_routers(app: FastAPI) -> None:
-    from app.web.routes import health
+    from app.web.routes import admin, health
 
     app.include_router(health.router)
+    app.include_router(admin.router)

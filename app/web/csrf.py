@@ -30,7 +30,7 @@ def _serializer(secret_key: str) -> URLSafeSerializer:
 
 def csrf_token_for(request: Request, secret_key: str) -> str:
     """The token to put in a form, creating the cookie value on first use."""
-    value = request.cookies.get(CSRF_COOKIE) or request.state.__dict__.get("csrf_new_value")
+    value = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf_new_value", None)
     if not value:
         value = secrets.token_urlsafe(32)
         request.state.csrf_new_value = value
@@ -39,7 +39,7 @@ def csrf_token_for(request: Request, secret_key: str) -> str:
 
 def set_csrf_cookie(request: Request, response: Response, secure: bool) -> None:
     """Store the cookie half if this request created one."""
-    value = request.state.__dict__.get("csrf_new_value")
+    value = getattr(request.state, "csrf_new_value", None)
     if value:
         response.set_cookie(
             CSRF_COOKIE, value, httponly=True, samesite="lax", secure=secure, path="/"

@@ -1,0 +1,50 @@
+"""``/admin/papers``: the day's papers, ingest run history, and a button to ingest now."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from app.admin.overview import count_ingest_runs, recent_ingest_runs
+from app.admin.papers import latest_featured_day, papers_of_day
+from app.web.admin_auth import AdminDep
+from app.web.admin_pages import redirect_with_flash, render_admin
+from app.web.csrf import CSRFProtected
+from app.web.deps import SessionDep
+
+router = APIRouter()
+RUNS_PER_PAGE = 20
+
+
+@router.get("/admin/papers")
+def papers_page(
+    request: Request,
+    admin: AdminDep,
+    session: SessionDep,
+    day: date | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    shown = day or latest_featured_day(session)
+    total_runs = count_ingest_runs(session)
+    context = {
+        "day": shown,
+        "papers": papers_of_day(session, day=shown) if shown else [],
+        "ingest_runs": recent_ingest_runs(
+            session, limit=RUNS_PER_PAGE, offset=(page - 1) * RUNS_PER_PAGE
+        ),
+        "show_skipped": True,
+        "page": page,
+        "pages": max(1, -(-total_runs // RUNS_PER_PAGE)),
+    }
+    return render_admin(request, "admin/papers.html", admin, "papers", context)
+
+
+@router.post("/admin/papers/ingest")
+def trigger_ingest(request: Request, _csrf: CSRFProtected, admin: AdminDep) -> Response:
+    # The ingest task arrives with the ingest branch; until then say so plainly.
+    return redirect_with_flash(
+        request, "/admin/papers", "Ingest is not available in this build yet."
+    )

@@ -1,0 +1,110 @@
+"""``/admin/subscribers``: search, detail, unsubscribe/suppress, CSV export and import."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from app.admin.subscribers import (
+    SubscriberNotFound,
+    export_csv_chunks,
+    search_subscribers,
+    subscriber_detail,
+    suppress_by_admin,
+    unsubscribe_by_admin,
+)
+from app.db import utcnow
+from app.models import SubscriberStatus
+from app.web.admin_auth import AdminDep
+from app.web.admin_pages import redirect_with_flash, render_admin
+from app.web.csrf import CSRFProtected
+from app.web.deps import SessionDep, StateDep
+
+router = APIRouter()
+
+
+def _status(value: str | None) -> SubscriberStatus | None:
+    return SubscriberStatus(value) if value in set(SubscriberStatus) else None
+
+
+@router.get("/admin/subscribers")
+def subscribers_page(
+    request: Request,
+    admin: AdminDep,
+    session: SessionDep,
+    q: str = "",
+    status: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    wanted = _status(status)
+    result = search_subscribers(session, query=q[:320], status=wanted, page=page)
+    base = "/admin/subscribers?" + urlencode({"q": q, "status": wanted.value if wanted else ""})
+    context = {
+        "result": result,
+        "q": q,
+        "status_filter": wanted.value if wanted else "",
+        "statuses": [s.value for s in SubscriberStatus],
+        "base": base + "&",
+    }
+    return render_admin(request, "admin/subscribers.html", admin, "subscribers", context)
+
+
+@router.get("/admin/subscribers/export.csv")
+def export_subscribers(admin: AdminDep, state: StateDep, status: str | None = None) -> Response:
+    wanted = _status(status)
+
+    def chunks() -> Iterator[str]:
+        # Its own session: the response streams after the request's session is closed.
+        with state.session_factory() as session:
+            yield from export_csv_chunks(session, status=wanted)
+
+    name = f"paperboy-subscribers-{utcnow():%Y%m%d-%H%M}.csv"
+    return StreamingResponse(
+        chunks(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/admin/subscribers/{subscriber_id}")
+def subscriber_page(
+    request: Request, subscriber_id: int, admin: AdminDep, session: SessionDep
+) -> Response:
+    try:
+        detail = subscriber_detail(session, subscriber_id=subscriber_id)
+    except SubscriberNotFound as error:
+        raise HTTPException(status_code=404, detail="No such subscriber.") from error
+    context = {"detail": detail, "subscriber": detail.subscriber}
+    return render_admin(request, "admin/subscriber.html", admin, "subscribers", context)
+
+
+@router.post("/admin/subscribers/{subscriber_id}/unsubscribe")
+def unsubscribe(
+    request: Request, subscriber_id: int, _csrf: CSRFProtected, admin: AdminDep, session: SessionDep
+) -> Response:
+    try:
+        subscriber, changed = unsubscribe_by_admin(session, subscriber_id=subscriber_id)
+    except SubscriberNotFound as error:
+        raise HTTPException(status_code=404, detail="No such subscriber.") from error
+    message = f"{subscriber.email} is unsubscribed." if changed else "Already unsubscribed."
+    return redirect_with_flash(request, f"/admin/subscribers/{subscriber_id}", message)
+
+
+@router.post("/admin/subscribers/{subscriber_id}/suppress")
+def suppress(
+    request: Request, subscriber_id: int, _csrf: CSRFProtected, admin: AdminDep, session: SessionDep
+) -> Response:
+    try:
+        subscriber, changed = suppress_by_admin(
+            session, subscriber_id=subscriber_id, detail=f"suppressed by {admin.email}"
+        )
+    except SubscriberNotFound as error:
+        raise HTTPException(status_code=404, detail="No such subscriber.") from error
+    message = (
+        f"{subscriber.email} will never be mailed again." if changed else "Already suppressed."
+    )
+    return redirect_with_flash(request, f"/admin/subscribers/{subscriber_id}", message)
