@@ -199,28 +199,39 @@ def suppress_by_admin(
     return subscriber, True
 
 
+def export_csv_header() -> str:
+    return ",".join(EXPORT_COLUMNS) + "\n"
+
+
+def export_csv_batch(
+    session: Session, *, after_id: int, status: SubscriberStatus | None = None, batch: int = 2000
+) -> tuple[str, int | None]:
+    """CSV rows of the next ``batch`` subscribers after ``after_id`` (keyset paging, id order).
+
+    Returns the text and the id to continue after, or None when this was the last batch.
+    Each batch can run in its own short transaction, so a long export holds no lock.
+    """
+    statement = select(Subscriber).where(Subscriber.id > after_id)
+    if status is not None:
+        statement = statement.where(Subscriber.status == status)
+    subscribers = list(session.scalars(statement.order_by(Subscriber.id).limit(batch)))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for subscriber in subscribers:
+        writer.writerow(_export_row(subscriber))
+    last = subscribers[-1].id if len(subscribers) == batch else None
+    return buffer.getvalue(), last
+
+
 def export_csv_chunks(
     session: Session, *, status: SubscriberStatus | None = None, batch: int = 2000
 ) -> Iterator[str]:
-    """The subscribers as CSV text, a batch of rows per chunk, in id order (keyset paging)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    last_id = 0
-    while True:
-        statement = select(Subscriber).where(Subscriber.id > last_id)
-        if status is not None:
-            statement = statement.where(Subscriber.status == status)
-        subscribers = list(session.scalars(statement.order_by(Subscriber.id).limit(batch)))
-        for subscriber in subscribers:
-            writer.writerow(_export_row(subscriber))
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        if len(subscribers) < batch:
-            return
-        last_id = subscribers[-1].id
-        session.expunge_all()
+    """The whole export as chunks of CSV text, in one session (for the CLI and tests)."""
+    yield export_csv_header()
+    after: int | None = 0
+    while after is not None:
+        text, after = export_csv_batch(session, after_id=after, status=status, batch=batch)
+        yield text
 
 
 def _export_row(subscriber: Subscriber) -> list[str]:

@@ -11,13 +11,14 @@ from fastapi.responses import Response, StreamingResponse
 
 from app.admin.subscribers import (
     SubscriberNotFound,
-    export_csv_chunks,
+    export_csv_batch,
+    export_csv_header,
     search_subscribers,
     subscriber_detail,
     suppress_by_admin,
     unsubscribe_by_admin,
 )
-from app.db import utcnow
+from app.db import transaction, utcnow
 from app.models import SubscriberStatus
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import redirect_with_flash, render_admin
@@ -54,13 +55,22 @@ def subscribers_page(
 
 
 @router.get("/admin/subscribers/export.csv")
-def export_subscribers(admin: AdminDep, state: StateDep, status: str | None = None) -> Response:
+def export_subscribers(
+    admin: AdminDep, state: StateDep, session: SessionDep, status: str | None = None
+) -> Response:
     wanted = _status(status)
+    # End the request's (read-only) transaction now: on SQLite it would hold the
+    # write lock for as long as the download streams.
+    session.commit()
 
     def chunks() -> Iterator[str]:
-        # Its own session: the response streams after the request's session is closed.
-        with state.session_factory() as session:
-            yield from export_csv_chunks(session, status=wanted)
+        yield export_csv_header()
+        after: int | None = 0
+        while after is not None:
+            # A short transaction per batch, so writers are never blocked for long.
+            with transaction(state.session_factory) as batch_session:
+                text, after = export_csv_batch(batch_session, after_id=after, status=wanted)
+            yield text
 
     name = f"paperboy-subscribers-{utcnow():%Y%m%d-%H%M}.csv"
     return StreamingResponse(

@@ -1,0 +1,100 @@
+"""Subscribers in the admin: prefix search, status filter, detail, unsubscribe, suppress, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from app.admin.subscribers import (
+    EXPORT_COLUMNS,
+    export_csv_chunks,
+    search_subscribers,
+    subscriber_detail,
+    suppress_by_admin,
+)
+from app.db import make_session_factory, transaction
+from app.models import Subscriber, SubscriberStatus, Suppression
+from tests.admin.conftest import csrf_from
+from tests.admin.scenario import seed_scenario
+
+
+def test_search_finds_by_email_prefix_and_treats_wildcards_literally(session: Session) -> None:
+    seed_scenario(session)
+    session.add(Subscriber(email="rea_x%@example.org", status=SubscriberStatus.ACTIVE))
+    session.flush()
+    assert search_subscribers(session, query="reader0").total == 9
+    assert search_subscribers(session, query="READER01").subscribers[0].email == (
+        "reader01@example.org"
+    )
+    literal = search_subscribers(session, query="rea_x%")
+    assert [s.email for s in literal.subscribers] == ["rea_x%@example.org"]
+    assert search_subscribers(session, query="%").total == 0
+
+
+def test_status_filter_and_pages(session: Session) -> None:
+    seed_scenario(session)
+    active = search_subscribers(session, status=SubscriberStatus.ACTIVE, page_size=5)
+    assert active.total == 12 and active.pages == 3 and len(active.subscribers) == 5
+    third = search_subscribers(session, status=SubscriberStatus.ACTIVE, page=3, page_size=5)
+    assert len(third.subscribers) == 2
+    assert all(s.status == SubscriberStatus.ACTIVE for s in third.subscribers)
+    # Newest first.
+    everyone = search_subscribers(session).subscribers
+    assert everyone == sorted(everyone, key=lambda s: s.created_at, reverse=True)
+
+
+def test_detail_shows_digests_received_and_clicks(session: Session) -> None:
+    scenario = seed_scenario(session)
+    first = scenario.subscribers[0]  # active, clicked yesterday's digest twice
+    detail = subscriber_detail(session, subscriber_id=first.id)
+    assert detail.digests_sent == 2 and detail.clicks_total == 2
+    assert len(detail.deliveries) == 2 and len(detail.recent_clicks) == 2
+
+
+def test_suppress_is_recorded_once_and_unsubscribes(session: Session) -> None:
+    subscriber = seed_scenario(session).subscribers[0]
+    assert suppress_by_admin(session, subscriber_id=subscriber.id)[1]
+    assert not suppress_by_admin(session, subscriber_id=subscriber.id)[1]
+    assert subscriber.status == SubscriberStatus.UNSUBSCRIBED
+    assert session.scalars(select(Suppression)).one().email == subscriber.email
+
+
+def test_csv_export_has_every_subscriber_and_defuses_formulas(session: Session) -> None:
+    seed_scenario(session)
+    session.add(Subscriber(email="x@example.org", interests="=HYPERLINK(1)"))
+    session.flush()
+    text = "".join(export_csv_chunks(session, batch=7))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == EXPORT_COLUMNS
+    assert len(rows) == 20
+    assert next(r for r in rows if r["email"] == "x@example.org")["interests"] == "'=HYPERLINK(1)"
+    assert rows[0]["topics"] == "cs.LG;cs.CL"
+
+
+def test_export_download_streams_a_csv_attachment(
+    admin_client: TestClient, clean_db: Engine
+) -> None:
+    with transaction(make_session_factory(clean_db)) as session:
+        seed_scenario(session)
+    response = admin_client.get("/admin/subscribers/export.csv?status=active")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    assert len(list(csv.DictReader(io.StringIO(response.text)))) == 12
+
+
+def test_unsubscribe_button_unsubscribes_once(admin_client: TestClient, clean_db: Engine) -> None:
+    with transaction(make_session_factory(clean_db)) as session:
+        subscriber = seed_scenario(session).subscribers[0]
+    page = f"/admin/subscribers/{subscriber.id}"
+    token = csrf_from(admin_client.get(page).text)
+    response = admin_client.post(f"{page}/unsubscribe", data={"csrf_token": token})
+    assert "is unsubscribed" in admin_client.get(response.headers["location"]).text
+    with Session(clean_db) as check:
+        stored = check.get(Subscriber, subscriber.id)
+        assert stored is not None and stored.status == SubscriberStatus.UNSUBSCRIBED
+        assert stored.token_version == subscriber.token_version + 1
