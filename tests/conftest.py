@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import Base, make_engine
 from app.migrations import upgrade_database
+from tests.smtp_server import SMTPTestServer, running_smtp_server
 
 PG_URL = os.environ.get(
     "PAPERBOY_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -136,3 +137,9 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPTestServer]:
+    """A real SMTP server on a free local port, collecting every message it accepts."""
+    yield from running_smtp_server()

@@ -1,0 +1,25 @@
+"""Why a message could not be delivered.
+
+DeliveryError
+├── TemporaryDeliveryError   4xx reply, dropped connection, timeout: retry later
+└── PermanentDeliveryError   5xx reply for the recipient: bounce, do not retry
+"""
+
+from __future__ import annotations
+
+
+class DeliveryError(Exception):
+    """A message was not accepted by the transport."""
+
+    def __init__(self, reply: str, code: int | None = None) -> None:
+        super().__init__(f"{code} {reply}" if code else reply)
+        self.code = code
+        self.reply = reply
+
+
+class TemporaryDeliveryError(DeliveryError):
+    """Worth retrying later."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The recipient will never accept it (hard bounce)."""

@@ -1,0 +1,209 @@
+"""Where mail goes, chosen by ``PAPERBOY_MAIL_URL``.
+
+- ``file:///path/to/outbox``: each message is written to ``<outbox>/<time>-<id>.eml``
+  (the embedded default, browsable in the admin).
+- ``smtp://[user:pass@]host:port`` (``?starttls=1`` to upgrade) and
+  ``smtps://[user:pass@]host:port`` (TLS from the first byte).
+
+An ``SMTPTransport`` keeps one connection open and reuses it for every message
+until closed; after a pause it is probed with NOOP and reopened if the server
+closed it in between.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import smtplib
+import ssl
+import time
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError
+
+# A connection unused for this long is probed with NOOP before the next message.
+IDLE_CHECK_SECONDS = 5.0
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Hand ``message`` over, or raise a ``DeliveryError``."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class _ClosingContext:
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        return None
+
+
+class FileTransport(_ClosingContext):
+    """Writes each message to an ``.eml`` file in ``directory`` (atomically)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def send(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:12]}.eml"
+        temporary = self.directory / f".{name}.tmp"
+        temporary.write_bytes(message.as_bytes())
+        os.replace(temporary, self.directory / name)
+
+
+class SMTPTransport(_ClosingContext):
+    """Sends over one reused SMTP connection (plain, STARTTLS or implicit TLS)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        security: str = "plain",
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.security = security
+        self.timeout = timeout
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self._connection: smtplib.SMTP | None = None
+        self._last_used = time.monotonic()
+
+    def _connect(self) -> smtplib.SMTP:
+        try:
+            connection: smtplib.SMTP
+            if self.security == "ssl":
+                connection = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=self.ssl_context
+                )
+            else:
+                connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.security == "starttls":
+                    connection.starttls(context=self.ssl_context)
+            if self.username:
+                connection.login(self.username, self.password or "")
+        except smtplib.SMTPAuthenticationError as error:
+            raise TemporaryDeliveryError(_reply(error.smtp_error), error.smtp_code) from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise TemporaryDeliveryError(
+                f"cannot connect to {self.host}:{self.port}: {error}"
+            ) from error
+        return connection
+
+    def send(self, message: EmailMessage) -> None:
+        connection = self._ready_connection()
+        try:
+            refused = connection.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reply = next(iter(error.recipients.values()))
+            raise _classify(code, reply) from error
+        except smtplib.SMTPResponseException as error:
+            if error.smtp_code == 421:
+                self._drop()
+            raise _classify(error.smtp_code, error.smtp_error) from error
+        except (OSError, smtplib.SMTPException) as error:
+            # Dropped mid-message: we cannot know whether it was accepted, so the
+            # caller decides (the pipeline retries later, bounded by max attempts).
+            self._drop()
+            raise TemporaryDeliveryError(f"connection lost while sending: {error}") from error
+        finally:
+            self._last_used = time.monotonic()
+        if refused:
+            code, reply = next(iter(refused.values()))
+            raise _classify(code, reply)
+
+    def _ready_connection(self) -> smtplib.SMTP:
+        """The open connection, checked with NOOP after a pause (servers close idle ones)."""
+        if self._connection is not None and time.monotonic() - self._last_used > IDLE_CHECK_SECONDS:
+            try:
+                self._connection.noop()
+            except (OSError, smtplib.SMTPException):
+                self._drop()
+        if self._connection is None:
+            self._connection = self._connect()
+        return self._connection
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.close()
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.quit()
+        except (OSError, smtplib.SMTPException):
+            connection.close()
+
+
+def _reply(raw: bytes | str) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+def _classify(code: int, reply: bytes | str) -> TemporaryDeliveryError | PermanentDeliveryError:
+    text = _reply(reply)
+    if 500 <= code < 600:
+        return PermanentDeliveryError(text, code)
+    return TemporaryDeliveryError(text, code)
+
+
+class MailURLError(ValueError):
+    """``PAPERBOY_MAIL_URL`` is not a ``file://``, ``smtp://`` or ``smtps://`` URL."""
+
+
+def transport_for(mail_url: str) -> FileTransport | SMTPTransport:
+    """The transport ``mail_url`` describes."""
+    parts = urlsplit(mail_url)
+    if parts.scheme == "file":
+        return FileTransport(Path(unquote(parts.path)))
+    if parts.scheme in ("smtp", "smtps"):
+        if not parts.hostname:
+            raise MailURLError(f"no host in mail URL {mail_url!r}")
+        options = parse_qs(parts.query)
+        starttls = options.get("starttls", ["0"])[0].lower() in ("1", "true", "yes")
+        security = "ssl" if parts.scheme == "smtps" else ("starttls" if starttls else "plain")
+        return SMTPTransport(
+            parts.hostname,
+            parts.port or (465 if security == "ssl" else 25),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            security=security,
+        )
+    raise MailURLError(
+        f"unsupported mail URL {mail_url!r}: use file:///path, smtp://host:port or smtps://host:port"
+    )

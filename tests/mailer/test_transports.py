@@ -1,0 +1,85 @@
+"""Mail goes where PAPERBOY_MAIL_URL says, and SMTP failures are classified."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError
+from app.mailer.transports import FileTransport, MailURLError, SMTPTransport, transport_for
+from tests.smtp_server import SMTPTestServer
+
+
+def _message(to: str = "reader@example.org") -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "Paperboy <digest@paperboy.test>"
+    message["To"] = to
+    message["Subject"] = "Hello"
+    message.set_content("Body")
+    return message
+
+
+def test_file_url_writes_each_message_to_the_outbox(tmp_path: Path) -> None:
+    transport = transport_for(f"file://{tmp_path / 'outbox'}")
+    assert isinstance(transport, FileTransport)
+    with transport:
+        transport.send(_message())
+        transport.send(_message("other@example.org"))
+    files = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 2
+    assert b"Subject: Hello" in files[0].read_bytes()
+
+
+def test_smtp_url_options_choose_security_and_credentials() -> None:
+    plain = transport_for("smtp://relay.local:2525")
+    starttls = transport_for("smtp://user:p%40ss@mail.example.org:587?starttls=1")
+    implicit = transport_for("smtps://mail.example.org")
+    assert isinstance(plain, SMTPTransport) and plain.security == "plain"
+    assert plain.username is None and plain.port == 2525
+    assert isinstance(starttls, SMTPTransport) and starttls.security == "starttls"
+    assert (starttls.username, starttls.password) == ("user", "p@ss")
+    assert isinstance(implicit, SMTPTransport)
+    assert (implicit.security, implicit.port) == ("ssl", 465)
+
+
+def test_unknown_mail_url_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(MailURLError, match="file:///path"):
+        transport_for("http://example.org")
+
+
+def test_smtp_transport_reuses_one_connection(smtp_server: SMTPTestServer) -> None:
+    with transport_for(smtp_server.url) as transport:
+        for index in range(3):
+            transport.send(_message(f"r{index}@example.org"))
+    assert len(smtp_server.messages) == 3
+
+
+def test_smtp_4xx_is_temporary_and_5xx_is_permanent(smtp_server: SMTPTestServer) -> None:
+    smtp_server.faults.temporary["later@example.org"] = 1
+    smtp_server.faults.permanent.add("gone@example.org")
+    with transport_for(smtp_server.url) as transport:
+        with pytest.raises(TemporaryDeliveryError) as temporary:
+            transport.send(_message("later@example.org"))
+        with pytest.raises(PermanentDeliveryError) as permanent:
+            transport.send(_message("gone@example.org"))
+        transport.send(_message("later@example.org"))
+    assert temporary.value.code == 451
+    assert permanent.value.code == 550
+    assert [m.recipients for m in smtp_server.messages] == [["later@example.org"]]
+
+
+def test_connection_dropped_mid_data_is_temporary(smtp_server: SMTPTestServer) -> None:
+    smtp_server.faults.drop_during_data["flaky@example.org"] = 1
+    with transport_for(smtp_server.url) as transport:
+        with pytest.raises(TemporaryDeliveryError):
+            transport.send(_message("flaky@example.org"))
+        transport.send(_message("flaky@example.org"))
+    assert len(smtp_server.messages_to("flaky@example.org")) == 1
+
+
+def test_unreachable_server_is_temporary() -> None:
+    transport = SMTPTransport("127.0.0.1", 1, timeout=2)
+    with pytest.raises(TemporaryDeliveryError, match="cannot connect"):
+        transport.send(_message())
