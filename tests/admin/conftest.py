@@ -71,3 +71,6 @@ def admin_client(anonymous_client: TestClient, admin_account: AdminUser) -> Test
     response = sign_in(anonymous_client, ADMIN_EMAIL, ADMIN_PASSWORD)
     assert response.status_code == 303, response.text
     return anonymous_client
+
+
+from tests.browser import browser_page, chromium_browser, live_server  # noqa: E402, F401
