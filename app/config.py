@@ -73,7 +73,9 @@ class Settings(BaseSettings):
     hf_page_url: str = "https://huggingface.co/papers"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     arxiv_min_interval_seconds: float = 3.0
+    # arXiv category listing feeds: a second source of (unfeatured) papers, off by default.
     arxiv_feed_enabled: bool = False
+    arxiv_feed_url: str = "https://rss.arxiv.org/rss"
     arxiv_feed_categories: list[str] = Field(default_factory=lambda: ["cs.LG"])
     http_timeout_seconds: float = 20.0
     http_max_total_seconds: float = 120.0

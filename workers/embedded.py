@@ -23,6 +23,9 @@ class EmbeddedScheduler(threading.Thread):
 
     def __init__(self, schedule: dict[str, dict[str, Any]]) -> None:
         super().__init__(name="paperboy-scheduler", daemon=True)
+        # A worker imports the task modules itself; in-process we must, before
+        # looking tasks up by name.
+        celery_app.loader.import_default_modules()
         self._schedule = {
             name: entry
             for name, entry in schedule.items()

@@ -10,6 +10,19 @@ from app.config import Settings
 def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
     """Periodic jobs: task name and crontab, keyed by a stable entry name."""
     schedule: dict[str, dict[str, object]] = {}
+    # Papers are featured on weekdays and upvoted through the day: several runs
+    # keep the snapshots (the trend) fresh; each run is idempotent.
+    for hour in sorted(set(settings.ingest_hours_utc)):
+        schedule[f"ingest-weekday-{hour:02d}"] = {
+            "task": "ingest.fetch_day",
+            "schedule": crontab(minute=5, hour=hour, day_of_week="mon-fri"),
+        }
+    # And once just before the daily send, so the edition ranks fresh numbers.
+    before_send = (settings.send_hour_utc - 1) % 24
+    schedule["ingest-before-send"] = {
+        "task": "ingest.fetch_day",
+        "schedule": crontab(minute=40, hour=before_send),
+    }
     return schedule
 
 

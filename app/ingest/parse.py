@@ -12,15 +12,22 @@ York local time with a false ``Z`` and is deliberately ignored.
 
 from __future__ import annotations
 
+import copy
 import json
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+
+from app.ingest.errors import DumpFileError
+
+log = logging.getLogger(__name__)
 
 # New-style ids (0704.0001 onwards: YYMM.NNNN or YYMM.NNNNN) and old-style ids
 # (archive[.subject]/YYMMNNN), both without a version suffix.
@@ -28,9 +35,21 @@ ARXIV_ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}
 _VERSION_RE = re.compile(r"v\d+$")
 _WHITESPACE_RE = re.compile(r"\s+")
 
+# Keys whose absence or wrong type makes an item unusable; any other invalid
+# value is dropped (the item is kept without it).
+_ESSENTIAL = {("paper",), ("paper", "id"), ("paper", "title")}
 
-class DumpFileError(Exception):
-    """A saved API response cannot be read or parsed as a whole."""
+__all__ = [
+    "DumpFileError",
+    "ParseResult",
+    "ParsedPaper",
+    "SkippedItem",
+    "load_daily_papers_file",
+    "normalise_arxiv_id",
+    "normalise_text",
+    "parse_daily_papers",
+    "parse_item",
+]
 
 
 class _Loose(BaseModel):
@@ -49,7 +68,7 @@ class HFPaper(_Loose):
     authors: list[HFAuthor] = Field(default_factory=list)
     published_at: datetime | None = Field(default=None, alias="publishedAt")
     submitted_on_daily_at: datetime | None = Field(default=None, alias="submittedOnDailyAt")
-    upvotes: int = 0
+    upvotes: int | None = 0
     github_repo: str | None = Field(default=None, alias="githubRepo")
     github_stars: int | None = Field(default=None, alias="githubStars")
     project_page: str | None = Field(default=None, alias="projectPage")
@@ -57,10 +76,15 @@ class HFPaper(_Loose):
     ai_keywords: list[str] = Field(default_factory=list)
     organization: dict[str, Any] | None = None
 
+    @field_validator("authors", "ai_keywords", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: object) -> object:
+        return [] if value is None else value
+
 
 class HFItem(_Loose):
     paper: HFPaper
-    num_comments: int = Field(default=0, alias="numComments")
+    num_comments: int | None = Field(default=0, alias="numComments")
     thumbnail: str | None = None
     organization: dict[str, Any] | None = None
 
@@ -97,6 +121,9 @@ class SkippedItem:
     item: str
     reason: str
 
+    def as_dict(self) -> dict[str, str]:
+        return {"item": self.item, "reason": self.reason}
+
 
 @dataclass(slots=True)
 class ParseResult:
@@ -130,46 +157,126 @@ def _organization_name(org: dict[str, Any] | None) -> str | None:
     return normalise_text(str(name)) or None if name else None
 
 
-def parse_item(raw: object, position: int) -> ParsedPaper | SkippedItem:
-    """Parse one Daily Papers item, or say why it cannot be used."""
-    label = f"item {position}"
-    if isinstance(raw, dict):
-        paper_id = raw.get("paper", {}).get("id") if isinstance(raw.get("paper"), dict) else None
-        if isinstance(paper_id, str) and paper_id:
-            label = paper_id
+def _drop_invalid_values(raw: dict[str, Any], errors: list[ErrorDetails]) -> bool:
+    """Remove the values pydantic rejected, in place; False if an essential one is bad."""
+    doomed: dict[int, tuple[list[Any], set[int]]] = {}
+    for error in errors:
+        loc = tuple(error["loc"])
+        if not loc or loc[:2] in _ESSENTIAL:
+            return False
+        parent: Any = raw
+        for part in loc[:-1]:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                return False
+        last = loc[-1]
+        if isinstance(parent, dict):
+            parent.pop(last, None)
+        elif isinstance(parent, list) and isinstance(last, int):
+            # Delete list elements after the walk, so indices of later errors stay valid.
+            doomed.setdefault(id(parent), (parent, set()))[1].add(last)
+        else:
+            return False
+    for items, indices in doomed.values():
+        for index in sorted(indices, reverse=True):
+            del items[index]
+    return True
+
+
+def _validate(raw: object, label: str) -> HFItem | SkippedItem:
     try:
-        item = HFItem.model_validate(raw)
+        return HFItem.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "item"
-        return SkippedItem(label, f"invalid {where}: {first['msg']}")
+        reason = f"invalid {where}: {first['msg']}"
+        if not isinstance(raw, dict):
+            return SkippedItem(label, "not a JSON object")
+        if not isinstance(raw.get("paper"), dict):
+            return SkippedItem(label, "no paper object")
+        repaired = copy.deepcopy(raw)
+        if not _drop_invalid_values(repaired, error.errors()):
+            return SkippedItem(label, reason)
+        try:
+            item = HFItem.model_validate(repaired)
+        except ValidationError:
+            return SkippedItem(label, reason)
+        log.info("daily papers %s: dropped invalid optional values (%s)", label, reason)
+        return item
+
+
+def parse_item(raw: object, position: int) -> ParsedPaper | SkippedItem:
+    """Parse one Daily Papers item, or say why it cannot be used.
+
+    An optional value of the wrong type (say ``githubStars: "many"``) is dropped
+    and the item kept; only a missing/malformed id or a missing title skips it.
+    """
+    label = f"item {position}"
+    if isinstance(raw, dict):
+        paper_id = raw.get("paper", {}).get("id") if isinstance(raw.get("paper"), dict) else None
+        if isinstance(paper_id, str) and paper_id.strip():
+            label = paper_id.strip()
+    item = _validate(raw, label)
+    if isinstance(item, SkippedItem):
+        return item
     paper = item.paper
-    if not paper.id:
+    if not paper.id or not paper.id.strip():
         return SkippedItem(label, "no arXiv id")
     arxiv_id = normalise_arxiv_id(paper.id)
     if arxiv_id is None:
         return SkippedItem(label, f"malformed arXiv id {paper.id!r}")
-    title = normalise_text(paper.title)
+    # The top-level title/summary repeat the paper's; use them if the paper lacks one.
+    title = normalise_text(paper.title) or normalise_text(_extra_str(item, "title"))
     if not title:
         return SkippedItem(label, "no title")
+    abstract = normalise_text(paper.summary) or normalise_text(_extra_str(item, "summary"))
     submitted = _as_utc(paper.submitted_on_daily_at)
+    featured_on = submitted.date() if submitted else None
+    published_at = _as_utc(paper.published_at)
+    if published_at and not plausible_published_at(arxiv_id, published_at, featured_on):
+        # Seen in real data: a 2509.* paper "published" in 2026. A wrong date is worse
+        # than none; the arXiv enrichment fills in the true v1 date.
+        log.warning("daily papers %s: ignoring impossible publishedAt %s", label, published_at)
+        published_at = None
+    authors = [normalise_text(a.name) for a in paper.authors if a.name and not a.hidden]
     return ParsedPaper(
         arxiv_id=arxiv_id,
         title=title,
-        abstract=normalise_text(paper.summary),
-        authors=[normalise_text(a.name) for a in paper.authors if a.name and not a.hidden],
+        abstract=abstract,
+        authors=[name for name in authors if name],
         organization=_organization_name(paper.organization or item.organization),
-        published_at=_as_utc(paper.published_at),
-        featured_on=submitted.date() if submitted else None,
-        upvotes=max(paper.upvotes, 0),
-        num_comments=max(item.num_comments, 0),
-        github_repo=paper.github_repo or None,
+        published_at=published_at,
+        featured_on=featured_on,
+        upvotes=max(paper.upvotes or 0, 0),
+        num_comments=max(item.num_comments or 0, 0),
+        github_repo=(paper.github_repo or "").strip() or None,
         github_stars=paper.github_stars,
-        project_page=paper.project_page or None,
+        project_page=(paper.project_page or "").strip() or None,
         thumbnail=item.thumbnail or None,
         ai_summary=normalise_text(paper.ai_summary) or None,
         ai_keywords=[normalise_text(k) for k in paper.ai_keywords if normalise_text(k)],
     )
+
+
+def plausible_published_at(arxiv_id: str, published_at: datetime, featured_on: date | None) -> bool:
+    """False for a v1 date that cannot be: after the featured day or after the id's month.
+
+    New-style ids carry the year and month they were assigned (``2509.`` is
+    September 2025), so v1 cannot be later; it can be earlier (papers held in
+    moderation, weekend submissions announced the next month).
+    """
+    latest = featured_on + timedelta(days=1) if featured_on else None
+    if len(arxiv_id) > 4 and arxiv_id[4] == ".":
+        month = date(2000 + int(arxiv_id[:2]), int(arxiv_id[2:4]), 1)
+        month_end = (month + timedelta(days=32)).replace(day=1)  # a day of slack for zones
+        latest = min(latest, month_end) if latest else month_end
+    return latest is None or published_at.date() <= latest
+
+
+def _extra_str(item: HFItem, key: str) -> str | None:
+    value = (item.model_extra or {}).get(key)
+    return value if isinstance(value, str) else None
 
 
 def parse_daily_papers(items: Iterable[object]) -> ParseResult:

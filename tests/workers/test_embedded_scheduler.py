@@ -20,3 +20,12 @@ def test_an_entry_becomes_due_at_its_crontab_time() -> None:
 def test_non_crontab_entries_are_ignored() -> None:
     scheduler = EmbeddedScheduler({"odd": {"task": "none", "schedule": 30.0}})
     assert scheduler.due_in(datetime.now(UTC)) == {}
+
+
+def test_every_beat_entry_names_a_task_the_embedded_scheduler_can_run() -> None:
+    from workers.celery_app import app
+
+    EmbeddedScheduler(app.conf.beat_schedule)
+    assert app.conf.beat_schedule, "the beat schedule has no entries"
+    for name, entry in app.conf.beat_schedule.items():
+        assert entry["task"] in app.tasks, f"{name}: task {entry['task']} is not registered"
