@@ -23,6 +23,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
         "task": "ingest.fetch_day",
         "schedule": crontab(minute=40, hour=before_send),
     }
+    # The admin overview reads stored figures; recount them every minute.
+    schedule["admin-refresh-dashboard"] = {
+        "task": "admin.refresh_dashboard",
+        "schedule": crontab(minute="*"),
+    }
     return schedule
 
 

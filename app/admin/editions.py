@@ -9,12 +9,13 @@ always add up to the recipients (one delivery row per recipient).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.admin.stats_cache import edition_max_age, store_figure, stored_figures
 from app.db import utcnow
 from app.models import Delivery, DeliveryStatus, Edition, EditionStatus, Event, EventKind, Paper
 
@@ -152,12 +153,13 @@ def todays_edition(session: Session, *, now: datetime | None = None) -> Edition 
 
 @dataclass
 class EditionRow:
-    """One line of an editions table."""
+    """One line of an editions table (numbers as of ``computed_at``)."""
 
     edition: Edition
     counts: DeliveryCounts
     clicks: int
     clickers: int
+    computed_at: datetime | None = None
 
     @property
     def click_rate(self) -> float:
@@ -175,10 +177,48 @@ def recent_editions(session: Session, *, limit: int = 10, offset: int = 0) -> li
             .offset(offset)
         )
     )
-    ids = [edition.id for edition in editions]
+    return edition_rows(session, editions)
+
+
+def edition_rows(
+    session: Session, editions: list[Edition], *, force: bool = False
+) -> list[EditionRow]:
+    """Rows for ``editions``: stored numbers while fresh, the rest counted in one batch.
+
+    An edition in flight is always counted live; a finished one is reused for a
+    few minutes (see ``stats_cache.edition_max_age``).
+    """
+    now = utcnow()
+    keys = {edition.id: f"edition.{edition.id}" for edition in editions}
+    stored = stored_figures(session, list(keys.values()))
+    rows: dict[int, EditionRow] = {}
+    stale: list[Edition] = []
+    for edition in editions:
+        row = stored.get(keys[edition.id])
+        max_age = timedelta(seconds=edition_max_age(edition, now.date()))
+        if force or row is None or now - row.computed_at > max_age:
+            stale.append(edition)
+            continue
+        value = row.value
+        rows[edition.id] = EditionRow(
+            edition,
+            DeliveryCounts(**value["counts"]),
+            value["clicks"],
+            value["clickers"],
+            row.computed_at,
+        )
+    ids = [edition.id for edition in stale]
     counts = delivery_counts(session, ids)
     clicks = click_counts(session, ids)
-    return [EditionRow(e, counts[e.id], *clicks[e.id]) for e in editions]
+    for edition in stale:
+        rows[edition.id] = EditionRow(edition, counts[edition.id], *clicks[edition.id], now)
+        value = {
+            "counts": counts[edition.id].as_dict(),
+            "clicks": clicks[edition.id][0],
+            "clickers": clicks[edition.id][1],
+        }
+        store_figure(session, key=keys[edition.id], value=value, now=now)
+    return [rows[edition.id] for edition in editions]
 
 
 def count_editions(session: Session) -> int:
@@ -211,8 +251,9 @@ def edition_detail(
     if edition is None:
         return None
     progress = progress_of(session, edition)
-    clicks, clickers = click_counts(session, [edition.id])[edition.id]
-    row = EditionRow(edition, progress.counts, clicks, clickers)
+    # Live counts (they add up now); clicks may be a few minutes old for a finished send.
+    stored = edition_rows(session, [edition])[0]
+    row = EditionRow(edition, progress.counts, stored.clicks, stored.clickers, stored.computed_at)
     by_id = {
         paper.arxiv_id: paper
         for paper in session.scalars(select(Paper).where(Paper.arxiv_id.in_(edition.paper_ids)))
@@ -230,7 +271,8 @@ def edition_detail(
     lines = [
         DeliveryLine(delivery, email)
         for delivery, email in session.execute(
-            query.order_by(Delivery.id)
+            # (edition_id, subscriber_id) is a unique index: this order is an index walk.
+            query.order_by(Delivery.subscriber_id)
             .limit(DELIVERY_PAGE_SIZE)
             .offset((max(page, 1) - 1) * DELIVERY_PAGE_SIZE)
         )

@@ -14,6 +14,7 @@ from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.admin.stats_cache import GROWTH_MAX_AGE, STATUS_MAX_AGE, cached_figure
 from app.db import utcnow
 from app.models import IngestRun, Subscriber, SubscriberStatus
 
@@ -67,6 +68,37 @@ def subscriber_growth(
         total += per_day.get(current, 0)
         points.append(GrowthPoint(current, per_day.get(current, 0), total))
     return points
+
+
+def status_figure(
+    session: Session, *, max_age_seconds: int = STATUS_MAX_AGE
+) -> tuple[dict[SubscriberStatus, int], datetime]:
+    """``subscribers_by_status``, reused for up to ``max_age_seconds``."""
+    value, computed_at = cached_figure(
+        session,
+        key="subscribers.by_status",
+        max_age_seconds=max_age_seconds,
+        compute=lambda: {s.value: n for s, n in subscribers_by_status(session).items()},
+    )
+    return {s: int(value.get(s.value, 0)) for s in SubscriberStatus}, computed_at
+
+
+def growth_figure(
+    session: Session, *, days: int, max_age_seconds: int = GROWTH_MAX_AGE
+) -> tuple[list[GrowthPoint], datetime]:
+    """``subscriber_growth`` up to today, reused for up to ``max_age_seconds``."""
+    today = utcnow().date()
+    value, computed_at = cached_figure(
+        session,
+        key=f"subscribers.growth.{days}.{today.isoformat()}",
+        max_age_seconds=max_age_seconds,
+        compute=lambda: [
+            [p.day.isoformat(), p.new, p.total]
+            for p in subscriber_growth(session, days=days, today=today)
+        ],
+    )
+    points = [GrowthPoint(date.fromisoformat(d), int(new), int(total)) for d, new, total in value]
+    return points, computed_at
 
 
 def recent_ingest_runs(session: Session, *, limit: int = 5, offset: int = 0) -> list[IngestRun]:

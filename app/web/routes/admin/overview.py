@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from app.admin.charts import growth_chart
 from app.admin.editions import progress_of, recent_editions, todays_edition
-from app.admin.overview import recent_ingest_runs, subscriber_growth, subscribers_by_status
+from app.admin.overview import growth_figure, recent_ingest_runs, status_figure
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import render_admin
 from app.web.deps import SessionDep
@@ -17,12 +17,13 @@ router = APIRouter()
 
 @router.get("/admin")
 def overview(request: Request, admin: AdminDep, session: SessionDep) -> Response:
-    by_status = subscribers_by_status(session)
-    growth = subscriber_growth(session, days=90)
+    by_status, status_at = status_figure(session)
+    growth, _ = growth_figure(session, days=90)
     edition = todays_edition(session)
     context = {
         "by_status": by_status,
         "subscribers_total": sum(by_status.values()),
+        "status_at": status_at,
         "chart_30": growth_chart(growth[-30:], "Subscribers, last 30 days"),
         "chart_90": growth_chart(growth, "Subscribers, last 90 days"),
         "new_30": sum(point.new for point in growth[-30:]),
