@@ -80,6 +80,14 @@ def export_subscribers(
     )
 
 
+@router.get("/admin/subscribers/import")
+def import_page(request: Request, admin: AdminDep) -> Response:
+    # The upload is wired to app.subscriptions' importer (the `paperboy subscribers
+    # import` path) once that module is on this branch.
+    context = {"available": False}
+    return render_admin(request, "admin/import.html", admin, "subscribers", context)
+
+
 @router.get("/admin/subscribers/{subscriber_id}")
 def subscriber_page(
     request: Request, subscriber_id: int, admin: AdminDep, session: SessionDep
