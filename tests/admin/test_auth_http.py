@@ -164,9 +164,12 @@ def test_an_expired_session_is_sent_back_to_the_login_page(
 def test_a_subscriber_token_cannot_open_the_admin(
     anonymous_client: TestClient, admin_account: AdminUser
 ) -> None:
-    # The same secret and even the same payload, signed for another purpose.
-    for salt in ("paperboy.subscriber", "paperboy.manage", "paperboy.csrf"):
-        token = URLSafeTimedSerializer(TEST_SECRET, salt=salt).dumps({"admin": admin_account.id})
+    # Subscriber links are signed with the same secret (salts as in app.subscriptions.tokens);
+    # neither their payload nor even an admin-shaped payload under their salt gets in.
+    salts = [f"paperboy.subscription.{p}" for p in ("confirm", "manage", "unsubscribe")]
+    payloads: list[object] = [[admin_account.id, 1], {"admin": admin_account.id}]
+    for salt, payload in [(s, p) for s in [*salts, "paperboy.csrf"] for p in payloads]:
+        token = URLSafeTimedSerializer(TEST_SECRET, salt=salt).dumps(payload)
         anonymous_client.cookies.set(ADMIN_COOKIE, token, path="/admin")
         assert anonymous_client.get("/admin").status_code == 303
         anonymous_client.cookies.clear()

@@ -114,6 +114,8 @@ def test_admin_signs_in_watches_a_send_pauses_resumes_and_exports(
     save_screenshots(page, "admin-papers")
 
     page.click("nav.admin-nav >> text=Outbox")
+    expect(page.locator("#outbox tbody tr")).to_have_count(1)
+    save_screenshots(page, "admin-outbox")
     page.click(f"a[href='/admin/outbox/{outbox_name}']")
     frame = page.frame_locator("iframe.mail")
     expect(frame.locator("h1")).to_have_text("Your papers")
