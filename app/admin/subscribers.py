@@ -88,10 +88,17 @@ def search_subscribers(
     status: SubscriberStatus | None = None,
     page: int = 1,
     page_size: int = PAGE_SIZE,
+    known_total: int | None = None,
 ) -> SubscriberPage:
-    """One page of subscribers whose email starts with ``query``, optionally of one status."""
+    """One page of subscribers whose email starts with ``query``, optionally of one status.
+
+    ``known_total`` (e.g. the stored count by status) saves counting the whole
+    table when there is no search text.
+    """
     statement = _filtered(query, status)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    total = known_total
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     if query.strip():
         ordered = statement.order_by(Subscriber.email)
     else:

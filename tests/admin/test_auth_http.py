@@ -223,3 +223,18 @@ def test_cli_creates_an_admin_from_two_stdin_lines(tmp_path: Path) -> None:
         check=False,
     )
     assert mismatch.returncode == 1 and "twice" in mismatch.stderr
+
+
+def test_every_admin_form_post_without_csrf_token_is_refused_with_403(
+    admin_client: TestClient, admin_app: FastAPI
+) -> None:
+    posts = [
+        re.sub(r"\{[^}]+\}", "1", route.path).replace("/1/1", "/1/pause")
+        for route in _routes(admin_app.routes)
+        if "POST" in route.methods and route.path.startswith("/admin")
+    ]
+    assert "/admin/editions/1/pause" in posts and "/admin/papers/ingest" in posts
+    for path in posts:
+        response = admin_client.post(path, data={"csrf_token": "forged"})
+        assert response.status_code == 403, path
+        assert admin_client.post(path).status_code == 403, path

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from app.admin.overview import status_figure
 from app.admin.subscribers import (
     SubscriberNotFound,
     export_csv_batch,
@@ -42,7 +43,15 @@ def subscribers_page(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     wanted = _status(status)
-    result = search_subscribers(session, query=q[:320], status=wanted, page=page)
+    known_total = None
+    if not q.strip():
+        # Without search text the total is a count by status: use the stored one
+        # rather than counting 100k rows on every page view.
+        by_status, _ = status_figure(session)
+        known_total = by_status[wanted] if wanted else sum(by_status.values())
+    result = search_subscribers(
+        session, query=q[:320], status=wanted, page=page, known_total=known_total
+    )
     base = "/admin/subscribers?" + urlencode({"q": q, "status": wanted.value if wanted else ""})
     context = {
         "result": result,
