@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from sqlalchemy.orm import Session
 
 from app.config import ConfigurationError, Settings, get_settings
 
@@ -32,6 +33,8 @@ db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 admin_cli = typer.Typer(help="Admin dashboard accounts.", no_args_is_help=True)
 cli.add_typer(admin_cli, name="admin")
+subscribers_cli = typer.Typer(help="Subscribers: import and list.", no_args_is_help=True)
+cli.add_typer(subscribers_cli, name="subscribers")
 
 
 @cli.command()
@@ -107,6 +110,93 @@ def admin_create_user(
         raise typer.Exit(1) from error
     address = email.strip().lower()
     typer.echo(f"Admin account {address} created; sign in at {settings.base_url}/admin")
+
+
+@subscribers_cli.command("import")
+def subscribers_import(
+    csv_file: Annotated[Path, typer.Argument(help="CSV with a header row; only email required.")],
+) -> None:
+    """Import subscribers as active (header email,interests,topics,frequency,send_hour,timezone)."""
+    from app.subscriptions.importing import ImportFileError, import_subscribers_csv
+
+    def progress(rows: int) -> None:
+        typer.echo(f"  {rows} rows read…", err=True)
+
+    try:
+        with _database_session() as session:
+            report = import_subscribers_csv(session, path=csv_file, progress=progress)
+    except ImportFileError as error:
+        typer.echo(f"paperboy: {error}", err=True)
+        raise typer.Exit(1) from error
+    for row_error in report.errors:
+        typer.echo(f"line {row_error.line}: skipped ({row_error.message})", err=True)
+    typer.echo(
+        f"Imported {report.imported} subscribers from {csv_file.name}; "
+        f"{report.already_present} already present (unchanged), "
+        f"{report.suppressed} suppressed, {report.duplicates_in_file} duplicate rows, "
+        f"{len(report.errors)} rows skipped with errors."
+    )
+
+
+@subscribers_cli.command("list")
+def subscribers_list(
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this status: pending, active, paused, unsubscribed, bounced, complained."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
+    """List subscribers (everyone unless --status is given)."""
+    import json
+
+    from app.models.subscriber import SubscriberStatus
+    from app.subscriptions.service import list_subscribers
+
+    try:
+        wanted = SubscriberStatus(status) if status else None
+    except ValueError as error:
+        choices = ", ".join(s.value for s in SubscriberStatus)
+        typer.echo(f"paperboy: unknown status {status!r} (one of {choices})", err=True)
+        raise typer.Exit(2) from error
+    with _database_session() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "email": s.email,
+                "status": s.status.value,
+                "interests": s.interests,
+                "topics": list(s.topics),
+                "frequency": s.frequency.value,
+                "weekly_day": s.weekly_day,
+                "send_hour": s.send_hour,
+                "timezone": s.timezone,
+                "consent_source": s.consent_source,
+                "created_at": s.created_at.isoformat(),
+                "confirmed_at": s.confirmed_at.isoformat() if s.confirmed_at else None,
+            }
+            for s in list_subscribers(session, status=wanted)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        fields = (row["email"], row["status"], row["frequency"], ",".join(row["topics"] or []))
+        typer.echo("\t".join(str(field) for field in fields))
+    typer.echo(f"{len(rows)} subscribers", err=True)
+
+
+@contextmanager
+def _database_session() -> Iterator[Session]:
+    """A session on the configured database, committed on success; the pool is closed after."""
+    from app.db import make_engine, make_session_factory, transaction
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @cli.command()

@@ -96,7 +96,7 @@ def seed(engine: Engine, url: str, subscribers: int, editions: int) -> None:
                 f"user{index:06d}@example{index % 50}.org",
                 status,
                 "diffusion models, retrieval augmented generation",
-                '["cs.LG", "cs.CL"]',
+                '["llm", "agents"]',
                 "[]",
                 "daily",
                 0,

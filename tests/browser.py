@@ -1,23 +1,19 @@
-"""Browser fixtures: the app served by uvicorn in a thread, and headless Debian Chromium.
+"""Live-server and browser fixtures for tests where a person would click.
 
-Import the fixtures you need into a conftest (pytest only collects fixtures
-from conftest files and plugins)::
-
-    from tests.browser import browser_page, chromium_browser, live_server  # noqa: F401
-
-``live_server`` serves ``create_app(settings, clean_db)`` on a free port and yields
-its base URL; ``browser_page`` is a fresh Playwright page (1280x800, downloads on);
-``save_screenshots(page, name)`` writes ``tests/artifacts/<name>-1280.png`` and
-``-375.png``.
+``live_server``: the real app under uvicorn in a background thread on a free
+port, on the ``clean_db`` database, writing mail to a file outbox (tasks run
+in-process and read the same settings from the environment).
+``browser_page``: a Playwright page in Debian's headless Chromium.
+Import them into a test module's namespace (``from tests.browser import ...``).
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,13 +21,19 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine
 
-from app.config import Settings
 from app.web.app import create_app
+from tests.environment import ProcessSettings
 
-CHROMIUM = os.environ.get("PAPERBOY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-WIDTHS = (1280, 375)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    outbox: Path
+    engine: Engine
 
 
 def _free_port() -> int:
@@ -42,9 +44,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(clean_db: Engine, settings: Settings) -> Iterator[str]:
-    """The app on http://127.0.0.1:<free port>, backed by the committed ``clean_db``."""
+def live_server(
+    clean_db: Engine, process_settings: ProcessSettings, tmp_path: Path
+) -> Iterator[LiveServer]:
     port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    outbox = tmp_path / "outbox"
+    settings = process_settings(clean_db, f"file://{outbox}", base_url=url)
     config = uvicorn.Config(
         create_app(settings, engine=clean_db),
         host="127.0.0.1",
@@ -52,32 +58,28 @@ def live_server(clean_db: Engine, settings: Settings) -> Iterator[str]:
         log_level="warning",
         lifespan="off",
         ws="none",
-        http="h11",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 10
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the live server did not start", pytrace=False)
+            pytest.fail("the live server did not start within 10 s", pytrace=False)
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield LiveServer(url=url, outbox=outbox, engine=clean_db)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def chromium_browser() -> Iterator[Browser]:
-    """Headless Chromium (Debian's package; never downloaded at test time)."""
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    # Function-scoped: Playwright's sync API keeps an asyncio loop running in this
+    # thread while it lives, which would break later tests that start their own.
     if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}: `apt-get install chromium` "
-            "(or set PAPERBOY_CHROMIUM).",
-            pytrace=False,
-        )
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium`", pytrace=False)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -85,27 +87,26 @@ def chromium_browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def browser_page(chromium_browser: Browser) -> Iterator[Page]:
-    """A fresh page in its own context (no cookies shared between tests)."""
-    context = chromium_browser.new_context(
-        viewport={"width": 1280, "height": 800}, accept_downloads=True
+def browser_page(chromium: Browser) -> Iterator[Page]:
+    """A fresh page (own cookies) at desktop width, in a known timezone."""
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 900}, timezone_id="Europe/Paris", locale="en-GB"
     )
     page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
-        yield page
-    finally:
-        context.close()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
 
 
-def save_screenshots(page: Page, name: str) -> list[Path]:
-    """Full-page screenshots of the current page at each width in ``WIDTHS``."""
+def screenshot(page: Page, name: str, *, widths: tuple[int, ...] = (1280, 375)) -> list[Path]:
+    """Full-page screenshots of ``page`` at each width, under tests/artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
-    paths = []
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 800})
+    saved = []
+    original = page.viewport_size or {"width": 1280, "height": 900}
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 900})
         path = ARTIFACTS / f"{name}-{width}.png"
         page.screenshot(path=str(path), full_page=True)
-        paths.append(path)
-    page.set_viewport_size({"width": 1280, "height": 800})
-    return paths
+        saved.append(path)
+    page.set_viewport_size(original)
+    return saved

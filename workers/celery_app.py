@@ -12,7 +12,7 @@ from celery import Celery
 from app.config import Settings, get_settings
 
 # One module per domain, each named after it; add yours here.
-TASK_MODULES: list[str] = ["workers.admin", "workers.ingest"]
+TASK_MODULES: list[str] = ["workers.admin", "workers.ingest", "workers.subscriptions"]
 
 
 def configure(celery: Celery, settings: Settings) -> None:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
 from app.models import (
     Delivery,
     DeliveryStatus,
@@ -28,6 +27,7 @@ from app.models import (
     Suppression,
     SuppressionReason,
 )
+from app.subscriptions.service import revoke_tokens, unsubscribe
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = [
@@ -183,13 +183,17 @@ def _get(session: Session, subscriber_id: int) -> Subscriber:
 
 
 def unsubscribe_by_admin(session: Session, *, subscriber_id: int) -> tuple[Subscriber, bool]:
-    """Unsubscribe now and revoke their links; (subscriber, whether anything changed)."""
+    """Unsubscribe now and revoke their links; (subscriber, whether anything changed).
+
+    The same service as the subscriber's own unsubscribe link; bounced and
+    complained subscribers keep their status (they already get nothing).
+    """
     subscriber = _get(session, subscriber_id)
-    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+    before = subscriber.status
+    unsubscribe(session, subscriber=subscriber)
+    if subscriber.status == before:
         return subscriber, False
-    subscriber.status = SubscriberStatus.UNSUBSCRIBED
-    subscriber.unsubscribed_at = utcnow()
-    subscriber.token_version += 1
+    revoke_tokens(session, subscriber=subscriber)
     return subscriber, True
 
 

@@ -46,6 +46,13 @@ def set_csrf_cookie(request: Request, response: Response, secure: bool) -> None:
         )
 
 
+def csrf_cookie_header(value: str, secure: bool) -> str:
+    """The ``Set-Cookie`` value storing the cookie half (for middleware without a Response)."""
+    response = Response()
+    response.set_cookie(CSRF_COOKIE, value, httponly=True, samesite="lax", secure=secure, path="/")
+    return response.headers["set-cookie"]
+
+
 async def verify_csrf(request: Request, state: StateDep) -> None:
     """Dependency for state-changing form POSTs: 403 unless cookie and field agree."""
     form = await request.form()

@@ -12,7 +12,8 @@ from app.config import Settings
 from app.web.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async: a plain attribute read must not cost a hop through the threadpool.
     state: AppState = request.app.state.paperboy
     return state
 
@@ -30,7 +31,7 @@ def get_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Sess
         session.close()
 
 
-def get_settings_dep(state: Annotated[AppState, Depends(get_state)]) -> Settings:
+async def get_settings_dep(state: Annotated[AppState, Depends(get_state)]) -> Settings:
     return state.settings
 
 

@@ -1,7 +1,7 @@
 """Fixtures for admin tests: an app on a committed database, an admin account, clients.
 
 ``admin_client`` is a TestClient already signed in; ``anonymous_client`` is not.
-Browser fixtures (a live server and headless Chromium) live in ``tests/browser.py``.
+Browser fixtures (a live server and headless Chromium) come from ``tests/browser.py``.
 """
 
 from __future__ import annotations
@@ -73,4 +73,5 @@ def admin_client(anonymous_client: TestClient, admin_account: AdminUser) -> Test
     return anonymous_client
 
 
-from tests.browser import browser_page, chromium_browser, live_server  # noqa: E402, F401
+from tests.browser import browser_page, chromium, live_server  # noqa: E402, F401
+from tests.environment import process_settings  # noqa: E402, F401

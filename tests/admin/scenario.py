@@ -65,7 +65,7 @@ def seed_scenario(session: Session) -> Scenario:
                 email=f"reader{number:02d}@example.org",
                 status=status,
                 interests="diffusion models, retrieval",
-                topics=["cs.LG", "cs.CL"],
+                topics=["llm", "agents"],
                 created_at=now - timedelta(days=number * 4),
                 consent_at=now - timedelta(days=number * 4),
                 consent_source="web form",

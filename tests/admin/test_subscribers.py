@@ -72,7 +72,7 @@ def test_csv_export_has_every_subscriber_and_defuses_formulas(session: Session) 
     assert list(rows[0]) == EXPORT_COLUMNS
     assert len(rows) == 20
     assert next(r for r in rows if r["email"] == "x@example.org")["interests"] == "'=HYPERLINK(1)"
-    assert rows[0]["topics"] == "cs.LG;cs.CL"
+    assert rows[0]["topics"] == "llm;agents"
 
 
 def test_export_download_streams_a_csv_attachment(
@@ -98,3 +98,38 @@ def test_unsubscribe_button_unsubscribes_once(admin_client: TestClient, clean_db
         stored = check.get(Subscriber, subscriber.id)
         assert stored is not None and stored.status == SubscriberStatus.UNSUBSCRIBED
         assert stored.token_version == subscriber.token_version + 1
+
+
+def test_csv_import_page_imports_like_the_cli_and_reports(
+    admin_client: TestClient, clean_db: Engine
+) -> None:
+    rows = ["email,interests,topics,frequency", "new@example.org,retrieval,llm;agents,weekly"]
+    rows += ["not-an-email,,,", "new@example.org,again,,"]
+    rows += [f"bulk{i:05d}@example.org,,," for i in range(3000)]  # > the 64 KB body limit
+    data = ("\n".join(rows) + "\n").encode()
+    assert len(data) > 64 * 1024
+    token = csrf_from(admin_client.get("/admin/subscribers/import").text)
+    response = admin_client.post(
+        "/admin/subscribers/import",
+        data={"csrf_token": token},
+        files={"file": ("members list.csv", data, "text/csv")},
+    )
+    assert response.status_code == 200, response.text
+    report = response.text[response.text.index('id="import-report"') :][:800]
+    assert "<strong>3001</strong> imported" in report, report
+    assert "1 duplicates in the file" in report and "line 3" in report, report
+    with Session(clean_db) as check:
+        imported = check.scalars(select(Subscriber).where(Subscriber.email == "new@example.org"))
+        subscriber = imported.one()
+    assert subscriber.status == SubscriberStatus.ACTIVE
+    assert subscriber.topics == ["llm", "agents"]
+    assert subscriber.consent_source == "import:members_list.csv"
+
+
+def test_csv_import_is_refused_to_anonymous_visitors_before_reading_the_file(
+    anonymous_client: TestClient,
+) -> None:
+    response = anonymous_client.post(
+        "/admin/subscribers/import", files={"file": ("x.csv", b"email\na@example.org\n")}
+    )
+    assert response.status_code == 303

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from app.admin.overview import status_figure
 from app.admin.subscribers import (
@@ -21,6 +25,7 @@ from app.admin.subscribers import (
 )
 from app.db import transaction, utcnow
 from app.models import SubscriberStatus
+from app.subscriptions.importing import ImportFileError, import_subscribers_csv
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
@@ -91,10 +96,47 @@ def export_subscribers(
 
 @router.get("/admin/subscribers/import")
 def import_page(request: Request, admin: AdminDep) -> Response:
-    # The upload is wired to app.subscriptions' importer (the `paperboy subscribers
-    # import` path) once that module is on this branch.
-    context = {"available": False}
-    return render_admin(request, "admin/import.html", admin, "subscribers", context)
+    return render_admin(request, "admin/import.html", admin, "subscribers", {"report": None})
+
+
+async def uploaded_csv(request: Request) -> AsyncIterator[Path | None]:
+    """The uploaded file saved under its own (sanitised) name in a temporary folder."""
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUploadFile) or not upload.filename:
+        yield None
+        return
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(upload.filename).name)[:100] or "upload.csv"
+    with tempfile.TemporaryDirectory(prefix="paperboy-import-") as folder:
+        path = Path(folder) / name
+        with path.open("wb") as handle:
+            while chunk := await upload.read(1 << 16):
+                handle.write(chunk)
+        yield path
+
+
+@router.post("/admin/subscribers/import")
+def import_upload(
+    request: Request,
+    # The admin check comes first, so an anonymous upload is turned away unread.
+    admin: AdminDep,
+    _csrf: CSRFProtected,
+    session: SessionDep,
+    path: Annotated[Path | None, Depends(uploaded_csv)],
+) -> Response:
+    if path is None:
+        error = "Choose a CSV file to import."
+        return render_admin(
+            request, "admin/import.html", admin, "subscribers", {"error": error}, 400
+        )
+    try:
+        # The same service as `paperboy subscribers import FILE.csv`.
+        report = import_subscribers_csv(session, path=path)
+    except ImportFileError as error:
+        context = {"error": str(error)}
+        return render_admin(request, "admin/import.html", admin, "subscribers", context, 400)
+    done = {"report": report, "filename": path.name}
+    return render_admin(request, "admin/import.html", admin, "subscribers", done)
 
 
 @router.get("/admin/subscribers/{subscriber_id}")

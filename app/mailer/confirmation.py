@@ -1,0 +1,104 @@
+"""The double opt-in confirmation email: render, compose, send through the mail transport."""
+
+from __future__ import annotations
+
+import logging
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from functools import cache
+from pathlib import Path
+
+import css_inline
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.mailer.transports import Transport
+from app.models.subscriber import Frequency, Subscriber, SubscriberStatus
+from app.ranking.topics import TOPICS
+from app.subscriptions.service import is_suppressed, mark_confirmation_sent
+from app.subscriptions.tokens import links_for
+
+log = logging.getLogger(__name__)
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+SUBJECT = "Confirm your Paperboy subscription"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        auto_reload=False,
+    )
+
+
+@cache
+def _inliner() -> css_inline.CSSInliner:
+    return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+def _valid_for(seconds: int) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds // 86400} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds // 3600} hours"
+    return f"{max(1, seconds // 60)} minutes"
+
+
+def compose_confirmation(subscriber: Subscriber, *, settings: Settings) -> EmailMessage:
+    """The multipart/alternative (text + inlined HTML) confirmation email for ``subscriber``."""
+    links = links_for(
+        base_url=settings.base_url,
+        secret_key=settings.resolved_secret_key(),
+        subscriber_id=subscriber.id,
+        token_version=subscriber.token_version,
+    )
+    weekly = subscriber.frequency is Frequency.WEEKLY
+    when = f"{subscriber.send_hour:02d}:00 ({subscriber.timezone})"
+    context = {
+        "email": subscriber.email,
+        "confirm_url": links.confirm,
+        "frequency_label": "weekly" if weekly else "daily",
+        "schedule": (
+            f"{WEEKDAYS[subscriber.weekly_day % 7]}s at {when}"
+            if weekly
+            else f"every day at {when}"
+        ),
+        "topics": [TOPICS[slug][0] for slug in subscriber.topics if slug in TOPICS],
+        "interests": subscriber.interests,
+        "valid_for": _valid_for(settings.confirm_token_max_age_seconds),
+        "postal_address": settings.postal_address,
+    }
+    environment = _environment()
+    text = environment.get_template("email/confirm.txt").render(context)
+    html = _inliner().inline(environment.get_template("email/confirm.html").render(context))
+
+    message = EmailMessage()
+    message["Subject"] = SUBJECT
+    message["From"] = settings.from_address
+    message["To"] = subscriber.email
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(idstring="confirm", domain=settings.mail_domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def send_confirmation_email(
+    session: Session, *, subscriber_id: int, settings: Settings, transport: Transport
+) -> bool:
+    """Mail the confirmation if the subscriber is still pending; True when a mail went out."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.status is not SubscriberStatus.PENDING:
+        log.info("confirmation for subscriber %s no longer needed", subscriber_id)
+        return False
+    if is_suppressed(session, subscriber.email):
+        return False
+    transport.send(compose_confirmation(subscriber, settings=settings))
+    mark_confirmation_sent(session, subscriber=subscriber)
+    return True

@@ -1,0 +1,1 @@
+"""Ranking: trending score, personal relevance, diversity, explanations (pure code)."""

@@ -1,0 +1,1 @@
+"""Subscriptions: subscribe, confirm, manage, unsubscribe, tokens, suppression, import."""

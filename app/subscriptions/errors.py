@@ -1,0 +1,59 @@
+"""What can go wrong with a subscription, as one tree (mapped to HTTP in app/web/errors.py).
+
+SubscriptionError
+├── InvalidField                 a submitted value is not acceptable (``field`` says which)
+├── TokenError                   a link's token cannot be used
+│   ├── InvalidToken             forged, mangled or meant for another purpose
+│   ├── ExpiredToken             a confirmation link past its max age
+│   └── RevokedToken             signed by us but revoked (token version bumped, or gone)
+├── SubscriptionNotConfirmable   the confirmation link belongs to an ended subscription
+├── SubscriptionEnded            managing a subscription that is unsubscribed or suppressed
+└── RateLimited                  too many attempts; try again later
+"""
+
+from __future__ import annotations
+
+
+class SubscriptionError(Exception):
+    """Base of every subscription failure; ``str(error)`` is a sentence for the user."""
+
+
+class InvalidField(SubscriptionError):
+    """A submitted value is not acceptable; ``field`` names the form/API field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class TokenError(SubscriptionError):
+    """A token from a link cannot be used."""
+
+
+class InvalidToken(TokenError):
+    """The token was not issued by us for this purpose (forged, truncated, wrong link)."""
+
+
+class ExpiredToken(TokenError):
+    """A genuine confirmation token, but older than its max age."""
+
+
+class RevokedToken(TokenError):
+    """A genuine token whose subscriber no longer exists or whose version was bumped."""
+
+
+class SubscriptionNotConfirmable(SubscriptionError):
+    """The subscription behind a confirmation link was ended since (unsubscribed, bounced)."""
+
+
+class SubscriptionEnded(SubscriptionError):
+    """Preferences cannot change on a subscription that has ended."""
+
+
+class RateLimited(SubscriptionError):
+    """Too many attempts from one client or for one address."""
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

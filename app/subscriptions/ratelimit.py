@@ -1,0 +1,87 @@
+"""Fixed-window rate limits: in Redis when configured (shared by every process), else in memory.
+
+A limit is "at most ``limit`` hits per ``window_seconds`` for ``key``". The
+window is fixed (aligned to multiples of its length), which is cheap and good
+enough to stop a script while letting a person retry a few times.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Protocol
+
+import redis
+
+log = logging.getLogger(__name__)
+
+
+class RateLimiter(Protocol):
+    def hit(self, key: str, *, limit: int, window_seconds: int) -> int | None:
+        """Count one hit; ``None`` when allowed, else seconds until the window resets."""
+
+
+class NoRateLimit:
+    """Rate limiting turned off (``PAPERBOY_RATE_LIMIT_ENABLED=false``)."""
+
+    def hit(self, key: str, *, limit: int, window_seconds: int) -> int | None:
+        return None
+
+
+class MemoryRateLimiter:
+    """Per-process counters (embedded mode: one process serves everything)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, *, limit: int, window_seconds: int) -> int | None:
+        now = time.time()
+        window = int(now // window_seconds)
+        with self._lock:
+            if len(self._counts) > 100_000:
+                # Drop windows that are over so memory stays bounded.
+                self._counts = {k: v for k, v in self._counts.items() if k[1] >= window}
+            count = self._counts.get((key, window), 0) + 1
+            self._counts[(key, window)] = count
+        if count > limit:
+            return max(1, int((window + 1) * window_seconds - now))
+        return None
+
+
+class RedisRateLimiter:
+    """Counters in Redis (INCR + EXPIRE), shared by every web process and worker."""
+
+    def __init__(self, url: str, prefix: str = "paperboy:ratelimit:") -> None:
+        self._client = redis.Redis.from_url(url, socket_timeout=2)
+        self._prefix = prefix
+
+    def hit(self, key: str, *, limit: int, window_seconds: int) -> int | None:
+        now = time.time()
+        window = int(now // window_seconds)
+        redis_key = f"{self._prefix}{key}:{window}"
+        pipeline = self._client.pipeline()
+        pipeline.incr(redis_key)
+        pipeline.expire(redis_key, window_seconds + 1)
+        try:
+            count, _ = pipeline.execute()
+        except redis.RedisError as error:
+            # Fail open: a Redis outage must not take the subscribe form down with it.
+            log.warning("rate limiter unavailable, allowing %s: %s", key, error)
+            return None
+        if int(count) > limit:
+            return max(1, int((window + 1) * window_seconds - now))
+        return None
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def rate_limiter_for(*, enabled: bool, redis_url: str | None) -> RateLimiter:
+    """The limiter the settings ask for."""
+    if not enabled:
+        return NoRateLimit()
+    if redis_url:
+        return RedisRateLimiter(redis_url)
+    return MemoryRateLimiter()

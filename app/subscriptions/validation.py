@@ -1,0 +1,140 @@
+"""Checking and normalising what a subscriber submits (web form, API, CSV import).
+
+Email addresses are checked for syntax only (no DNS: a confirmation email is
+the real test). The domain is lower-cased; we also store the local part
+lower-case so one person cannot hold two subscriptions by changing case.
+No value may carry a line break or control character into our data, so no
+header can ever be injected from a form field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from zoneinfo import available_timezones
+
+from email_validator import EmailNotValidError
+from email_validator import validate_email as _validate_email
+
+from app.models.subscriber import Frequency
+from app.ranking.topics import TOPICS
+from app.subscriptions.errors import InvalidField
+
+MAX_EMAIL_LENGTH = 254
+MAX_INTERESTS_LENGTH = 1000
+MAX_TIMEZONE_LENGTH = 64
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_SEND_HOUR = 7
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What a subscriber wants: the fields of the form besides the address."""
+
+    interests: str = ""
+    topics: list[str] = field(default_factory=list)
+    frequency: Frequency = Frequency.DAILY
+    weekly_day: int = 0
+    send_hour: int = DEFAULT_SEND_HOUR
+    timezone: str = DEFAULT_TIMEZONE
+
+
+def _single_line(field_name: str, value: str, max_length: int, label: str) -> str:
+    if _CONTROL.search(value):
+        raise InvalidField(field_name, f"{label} cannot contain line breaks or control characters.")
+    value = value.strip()
+    if len(value) > max_length:
+        raise InvalidField(field_name, f"{label} is too long (at most {max_length} characters).")
+    return value
+
+
+def normalise_email(raw: str) -> str:
+    """The address as we store it, or ``InvalidField("email", ...)`` with a sentence."""
+    value = _single_line("email", raw, MAX_EMAIL_LENGTH, "The email address")
+    if not value:
+        raise InvalidField("email", "Please enter your email address.")
+    try:
+        result = _validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InvalidField("email", f"That doesn't look like an email address: {error}") from error
+    return result.normalized.lower()
+
+
+def clean_interests(raw: str) -> str:
+    """Free text, with line breaks and runs of spaces collapsed (it is a search query).
+
+    Other control characters are dropped rather than refused: nobody types them
+    on purpose, and interests never reach a mail header.
+    """
+    value = _CONTROL.sub("", _WHITESPACE.sub(" ", raw)).strip()
+    if len(value) > MAX_INTERESTS_LENGTH:
+        raise InvalidField(
+            "interests", f"Please keep your interests under {MAX_INTERESTS_LENGTH} characters."
+        )
+    return value
+
+
+def clean_topics(raw: Iterable[str]) -> list[str]:
+    """Known topic slugs, de-duplicated, in the catalogue's order."""
+    chosen = set()
+    for item in raw:
+        slug = _single_line("topics", item, 40, "A topic")
+        if slug not in TOPICS:
+            raise InvalidField("topics", f"Unknown topic {slug[:40]!r}.")
+        chosen.add(slug)
+    return [slug for slug in TOPICS if slug in chosen]
+
+
+@cache
+def known_timezones() -> frozenset[str]:
+    """IANA zone names a subscriber may pick."""
+    return frozenset(available_timezones() | {"UTC"})
+
+
+def clean_timezone(raw: str) -> str:
+    value = _single_line("timezone", raw, MAX_TIMEZONE_LENGTH, "The timezone") or DEFAULT_TIMEZONE
+    if value not in known_timezones():
+        raise InvalidField("timezone", "Please pick a timezone from the list.")
+    return value
+
+
+def clean_frequency(raw: str) -> Frequency:
+    try:
+        return Frequency(raw.strip())
+    except ValueError as error:
+        raise InvalidField("frequency", "Please choose daily or weekly.") from error
+
+
+def clean_int(field_name: str, raw: str | int, low: int, high: int, label: str) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError) as error:
+        raise InvalidField(field_name, f"Please choose a valid {label}.") from error
+    if not low <= value <= high:
+        raise InvalidField(field_name, f"Please choose a valid {label}.")
+    return value
+
+
+def clean_preferences(
+    *,
+    interests: str = "",
+    topics: Iterable[str] = (),
+    frequency: str = "daily",
+    weekly_day: str | int = 0,
+    send_hour: str | int = DEFAULT_SEND_HOUR,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> Preferences:
+    """Validated preferences; raises ``InvalidField`` naming the first bad field."""
+    return Preferences(
+        interests=clean_interests(interests),
+        topics=clean_topics(topics),
+        frequency=clean_frequency(frequency),
+        weekly_day=clean_int("weekly_day", weekly_day, 0, 6, "day of the week"),
+        send_hour=clean_int("send_hour", send_hour, 0, 23, "hour"),
+        timezone=clean_timezone(timezone),
+    )

@@ -1,0 +1,3 @@
+from tests.environment import process_settings
+
+__all__ = ["process_settings"]

@@ -1,0 +1,97 @@
+"""`paperboy subscribers import`: bulk, forgiving of bad rows, idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from app.models import SubscriberStatus, Suppression, SuppressionReason
+from app.subscriptions import service
+from app.subscriptions.importing import ImportFileError, import_subscribers_csv
+
+CSV = """email,interests,topics,frequency,send_hour,timezone
+ada@example.org,diffusion models,vision;generative-media,weekly,9,Europe/London
+Grace@Example.org,,,,,
+not-an-email,x,,,,
+bad-topic@example.org,,astrology,,,
+ada@example.org,duplicate,,,,
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "people.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_rows_are_imported_as_active_with_the_file_as_consent_source(
+    session: Session, tmp_path: Path
+) -> None:
+    report = import_subscribers_csv(session, path=write(tmp_path, CSV))
+
+    assert report.imported == 2
+    ada = service.find_subscriber(session, "ada@example.org")
+    assert ada is not None
+    assert ada.status is SubscriberStatus.ACTIVE
+    assert ada.consent_source == "import:people.csv"
+    assert (ada.topics, ada.frequency.value, ada.send_hour, ada.timezone) == (
+        ["vision", "generative-media"],
+        "weekly",
+        9,
+        "Europe/London",
+    )
+    grace = service.find_subscriber(session, "grace@example.org")
+    assert grace is not None and (grace.send_hour, grace.timezone) == (7, "UTC")
+
+
+def test_bad_rows_are_reported_with_their_line_numbers(session: Session, tmp_path: Path) -> None:
+    report = import_subscribers_csv(session, path=write(tmp_path, CSV))
+    assert [(error.line, error.message.split(":")[0]) for error in report.errors] == [
+        (4, "email"),
+        (5, "topics"),
+    ]
+    assert report.duplicates_in_file == 1
+
+
+def test_importing_the_same_file_twice_changes_nothing(session: Session, tmp_path: Path) -> None:
+    path = write(tmp_path, CSV)
+    import_subscribers_csv(session, path=path)
+    again = import_subscribers_csv(session, path=path)
+    assert (again.imported, again.already_present) == (0, 2)
+    assert len(service.list_subscribers(session)) == 2
+
+
+def test_import_never_revives_an_unsubscribed_or_suppressed_address(
+    session: Session, tmp_path: Path
+) -> None:
+    import_subscribers_csv(session, path=write(tmp_path, "email\nleft@example.org\n"))
+    left = service.find_subscriber(session, "left@example.org")
+    assert left is not None
+    service.unsubscribe(session, subscriber=left)
+    session.add(Suppression(email="blocked@example.org", reason=SuppressionReason.COMPLAINT))
+    session.flush()
+
+    report = import_subscribers_csv(
+        session, path=write(tmp_path, "email\nleft@example.org\nblocked@example.org\n")
+    )
+
+    assert (report.imported, report.already_present, report.suppressed) == (0, 1, 1)
+    assert left.status is SubscriberStatus.UNSUBSCRIBED
+    assert service.find_subscriber(session, "blocked@example.org") is None
+
+
+def test_thousands_of_rows_import_in_batches(session: Session, tmp_path: Path) -> None:
+    lines = ["email,topics"] + [f"reader{i}@example.org,llm;rl" for i in range(2500)]
+    progress: list[int] = []
+    report = import_subscribers_csv(
+        session, path=write(tmp_path, "\n".join(lines) + "\n"), progress=progress.append
+    )
+    assert report.imported == 2500
+    assert progress == [1000, 2000, 2500]
+
+
+def test_a_file_without_an_email_column_is_refused(session: Session, tmp_path: Path) -> None:
+    with pytest.raises(ImportFileError, match="email"):
+        import_subscribers_csv(session, path=write(tmp_path, "name,topics\nAda,llm\n"))

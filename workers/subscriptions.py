@@ -1,0 +1,23 @@
+"""Subscription tasks: the double opt-in confirmation email."""
+
+from __future__ import annotations
+
+from app.mailer.confirmation import send_confirmation_email
+from app.mailer.errors import TemporaryDeliveryError
+from app.mailer.transports import transport_for
+from workers.celery_app import app
+from workers.context import task_session
+
+
+@app.task(
+    name="subscriptions.send_confirmation",
+    autoretry_for=(TemporaryDeliveryError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_confirmation(subscriber_id: int) -> bool:
+    """Mail subscriber ``subscriber_id`` their confirmation link (if still pending)."""
+    with task_session() as (settings, session), transport_for(settings.mail_url) as transport:
+        return send_confirmation_email(
+            session, subscriber_id=subscriber_id, settings=settings, transport=transport
+        )
