@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -14,6 +15,7 @@ from app.web.deps import SessionDep, StateDep
 from app.web.rendering import render
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 @router.get("/admin/login")
@@ -41,16 +43,23 @@ def login(
             lockout_seconds=settings.admin_lockout_seconds,
         )
     except AccountLocked as locked:
+        log.warning("admin sign-in refused (locked) for %r from %s", email, _client(request))
         error = (
             "Too many failed sign-ins: this account is locked until "
             f"{locked.locked_until:%H:%M} UTC. Try again then."
         )
         return _login_again(request, email, next, error, status_code=429)
     except InvalidCredentials:
+        log.warning("admin sign-in failed for %r from %s", email, _client(request))
         return _login_again(request, email, next, "Wrong email or password.", status_code=401)
+    log.info("admin %s signed in from %s", admin.email, _client(request))
     response = RedirectResponse(safe_next(next), status_code=303)
     start_admin_session(response, settings=settings, secret_key=state.secret_key, admin=admin)
     return response
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _login_again(request: Request, email: str, next: str, error: str, status_code: int) -> Response:
