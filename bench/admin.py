@@ -11,6 +11,7 @@ printing median and p95 in milliseconds. Goal: <= 300 ms each.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -37,6 +38,7 @@ from app.web.app import create_app
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_admin"
 PASSWORD = "bench password 123"
+PAPER_IDS = [f"2511.{10000 + n}" for n in range(30)]
 STATUSES = [  # (status, share)
     ("active", 0.80),
     ("unsubscribed", 0.08),
@@ -164,6 +166,24 @@ def seed(engine: Engine, url: str, subscribers: int, editions: int) -> None:
         ],
         edition_rows,
     )
+    _copy(
+        engine,
+        "paper",
+        [
+            *("id", "arxiv_id", "title", "abstract", "authors", "upvotes", "num_comments"),
+            *("ai_keywords", "categories", "created_at", "updated_at"),
+        ],
+        [
+            (n + 1, a, f"Bench paper {n}", "An abstract.", "[]", 100 - n, 0, "[]", "[]", now, now)
+            for n, a in enumerate(PAPER_IDS)
+        ],
+    )
+    _copy(
+        engine,
+        "paper_feature",
+        ["paper_id", "featured_on", "created_at"],
+        [(n + 1, today, now) for n in range(len(PAPER_IDS))],
+    )
     delivery_id = 0
     events = []
     columns = ["id", "edition_id", "subscriber_id", "status", "attempts", "picks"]
@@ -178,7 +198,11 @@ def seed(engine: Engine, url: str, subscribers: int, editions: int) -> None:
                 status = "sent" if roll < 0.55 else "pending" if roll < 0.97 else "failed"
             else:
                 status = "sent" if roll < 0.97 else "failed" if roll < 0.99 else "bounced"
-            batch.append((delivery_id, number, subscriber_id, status, 1, "[]", now, now))
+            picks = "[]"
+            if status in ("sent", "sending") or (latest and status == "pending" and roll < 0.7):
+                chosen = rng.sample(PAPER_IDS, 7)
+                picks = json.dumps([{"arxiv_id": a, "score": 0.5, "why": "bench"} for a in chosen])
+            batch.append((delivery_id, number, subscriber_id, status, 1, picks, now, now))
             if status == "sent" and rng.random() < 0.04:
                 events.append(("click", subscriber_id, delivery_id, "2511.00001", "{}", now))
         _copy(engine, "delivery", columns, batch)
@@ -255,6 +279,7 @@ def main() -> None:
                 "edition detail (sending)": f"/admin/editions/{latest}",
                 "edition progress JSON": f"/admin/api/editions/{latest}/progress",
                 "editions list": "/admin/editions",
+                "papers (reach from picks)": "/admin/papers",
             }
             print(f"\n{'page':34} {'median ms':>10} {'p95 ms':>8} {'KB':>6}   ({args.reps} reps)")
             for name, path in pages.items():

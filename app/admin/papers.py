@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
-from app.models import Paper, PaperFeature
+from app.admin.stats_cache import cached_figure
+from app.models import Delivery, DeliveryStatus, Edition, Paper, PaperFeature
 
 
 @dataclass
@@ -33,3 +36,44 @@ def papers_of_day(session: Session, *, day: date) -> list[DayPaper]:
         .order_by(Paper.upvotes.desc(), Paper.arxiv_id)
     )
     return [DayPaper(paper, float(paper.upvotes)) for paper in papers]
+
+
+def todays_edition_for(session: Session, *, day: date) -> Edition | None:
+    return session.scalars(
+        select(Edition).where(Edition.edition_date == day).order_by(Edition.id.desc()).limit(1)
+    ).first()
+
+
+def paper_reach(session: Session, *, edition_id: int) -> dict[str, int]:
+    """In how many of the edition's digests each paper is (from the deliveries' picks).
+
+    Picks are laid out when a delivery is prepared, so during a send this grows
+    towards the final figure; failed and skipped deliveries do not count.
+    """
+    counted = [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.SENT]
+    if session.get_bind().dialect.name == "postgresql":
+        pg_picks = func.json_array_elements(Delivery.picks).table_valued("value")
+        picks = pg_picks.render_derived(name="pick")
+        arxiv_id: ColumnElement[Any] = picks.c.value.op("->>")("arxiv_id")
+    else:
+        picks = func.json_each(Delivery.picks).table_valued("value").alias("pick")
+        arxiv_id = func.json_extract(picks.c.value, "$.arxiv_id")
+    rows = session.execute(
+        select(arxiv_id, func.count().label("n"))
+        .select_from(Delivery)
+        .join(picks, true())
+        .where(Delivery.edition_id == edition_id, Delivery.status.in_(counted))
+        .group_by(arxiv_id)
+    )
+    return {str(row[0]): row.n for row in rows if row[0] is not None}
+
+
+def paper_reach_figure(session: Session, *, edition: Edition) -> dict[str, int]:
+    """``paper_reach``, reused for a minute (it reads every digest's picks)."""
+    value, _ = cached_figure(
+        session,
+        key=f"edition.{edition.id}.reach",
+        max_age_seconds=60,
+        compute=lambda: paper_reach(session, edition_id=edition.id),
+    )
+    return {str(k): int(v) for k, v in value.items()}

@@ -154,6 +154,13 @@ def seed_scenario(session: Session) -> Scenario:
                 if status == DeliveryStatus.BOUNCED
                 else None,
                 smtp_code=550 if status == DeliveryStatus.BOUNCED else None,
+                # Everyone's digest has paper 0; only the sent ones also have paper 1.
+                picks=[{"arxiv_id": paper_ids[0], "score": 0.9, "why": "trending"}]
+                + (
+                    [{"arxiv_id": paper_ids[1], "score": 0.5, "why": "you follow llm"}]
+                    if status == DeliveryStatus.SENT
+                    else []
+                ),
             )
         )
     session.flush()

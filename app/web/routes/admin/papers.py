@@ -10,7 +10,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.admin.overview import count_ingest_runs, recent_ingest_runs
-from app.admin.papers import latest_featured_day, papers_of_day
+from app.admin.papers import (
+    latest_featured_day,
+    paper_reach_figure,
+    papers_of_day,
+    todays_edition_for,
+)
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
@@ -30,8 +35,11 @@ def papers_page(
 ) -> Response:
     shown = day or latest_featured_day(session)
     total_runs = count_ingest_runs(session)
+    edition = todays_edition_for(session, day=shown) if shown else None
     context = {
         "day": shown,
+        "edition": edition,
+        "reach": paper_reach_figure(session, edition=edition) if edition else {},
         "papers": papers_of_day(session, day=shown) if shown else [],
         "ingest_runs": recent_ingest_runs(
             session, limit=RUNS_PER_PAGE, offset=(page - 1) * RUNS_PER_PAGE
