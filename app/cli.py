@@ -274,6 +274,37 @@ def papers(
         typer.echo(f"{row['upvotes']:>5}  {row['arxiv_id']:<12} {row['title']}")
 
 
+@cli.command()
+def recommend(
+    papers_file: Annotated[
+        Path, typer.Option("--papers-file", help="Saved Daily Papers items (a JSON array).")
+    ],
+    interests: Annotated[str, typer.Option(help="What the reader wants to read about.")] = "",
+    seed_paper: Annotated[
+        list[str] | None, typer.Option("--seed-paper", help="An arXiv id the reader likes.")
+    ] = None,
+    clicked: Annotated[
+        list[str] | None, typer.Option("--clicked", help="An arXiv id the reader clicked.")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many papers.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
+    """Rank a file of papers for one reader with the production ranker (no database)."""
+    from app.ingest.parse import DumpFileError
+    from app.ranking.recommend_command import recommend as run_recommend
+
+    try:
+        picks = run_recommend(papers_file, interests, seed_paper or [], clicked or [], k)
+    except DumpFileError as error:
+        typer.echo(f"paperboy: {error}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(picks, ensure_ascii=False, indent=2))
+        return
+    for rank, pick in enumerate(picks, start=1):
+        typer.echo(f"{rank:>2}. {pick['arxiv_id']:<12} {pick['score']:.3f}  {pick['why']}")
+
+
 def _parse_date(value: str) -> date:
     try:
         return date.fromisoformat(value)

@@ -1,76 +1,96 @@
-"""The curated topics a subscriber can tick, with the terms that describe each.
+"""The curated topics a subscriber can tick on the subscribe form.
 
-Slugs are stored on subscribers, so they are stable; labels and descriptions
-may be reworded. The description doubles as a query for relevance ranking, so
-it names the key terms a paper on the topic would use.
+Each topic is a slug (stored on subscribers, so stable), a label (shown on the
+form and in reasons) and a short description; labels and descriptions may be
+reworded. The description is written in the words papers use, because the ranker
+uses it as a query: ticking a topic is query expansion with vocabulary chosen
+once, instead of hoping the subscriber typed the right synonyms.
+
+``TOPICS`` maps slug -> ``Topic(label, description)``, a named tuple, so
+``label, description = TOPICS[slug]`` works as for a plain pair.
 """
 
 from __future__ import annotations
 
-TOPICS: dict[str, tuple[str, str]] = {
-    "llm": (
+from typing import NamedTuple
+
+
+class Topic(NamedTuple):
+    label: str
+    description: str
+
+
+TOPICS: dict[str, Topic] = {
+    "llm": Topic(
         "Large language models",
         "Pretraining, scaling, instruction tuning and evaluation of large language models "
         "(LLMs), transformers, tokenizers, long context.",
     ),
-    "agents": (
+    "agents": Topic(
         "Agents & tool use",
         "LLM agents that plan, call tools and APIs, browse the web, write and run code, "
-        "and act in multi-step environments.",
+        "and act in multi-step environments: GUI and computer-use agents, deep research "
+        "agents, multi-agent systems.",
     ),
-    "reasoning": (
+    "reasoning": Topic(
         "Reasoning",
         "Chain-of-thought, mathematical and logical reasoning, test-time compute, "
         "verifiers and process reward models.",
     ),
-    "multimodal": (
+    "multimodal": Topic(
         "Multimodal models",
         "Vision-language models (VLMs) and models that combine text, images, video and "
         "audio: visual question answering, captioning, grounding.",
     ),
-    "vision": (
+    "vision": Topic(
         "Computer vision",
         "Image recognition, detection, segmentation, 3D reconstruction, depth, "
         "NeRF and Gaussian splatting, visual representation learning.",
     ),
-    "generative-media": (
+    "generative-media": Topic(
         "Image & video generation",
         "Diffusion models, flow matching, text-to-image, text-to-video, image editing "
-        "and controllable generation.",
+        "and controllable generation, video diffusion, avatar animation.",
     ),
-    "speech-audio": (
+    "speech-audio": Topic(
         "Speech & audio",
         "Speech recognition (ASR), text-to-speech (TTS), spoken dialogue, music and "
         "audio generation, audio language models.",
     ),
-    "rl": (
+    "rl": Topic(
         "Reinforcement learning",
         "Reinforcement learning, RLHF, RLVR, policy optimisation (PPO, GRPO, DPO), "
         "reward modelling, preference learning.",
     ),
-    "efficiency": (
+    "efficiency": Topic(
         "Efficiency & inference",
         "Quantization, pruning, distillation, sparse and mixture-of-experts models, "
         "KV cache, speculative decoding, fast inference and training systems.",
     ),
-    "safety": (
+    "safety": Topic(
         "Safety & alignment",
         "Alignment, red teaming, jailbreaks, interpretability, hallucination, "
         "robustness, privacy and fairness of ML systems.",
     ),
-    "robotics": (
+    "robotics": Topic(
         "Robotics & embodied AI",
         "Robot learning, manipulation, navigation, vision-language-action (VLA) models, "
         "world models and embodied agents.",
     ),
-    "retrieval": (
+    "retrieval": Topic(
         "Retrieval & RAG",
         "Retrieval-augmented generation (RAG), embeddings, dense retrieval, rerankers, "
         "search, knowledge graphs and memory.",
     ),
-    "theory": (
+    "theory": Topic(
         "Theory & foundations",
         "Learning theory, optimisation, generalisation, scaling laws, architectures "
         "beyond transformers (state space models), mechanistic analysis.",
     ),
 }
+
+
+def topic_label(slug: str) -> str:
+    """The label of a topic, or the slug itself for a topic we no longer offer."""
+    topic = TOPICS.get(slug)
+    return topic.label if topic else slug

@@ -1,0 +1,95 @@
+"""What the ranker works on: candidate papers, subscriber profiles, and its answer.
+
+These are plain frozen dataclasses so the ranker stays free of the database; the
+edition builder (or the ``recommend`` command) converts rows or parsed API items
+into them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import NamedTuple
+
+from app.ingest.parse import ParsedPaper
+
+
+@dataclass(frozen=True)
+class CandidatePaper:
+    """One paper that may go into an edition, with the signals the ranker uses."""
+
+    arxiv_id: str
+    title: str
+    abstract: str = ""
+    ai_keywords: list[str] = field(default_factory=list)
+    ai_summary: str | None = None
+    upvotes: int = 0
+    # Upvotes per hour, from the snapshots of the day; 0 when unknown.
+    upvote_velocity: float = 0.0
+    github_stars: int | None = None
+    num_comments: int = 0
+    published_at: datetime | None = None
+    featured_on: date | None = None
+    authors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SubscriberProfile:
+    """What one subscriber told us and what we have seen them do."""
+
+    key: int
+    interests: str = ""
+    topics: list[str] = field(default_factory=list)
+    seed_papers: list[str] = field(default_factory=list)
+    clicked: list[str] = field(default_factory=list)
+    shown_not_clicked: list[str] = field(default_factory=list)
+    already_sent: list[str] = field(default_factory=list)
+    k: int = 7
+
+
+class Pick(NamedTuple):
+    """One paper in a digest: its id, its final score, and the reason we give."""
+
+    arxiv_id: str
+    score: float
+    why: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The ranked picks for one subscriber, in the order to show them.
+
+    The order is MMR's (diversity), so a pick's ``score`` (its blended relevance
+    and trending, in [0, 1]) can be slightly above the one before it.
+
+    ``trending_fallback`` is true when nothing personal could be ranked (no
+    interests, or nothing today matched them) and the picks are simply today's
+    trending papers; every ``why`` then says so. ``notes`` carries remarks about
+    the profile itself, e.g. a seed paper id we do not know.
+    """
+
+    subscriber_key: int
+    picks: list[Pick]
+    trending_fallback: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def candidate_from_parsed(paper: ParsedPaper, *, upvote_velocity: float = 0.0) -> CandidatePaper:
+    """The ranker's view of a paper parsed from the Daily Papers API (or the database).
+
+    A single parse has no snapshots, so the upvote velocity is unknown (0) unless given.
+    """
+    return CandidatePaper(
+        arxiv_id=paper.arxiv_id,
+        title=paper.title,
+        abstract=paper.abstract,
+        ai_keywords=list(paper.ai_keywords),
+        ai_summary=paper.ai_summary,
+        upvotes=paper.upvotes,
+        upvote_velocity=upvote_velocity,
+        github_stars=paper.github_stars,
+        num_comments=paper.num_comments,
+        published_at=paper.published_at,
+        featured_on=paper.featured_on,
+        authors=list(paper.authors),
+    )

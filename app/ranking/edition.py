@@ -1,0 +1,137 @@
+"""One edition prepared for ranking: everything that does not depend on a subscriber.
+
+``prepare_edition`` runs once per edition (or per ``recommend`` call): it fits
+the TF-IDF index and the latent space on the rolling corpus, vectorises the
+candidates, and precomputes their Gram matrix, trending scores and ranks, topic
+similarities and the reason writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
+
+from app.ranking import explain
+from app.ranking.candidates import CandidatePaper
+from app.ranking.latent import GRAM_LIMIT, LatentSpace, SemanticSpace
+from app.ranking.relevance import TextIndex, similarity
+from app.ranking.topics import TOPICS
+from app.ranking.trending import trending_ranks, trending_scores
+
+FloatArray = NDArray[np.float32]
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedEdition:
+    """Everything about one edition's candidates that does not depend on a subscriber."""
+
+    papers: list[CandidatePaper]
+    ids: list[str]
+    column_of: dict[str, int]
+    index: TextIndex
+    vectors: sp.csr_matrix
+    # The transposed vectors (terms x papers), the right operand of interest products.
+    vectors_by_term: sp.csr_matrix
+    latent: SemanticSpace
+    latent_vectors: FloatArray
+    gram: FloatArray
+    trending: FloatArray
+    trending_rank: NDArray[np.int64]
+    library_row: dict[str, int]
+    library: sp.csr_matrix
+    library_similarity: FloatArray
+    library_gram: FloatArray | None
+    library_titles: list[str]
+    topic_slugs: list[str]
+    topic_vectors: sp.csr_matrix
+    topic_similarity: FloatArray
+    topic_latent: FloatArray
+    reasons: explain.ReasonWriter
+
+
+def prepare_edition(
+    candidates: Sequence[CandidatePaper],
+    *,
+    corpus: Sequence[CandidatePaper] = (),
+    now: datetime | None = None,
+    backend: Literal["tfidf", "dense"] = "tfidf",
+) -> PreparedEdition:
+    """Index an edition's candidates (duplicates by arXiv id are dropped).
+
+    ``corpus`` is the rolling window of recent papers the TF-IDF statistics are
+    fitted on and seed / clicked papers are looked up in; the candidates are
+    always part of it. ``backend`` is ``Settings.ranking_backend``: the semantic half
+    of the interest score is LSA ("tfidf", default) or sentence embeddings ("dense").
+    """
+    with threadpool_limits(limits=1, user_api="blas"):  # small products: see ranker
+        return _prepare(candidates, corpus, now or datetime.now(UTC), backend)
+
+
+def _prepare(
+    candidates: Sequence[CandidatePaper],
+    corpus: Sequence[CandidatePaper],
+    now: datetime,
+    backend: Literal["tfidf", "dense"],
+) -> PreparedEdition:
+    papers = list({p.arxiv_id: p for p in reversed(candidates)}.values())[::-1]
+    column_of = {p.arxiv_id: n for n, p in enumerate(papers)}
+    extra = [p for p in {p.arxiv_id: p for p in corpus}.values() if p.arxiv_id not in column_of]
+    library_papers = papers + extra
+    index = TextIndex(library_papers)
+    library = index.transform_papers(library_papers)
+    vectors = sp.csr_matrix(library[: len(papers)])
+    # Cosine between all library papers, when the library is small enough to hold it
+    # (the LSA eigendecomposition and the click model both use it).
+    library_gram = similarity(library, library) if library.shape[0] <= GRAM_LIMIT else None
+    latent_space: SemanticSpace
+    if backend == "dense":
+        from app.ranking.dense import DenseSpace  # the extra is imported only when chosen
+
+        latent_space = DenseSpace()
+    else:
+        latent_space = LatentSpace(library, gram=library_gram)
+    latent_vectors = latent_space.embed([f"{p.title}. {p.abstract}" for p in papers], vectors)
+    gram = similarity(vectors, vectors)
+    raw, normalised = trending_scores(papers, now)
+    ranks = trending_ranks(raw)
+    slugs = list(TOPICS)
+    topic_texts = [f"{TOPICS[s].label}. {TOPICS[s].description}" for s in slugs]
+    topic_vectors = index.transform_texts(topic_texts)
+    return PreparedEdition(
+        papers=papers,
+        ids=[p.arxiv_id for p in papers],
+        column_of=column_of,
+        index=index,
+        vectors=vectors,
+        vectors_by_term=sp.csr_matrix(vectors.T),
+        latent=latent_space,
+        latent_vectors=latent_vectors,
+        gram=gram,
+        trending=normalised.astype(np.float32),
+        trending_rank=ranks,
+        library_row={p.arxiv_id: n for n, p in enumerate(library_papers)},
+        library=library,
+        library_similarity=similarity(library, vectors),
+        library_gram=library_gram,
+        library_titles=[explain.shorten(p.title) for p in library_papers],
+        topic_slugs=slugs,
+        topic_vectors=topic_vectors,
+        topic_similarity=similarity(topic_vectors, vectors),
+        topic_latent=np.asarray(
+            latent_space.embed(topic_texts, topic_vectors) @ latent_vectors.T, dtype=np.float32
+        ),
+        reasons=explain.ReasonWriter(
+            index.terms,
+            [
+                explain.trending_phrase(int(r), p.upvotes)
+                for r, p in zip(ranks, papers, strict=True)
+            ],
+        ),
+    )

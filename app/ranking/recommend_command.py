@@ -1,0 +1,69 @@
+"""The body of ``paperboy recommend``: the production ranker on a saved Daily Papers file.
+
+No database: the file is parsed with the shared ingest parser (broken items are
+skipped exactly as ingest skips them), its papers are both the candidates and
+the corpus, and one profile is built from the command line. The ranking is the
+same ``prepare_edition`` / ``rank_subscribers`` path the mailer uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import TypedDict
+
+from app.config import get_settings
+from app.ingest.parse import load_daily_papers_file
+from app.ranking.candidates import CandidatePaper, SubscriberProfile, candidate_from_parsed
+from app.ranking.ranker import prepare_edition, rank_subscribers
+
+
+class Recommendation(TypedDict):
+    arxiv_id: str
+    score: float
+    why: str
+
+
+def as_of(papers: Sequence[CandidatePaper]) -> datetime:
+    """The moment a saved file describes: the end of its latest featured day.
+
+    Ranking a file "as of now" would make every paper in an old file equally
+    ancient; taking the file's own last day keeps recency meaningful and the
+    output reproducible.
+    """
+    days = [p.featured_on for p in papers if p.featured_on is not None]
+    if days:
+        return datetime.combine(max(days), time(0), tzinfo=UTC) + timedelta(days=1)
+    published = [p.published_at for p in papers if p.published_at is not None]
+    return max(published) if published else datetime.now(UTC)
+
+
+def recommend(
+    papers_file: Path,
+    interests: str,
+    seed_papers: list[str],
+    clicked: list[str],
+    k: int,
+) -> list[Recommendation]:
+    """The top ``k`` papers of ``papers_file`` for one reader, best first.
+
+    Returns ``[{"arxiv_id", "score", "why"}]``. Notes about the profile (an
+    unknown seed paper id) are appended to the first pick's ``why``. Raises
+    ``app.ingest.parse.DumpFileError`` when the file cannot be read as a whole.
+    """
+    parsed = load_daily_papers_file(papers_file)
+    candidates = [candidate_from_parsed(p) for p in parsed.papers]
+    backend = get_settings().ranking_backend
+    edition = prepare_edition(candidates, now=as_of(candidates), backend=backend)
+    profile = SubscriberProfile(
+        key=0, interests=interests, seed_papers=list(seed_papers), clicked=list(clicked), k=k
+    )
+    digest = rank_subscribers(edition, [profile])[0]
+    result: list[Recommendation] = [
+        {"arxiv_id": pick.arxiv_id, "score": round(pick.score, 6), "why": pick.why}
+        for pick in digest.picks
+    ]
+    if result and digest.notes:
+        result[0]["why"] = f"{result[0]['why']} ({'; '.join(digest.notes)})"
+    return result

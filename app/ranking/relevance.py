@@ -1,0 +1,274 @@
+"""Personal relevance: a TF-IDF index of papers and the subscribers' queries.
+
+The index is fitted on a rolling corpus of recent papers (title + abstract + AI
+keywords): word unigrams and bigrams, English stop words removed, sublinear tf.
+Two refinements over plain TF-IDF, both cheap and standard in IR:
+
+* **Plural folding** (Harman's "S" stemmer): "agents" and "agent", "diffusion
+  models" and "diffusion model" become one feature. The folding is a sparse
+  column-merge matrix applied to the counts, so it costs one sparse product.
+* **Field weighting**: a paper vector is a weighted sum of its title, keyword and
+  body vectors (each L2-normalised), so a word in the title counts more than the
+  same word deep in the abstract.
+
+Interest texts are counted by ``_FastCounter`` (same tokens and bigrams as the
+fitted scikit-learn vectoriser, formed with array operations), so 100,000
+subscribers are vectorised in well under a second. How a subscriber's parts
+(interests, topics, seed and clicked papers) are combined is the ranker's
+business; the latent (LSA) half of the interest score lives in ``latent``.
+Optional pseudo-relevance feedback adds the mean similarity to each row's own
+top-scoring papers (Rocchio with the top documents taken as relevant), computed
+from the candidates' Gram matrix, so it also needs no per-pair loop.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from itertools import chain
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
+from sklearn.preprocessing import normalize
+
+from app.ranking.candidates import CandidatePaper
+
+FloatArray = NDArray[np.float32]
+
+TITLE_WEIGHT = 0.6
+KEYWORDS_WEIGHT = 0.4
+BODY_WEIGHT = 1.0
+# How much more a matched phrase is worth than a matched word when naming a match.
+PHRASE_BOOST = 2.5
+
+
+def fold_plural(word: str) -> str:
+    """Harman's S stemmer: fold English plurals, leave everything else alone."""
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if word.endswith("s") and not word.endswith(("us", "ss", "is")):
+        return word[:-1]
+    return word
+
+
+# scikit-learn's default token pattern, so both counters agree on what a word is.
+TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_STOP = -2
+_SPACES = re.compile(r"\s*")
+_UNKNOWN = -1
+
+
+class _WordIds(dict[str, int]):
+    """Word -> column; a word we never saw is ``_UNKNOWN`` (lets ``map`` stay in C)."""
+
+    def __missing__(self, word: str) -> int:
+        return _UNKNOWN
+
+
+class _FastCounter:
+    """Counts the fitted unigrams and bigrams of many short texts at once.
+
+    Gives the same counts as the fitted ``CountVectorizer`` (same tokens, stop
+    words dropped before bigrams are formed) but forms bigrams with array
+    operations instead of Python string joins: subscribers' interests are
+    vectorised 100,000 at a time.
+    """
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        self._n = len(vocabulary)
+        self._word = _WordIds({w: _STOP for w in ENGLISH_STOP_WORDS})
+        pairs: list[tuple[str, str, int]] = []
+        for term, column in vocabulary.items():
+            if " " in term:
+                first, second = term.split(" ")
+                pairs.append((first, second, column))
+            else:
+                self._word[term] = column
+        keys = np.array(
+            [self._word[a] * self._n + self._word[b] for a, b, _ in pairs], dtype=np.int64
+        )
+        order = np.argsort(keys)
+        self._bigram_keys = keys[order]
+        self._bigram_columns = np.array([c for *_, c in pairs], dtype=np.int64)[order]
+
+    def transform(
+        self, texts: Sequence[str], fold: NDArray[np.int64] | None = None
+    ) -> sp.csr_matrix:
+        """Counts per text; with ``fold``, counted straight into folded columns."""
+        tokens = [TOKEN.findall(text.lower()) for text in texts]
+        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        ids = np.fromiter(
+            map(self._word.__getitem__, chain.from_iterable(tokens)),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
+        docs = np.repeat(np.arange(len(texts)), lengths)
+        kept = ids != _STOP
+        ids, docs = ids[kept], docs[kept]
+        known = ids >= 0
+        rows = [docs[known]]
+        columns = [ids[known]]
+        if len(ids) > 1 and len(self._bigram_keys):
+            pair = (docs[:-1] == docs[1:]) & known[:-1] & known[1:]
+            keys = ids[:-1][pair] * self._n + ids[1:][pair]
+            where = np.searchsorted(self._bigram_keys, keys)
+            where = np.minimum(where, len(self._bigram_keys) - 1)
+            found = self._bigram_keys[where] == keys
+            rows.append(docs[:-1][pair][found])
+            columns.append(self._bigram_columns[where[found]])
+        row = np.concatenate(rows)
+        column = np.concatenate(columns)
+        width = self._n
+        if fold is not None:
+            column = fold[column]
+            width = int(fold.max(initial=-1)) + 1
+        counts = sp.csr_matrix(
+            (np.ones(len(row), dtype=np.float32), (row, column)), shape=(len(texts), width)
+        )
+        counts.sum_duplicates()
+        return counts
+
+
+def _phrase_spans(texts: Sequence[str], longest: int = 40) -> dict[str, str]:
+    """For each bigram feature, its most common written form in ``texts``.
+
+    The written form runs from the first word to the second, stop words and
+    punctuation between them included ("text-to-speech" for "text speech").
+    """
+    seen: dict[str, Counter[str]] = {}
+    for text in texts:
+        lowered = text.lower()
+        previous: re.Match[str] | None = None
+        for match in TOKEN.finditer(lowered):
+            if match.group() in ENGLISH_STOP_WORDS:
+                continue
+            if previous is not None and match.start() - previous.start() <= longest:
+                span = lowered[previous.start() : match.end()]
+                if not _SPACES.fullmatch(lowered[previous.end() : match.start()]):
+                    key = f"{previous.group()} {match.group()}"
+                    seen.setdefault(key, Counter())[" ".join(span.split())] += 1
+            previous = match
+    return {key: spans.most_common(1)[0][0] for key, spans in seen.items()}
+
+
+def paper_fields(paper: CandidatePaper) -> tuple[str, str, str]:
+    """The title, keyword and body texts a paper is indexed by."""
+    body = paper.abstract
+    if paper.ai_summary:
+        body = f"{body} {paper.ai_summary}"
+    return paper.title, " ; ".join(paper.ai_keywords), body
+
+
+class TextIndex:
+    """TF-IDF vectors for papers and free text, fitted on a corpus of papers.
+
+    ``terms[j]`` is a readable surface form of feature ``j`` (the most common
+    spelling before plural folding), used to explain matches.
+    """
+
+    def __init__(self, corpus: Sequence[CandidatePaper]) -> None:
+        texts = [" ".join(paper_fields(paper)) for paper in corpus] or [""]
+        self._counter = CountVectorizer(
+            ngram_range=(1, 2), stop_words="english", dtype=np.float32, min_df=1
+        )
+        try:
+            counts = self._counter.fit_transform(texts)
+        except ValueError:  # an empty corpus has no vocabulary; index one placeholder
+            counts = self._counter.fit_transform(["paperboy"])
+        vocabulary = self._counter.get_feature_names_out()
+        self._fast = _FastCounter(self._counter.vocabulary_)
+        # Fold each word once; number the folded terms in order of first appearance.
+        words = {w: fold_plural(w) for term in vocabulary.tolist() for w in term.split(" ")}
+        stem_number: dict[str, int] = {}
+        column = np.fromiter(
+            (
+                stem_number.setdefault(
+                    " ".join([words[w] for w in term.split(" ")]), len(stem_number)
+                )
+                for term in vocabulary.tolist()
+            ),
+            dtype=np.int64,
+            count=len(vocabulary),
+        )
+        n_raw = len(vocabulary)
+        self._stem_of = column
+        self._fold: sp.csr_matrix = sp.csr_matrix(
+            (np.ones(n_raw, dtype=np.float32), (np.arange(n_raw), column)),
+            shape=(n_raw, len(stem_number)),
+        )
+        # Surface form of a stem: its spelling with the highest document frequency.
+        document_frequency = np.asarray((counts > 0).sum(axis=0)).ravel()
+        order = np.lexsort((-document_frequency, column))
+        first = np.r_[True, column[order][1:] != column[order][:-1]]
+        self.terms: list[str] = vocabulary[order[first]].tolist()
+        self.phrase_boost: NDArray[np.float32] = np.array(
+            [PHRASE_BOOST if " " in term else 1.0 for term in self.terms], dtype=np.float32
+        )
+        # Two-word features lost their stop words ("text speech"): name them as
+        # titles and keywords write them ("text-to-speech"), for readable reasons.
+        # (Titles and keywords only: they hold the names of things, and are short.)
+        spans = _phrase_spans([" ; ".join(paper_fields(paper)[:2]) for paper in corpus])
+        self.terms = [spans.get(term, term) if " " in term else term for term in self.terms]
+        self._tfidf = TfidfTransformer(sublinear_tf=True)
+        self._tfidf.fit(counts @ self._fold)
+
+    @property
+    def n_features(self) -> int:
+        return int(self._fold.shape[1])
+
+    def transform_texts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """L2-normalised TF-IDF rows for free texts (empty rows for unknown words)."""
+        counts = self._fast.transform(texts, self._stem_of)
+        matrix: sp.csr_matrix = self._tfidf.transform(counts).astype(np.float32)
+        return sp.csr_matrix(matrix)
+
+    def transform_papers(self, papers: Sequence[CandidatePaper]) -> sp.csr_matrix:
+        """L2-normalised, field-weighted TF-IDF rows for papers."""
+        if not papers:
+            return sp.csr_matrix((0, self.n_features), dtype=np.float32)
+        titles, keywords, bodies = zip(*(paper_fields(p) for p in papers), strict=True)
+        combined = (
+            TITLE_WEIGHT * self.transform_texts(titles)
+            + KEYWORDS_WEIGHT * self.transform_texts(keywords)
+            + BODY_WEIGHT * self.transform_texts(bodies)
+        )
+        return sp.csr_matrix(normalize(combined).astype(np.float32))
+
+
+def normalise_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit length; all-zero rows stay zero."""
+    return sp.csr_matrix(normalize(matrix, copy=False))
+
+
+def similarity(queries: sp.csr_matrix, papers: sp.csr_matrix) -> FloatArray:
+    """Cosine similarity of every query row with every paper row (dense result)."""
+    product = queries @ papers.T
+    return np.asarray(product.toarray(), dtype=np.float32)
+
+
+def pseudo_relevance_feedback(
+    scores: FloatArray, gram: FloatArray, *, top: int, weight: float
+) -> FloatArray:
+    """Rocchio with each row's ``top`` best papers taken as relevant.
+
+    Adds ``weight`` times the mean cosine between a paper and those top papers;
+    equivalent to moving the query towards their centroid, but computed from the
+    candidates' Gram matrix instead of re-running the sparse product.
+    """
+    n_papers = scores.shape[1]
+    top = min(top, n_papers)
+    if top == 0 or weight == 0.0:
+        return scores
+    best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
+    centroid_similarity = np.zeros_like(scores)
+    for column in range(top):
+        centroid_similarity += gram[best[:, column]]
+    expanded: FloatArray = scores + (weight / top) * centroid_similarity
+    return expanded

@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import scipy.sparse as sp
+
+from app.ranking import TOPICS, RankingParams, SubscriberProfile, prepare_edition, rank_subscribers
+from app.ranking.candidates import Digest
+from app.ranking.feedback import MIN_CLICKS, blend_weight
+from tests.ranking.papers import EDITION, NOW, paper
+
+SPECULATIVE = {"2509.00001", "2509.00002"}
+VIDEO = {"2509.00004", "2509.00005"}
+ROBOTS = {"2509.00006", "2509.00007"}
+
+
+def rank(*profiles: SubscriberProfile, params: RankingParams | None = None) -> list[Digest]:
+    edition = prepare_edition(EDITION, now=NOW)
+    return rank_subscribers(edition, list(profiles), params=params)
+
+
+def ids(digest: Digest) -> list[str]:
+    return [pick.arxiv_id for pick in digest.picks]
+
+
+def _row(matrix: sp.csr_matrix, i: int) -> dict[int, float]:
+    row = matrix.getrow(i)
+    return dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+
+
+def _dot(a: dict[int, float], b: dict[int, float]) -> float:
+    return sum(value * b.get(term, 0.0) for term, value in a.items())
+
+
+def test_vectorised_scores_match_a_naive_per_pair_reference() -> None:
+    params = RankingParams(prf_docs=2, prf_weight=0.5, mmr_lambda=1.0)
+    interests = [
+        "speculative decoding for faster inference",
+        "camera control in video diffusion",
+        "robot imitation learning",
+    ]
+    profiles = [
+        SubscriberProfile(key=n, interests=t, k=len(EDITION)) for n, t in enumerate(interests)
+    ]
+    edition = prepare_edition(EDITION, now=NOW)
+    digests = rank_subscribers(edition, profiles, params=params)
+
+    papers = [_row(edition.vectors, j) for j in range(len(EDITION))]
+    latent_papers = edition.latent_vectors.tolist()
+    for profile, digest in zip(profiles, digests, strict=True):
+        query_vector = edition.index.transform_texts([profile.interests])
+        query = _row(query_vector, 0)
+        latent_query = edition.latent.embed([profile.interests], query_vector)[0].tolist()
+        cosine = [_dot(query, paper) for paper in papers]
+        latent = [
+            max(0.0, sum(a * b for a, b in zip(latent_query, row, strict=True)))
+            for row in latent_papers
+        ]
+        share = params.latent_share
+        interest = [
+            (1 - share) * c + share * v * max(cosine) / max(latent)
+            for c, v in zip(cosine, latent, strict=True)
+        ]
+        top = sorted(range(len(papers)), key=lambda j: -interest[j])[: params.prf_docs]
+        expanded = [
+            interest[j]
+            + params.prf_weight * sum(_dot(papers[t], papers[j]) for t in top) / len(top)
+            for j in range(len(papers))
+        ]
+        best = max(expanded)
+        expected = {
+            EDITION[j].arxiv_id: (1 - params.trend_weight) * expanded[j] / best
+            + params.trend_weight * float(edition.trending[j])
+            for j in range(len(papers))
+        }
+        assert not digest.trending_fallback
+        assert [p.score for p in digest.picks] == pytest.approx(
+            [expected[p.arxiv_id] for p in digest.picks], abs=1e-5
+        )
+        assert ids(digest) == sorted(expected, key=lambda i: -expected[i])
+
+
+def test_each_subscriber_gets_the_papers_matching_their_interests_first() -> None:
+    speculative, video, robots = rank(
+        SubscriberProfile(1, "speculative decoding", k=2),
+        SubscriberProfile(2, "video generation with diffusion", k=2),
+        SubscriberProfile(3, "", topics=["robotics"], k=2),
+    )
+    assert set(ids(speculative)) == SPECULATIVE
+    assert set(ids(video)) == VIDEO
+    assert set(ids(robots)) == ROBOTS
+
+
+def test_every_pick_says_which_interest_it_matched() -> None:
+    (digest,) = rank(SubscriberProfile(1, "speculative decoding", k=2))
+    assert all("*speculative decoding*" in pick.why for pick in digest.picks)
+    (digest,) = rank(SubscriberProfile(2, "", topics=["robotics"], k=1))
+    assert digest.picks[0].why.startswith(f"Matches your topic *{TOPICS['robotics'].label}*")
+
+
+def test_digest_has_k_picks_and_never_more_than_there_are_papers() -> None:
+    three, everything = rank(
+        SubscriberProfile(1, "video", k=3), SubscriberProfile(2, "video", k=50)
+    )
+    assert len(three.picks) == 3
+    assert len(everything.picks) == len(EDITION)
+    assert len(set(ids(everything))) == len(EDITION)
+
+
+def test_papers_already_sent_are_never_picked_again() -> None:
+    sent = ["2509.00001", "2509.00004", "2509.00008"]
+    (digest,) = rank(
+        SubscriberProfile(1, "speculative decoding", already_sent=sent, k=len(EDITION))
+    )
+    assert not set(sent) & set(ids(digest))
+    assert len(digest.picks) == len(EDITION) - len(sent)
+
+
+def test_empty_interests_fall_back_to_trending_and_say_so() -> None:
+    (digest,) = rank(SubscriberProfile(1, "   ", k=3))
+    assert digest.trending_fallback
+    assert ids(digest)[0] == "2509.00008"  # the most upvoted paper of the day
+    assert all(pick.why.startswith("No interests set yet") for pick in digest.picks)
+    assert "#1 trending today, 120 upvotes" in digest.picks[0].why
+
+
+def test_interests_that_match_nothing_fall_back_to_trending_and_say_so() -> None:
+    (digest,) = rank(SubscriberProfile(1, "medieval poetry and falconry", k=3))
+    assert digest.trending_fallback
+    assert all(pick.why.startswith("Nothing today closely matched") for pick in digest.picks)
+
+
+@pytest.mark.parametrize(
+    "interests",
+    [
+        "🤖🚀✨",
+        "生成模型 与 视频",
+        "Décodage spéculatif 🚀 vidéo",
+        "\x00\t\n",
+        "a" * 10_000,
+        "'; DROP",
+    ],
+)
+def test_emoji_and_other_languages_never_crash(interests: str) -> None:
+    (digest,) = rank(SubscriberProfile(1, interests, k=3))
+    assert len(digest.picks) == 3
+    assert all(pick.why for pick in digest.picks)
+
+
+def test_an_unknown_seed_paper_is_ignored_with_a_note() -> None:
+    (digest,) = rank(SubscriberProfile(1, "", seed_papers=["2509.00004", "9999.99999"], k=2))
+    assert digest.notes == ["note: seed paper 9999.99999 is not one we know yet, so it was ignored"]
+    # The known seed still counts: the other video paper comes first, the seed itself never.
+    assert ids(digest)[0] == "2509.00005"
+    assert "2509.00004" not in ids(digest)
+    assert "Similar to *Diffusion Transformers for Long Video Generation*" in digest.picks[0].why
+
+
+def test_clicks_change_the_order_once_there_are_enough_of_them() -> None:
+    # Past papers the subscriber opened (video) and ignored (inference), not in today's edition.
+    history = [
+        paper(
+            f"2508.0000{n}", f"Video diffusion model number {n}", "Generating video with diffusion."
+        )
+        for n in range(6)
+    ] + [
+        paper(f"2508.0010{n}", f"Language model inference trick {n}", "Faster inference of LLMs.")
+        for n in range(6)
+    ]
+    edition = prepare_edition(EDITION, corpus=history, now=NOW)
+    base = SubscriberProfile(1, "efficient inference of language models, video generation", k=4)
+    few = replace(base, clicked=[p.arxiv_id for p in history[: MIN_CLICKS - 1]])
+    enough = replace(
+        base,
+        clicked=[p.arxiv_id for p in history[:6]],
+        shown_not_clicked=[p.arxiv_id for p in history[6:]],
+    )
+    before, with_few, after = rank_subscribers(edition, [base, few, enough])
+
+    def video_rank(digest: Digest) -> int:
+        return min(ids(digest).index(i) for i in VIDEO if i in ids(digest))
+
+    assert ids(before) != ids(after)
+    assert video_rank(after) == 0
+    assert video_rank(after) <= video_rank(with_few) <= video_rank(before)
+    assert [p.score for p in after.picks] != [p.score for p in with_few.picks]
+
+
+def test_click_model_weight_starts_at_five_clicks_and_is_capped() -> None:
+    assert blend_weight(MIN_CLICKS - 1) == 0.0
+    assert 0.0 < blend_weight(MIN_CLICKS) < blend_weight(15) <= 0.6
+    assert blend_weight(1000) == 0.6
+
+
+def test_an_edition_without_candidates_gives_empty_digests() -> None:
+    edition = prepare_edition([], now=NOW)
+    (digest,) = rank_subscribers(edition, [SubscriberProfile(1, "video")])
+    assert digest.picks == []
+
+
+def test_duplicate_candidates_are_ranked_once() -> None:
+    edition = prepare_edition([*EDITION, EDITION[0]], now=NOW)
+    (digest,) = rank_subscribers(edition, [SubscriberProfile(1, "speculative", k=20)])
+    assert len(ids(digest)) == len(set(ids(digest))) == len(EDITION)
+
+
+def test_results_do_not_depend_on_chunking_and_an_edition_can_be_reused() -> None:
+    profiles = [
+        SubscriberProfile(n, text, topics=["robotics"] if n % 2 else [], k=4)
+        for n, text in enumerate(["video", "speculative decoding", "", "robots", "kv cache"] * 3)
+    ]
+    edition = prepare_edition(EDITION, now=NOW)
+    whole = rank_subscribers(edition, profiles)
+    chunked = rank_subscribers(edition, profiles, params=RankingParams(chunk_size=2))
+    assert whole == chunked
+
+
+def test_a_matched_phrase_is_named_the_way_papers_write_it() -> None:
+    papers = [
+        paper("2509.00101", "Chain-of-Thought Prompting Revisited", "We study chain-of-thought."),
+        paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
+    ]
+    edition = prepare_edition(papers, now=NOW)
+    (digest,) = rank_subscribers(edition, [SubscriberProfile(1, "chain of thought", k=1)])
+    assert digest.picks[0].why.startswith("Matches your interest in *chain-of-thought*")
+
+
+def test_a_large_k_gets_that_many_picks_beyond_the_mmr_short_list() -> None:
+    many = [paper(f"2509.1{n:04d}", f"Video paper {n}", "video diffusion") for n in range(40)]
+    edition = prepare_edition(many, now=NOW)
+    params = RankingParams(shortlist=5)
+    (digest,) = rank_subscribers(edition, [SubscriberProfile(1, "video", k=30)], params=params)
+    assert len(digest.picks) == 30
