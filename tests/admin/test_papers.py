@@ -36,3 +36,25 @@ def test_papers_page_shows_reach_and_skipped_item_reasons(
     assert "In digests" in html and "invalid arXiv id" in html
     first_row = html[html.index("Paper number 0") :][:600]
     assert '<td class="num">8</td>' in first_row
+
+
+def test_a_paper_gaining_votes_today_outranks_one_with_the_same_total(session: Session) -> None:
+    from datetime import UTC, datetime, time, timedelta
+
+    from app.models import PaperSnapshot
+
+    scenario = seed_scenario(session)
+    steady, rising = scenario.papers[2], scenario.papers[3]
+    rising.upvotes = steady.upvotes
+    start = datetime.combine(scenario.today, time(0), tzinfo=UTC)
+    session.add_all(
+        [
+            PaperSnapshot(paper_id=rising.id, fetched_at=start + timedelta(hours=1), upvotes=2),
+            PaperSnapshot(
+                paper_id=rising.id, fetched_at=start + timedelta(hours=3), upvotes=rising.upvotes
+            ),
+        ]
+    )
+    session.flush()
+    order = [p.paper.arxiv_id for p in papers_of_day(session, day=scenario.today)]
+    assert order.index(rising.arxiv_id) < order.index(steady.arxiv_id)
