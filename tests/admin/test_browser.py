@@ -104,6 +104,23 @@ def test_admin_signs_in_watches_a_send_pauses_resumes_and_exports(
     path = download_info.value.path()
     rows = list(csv.DictReader(io.StringIO(path.read_text())))
     assert len(rows) == 12 and {r["status"] for r in rows} == {"active"}
+    page.click("text=Import CSV")
+    page.set_input_files(
+        "#file",
+        files=[
+            {
+                "name": "newcomers.csv",
+                "mimeType": "text/csv",
+                "buffer": b"email,interests\nnewcomer@example.org,agents\n",
+            }
+        ],
+    )
+    page.click("form[enctype] button[type=submit]")
+    expect(page.locator("#import-report")).to_contain_text("1 imported")
+    screenshot(page, "admin-import")
+    page.click("nav.admin-nav >> text=Subscribers")
+    page.fill("#q", "reader0")
+    page.click("form[role=search] button")
     page.click("#subscribers tbody tr >> nth=0 >> a")
     expect(page.locator("h2", has_text="Consent")).to_be_visible()
     screenshot(page, "admin-subscriber")

@@ -107,12 +107,16 @@ async def uploaded_csv(request: Request) -> AsyncIterator[Path | None]:
         yield None
         return
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(upload.filename).name)[:100] or "upload.csv"
-    with tempfile.TemporaryDirectory(prefix="paperboy-import-") as folder:
-        path = Path(folder) / name
-        with path.open("wb") as handle:
-            while chunk := await upload.read(1 << 16):
-                handle.write(chunk)
-        yield path
+    try:
+        with tempfile.TemporaryDirectory(prefix="paperboy-import-") as folder:
+            path = Path(folder) / name
+            with path.open("wb") as handle:
+                while chunk := await upload.read(1 << 16):
+                    handle.write(chunk)
+            yield path
+    finally:
+        # Starlette spools the upload to a temporary file that only we know to close.
+        await upload.close()
 
 
 @router.post("/admin/subscribers/import")
