@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -35,6 +35,8 @@ admin_cli = typer.Typer(help="Admin dashboard accounts.", no_args_is_help=True)
 cli.add_typer(admin_cli, name="admin")
 subscribers_cli = typer.Typer(help="Subscribers: import and list.", no_args_is_help=True)
 cli.add_typer(subscribers_cli, name="subscribers")
+bounces_cli = typer.Typer(help="Bounce messages (DSNs).", no_args_is_help=True)
+cli.add_typer(bounces_cli, name="bounces")
 
 
 @cli.command()
@@ -366,6 +368,89 @@ def _print_summary(summary: IngestSummary) -> None:
         typer.echo(f"  skipped {skip.item}: {skip.reason}")
     for note in summary.notes:
         typer.echo(f"  note: {note}")
+
+
+@cli.command()
+def send(
+    edition_date: Annotated[
+        datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="Edition date (YYYY-MM-DD).")
+    ],
+) -> None:
+    """Build and send edition DATE now to every subscriber due that day; wait until finished."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from app.db import make_engine, make_session_factory
+    from app.editions.service import EditionProgress
+    from app.mailer.dispatch import run_edition
+    from app.migrations import upgrade_database
+
+    settings = get_settings()
+    upgrade_database(settings.database_url)
+    factory = make_session_factory(make_engine(settings.database_url))
+    enqueue = None
+    if not settings.embedded_tasks:
+        from workers.sending import enqueue_chunk
+
+        enqueue = enqueue_chunk
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("[bold]edition {task.fields[edition]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "sent {task.fields[sent]} · failed {task.fields[failed]} · "
+            "bounced {task.fields[bounced]} · {task.fields[rate]:.0f}/s · ETA {task.fields[eta]}"
+        ),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(
+            "send", total=None, edition="…", sent=0, failed=0, bounced=0, rate=0.0, eta="-"
+        )
+
+        def show(progress: EditionProgress) -> None:
+            eta = f"{progress.eta_seconds:.0f}s" if progress.eta_seconds is not None else "-"
+            bar.update(
+                task,
+                total=max(progress.recipients, 1),
+                completed=progress.done,
+                edition=f"{progress.edition_id} ({edition_date:%Y-%m-%d})",
+                sent=progress.sent,
+                failed=progress.failed,
+                bounced=progress.bounced,
+                rate=progress.rate_per_second,
+                eta=eta,
+            )
+
+        final = run_edition(
+            settings, factory, edition_date=edition_date.date(), enqueue=enqueue, on_progress=show
+        )
+    console.print(
+        f"Edition {final.edition_id}: {final.status.value} — {final.sent} sent, "
+        f"{final.failed} failed, {final.bounced} bounced, {final.skipped} skipped"
+        f" of {final.recipients} recipients."
+        + (f" {final.pause_reason}" if final.pause_reason else "")
+    )
+    if final.status.value == "paused":
+        raise typer.Exit(1)
+
+
+@bounces_cli.command("process")
+def bounces_process(
+    maildir: Annotated[Path, typer.Argument(help="Maildir that receives bounce messages.")],
+) -> None:
+    """Read new DSN bounce messages in MAILDIR and suppress hard-bounced addresses."""
+    from app.db import make_engine, make_session_factory, transaction
+    from app.mailer.bounces import process_maildir
+
+    settings = get_settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    with transaction(factory) as session:
+        report = process_maildir(session, maildir)
+    typer.echo(
+        f"{report.messages} messages: {report.hard} hard bounces suppressed, "
+        f"{report.soft} soft bounces, {report.unrecognised} not bounce reports."
+    )
 
 
 def _safe_url(url: str) -> str:

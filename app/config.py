@@ -68,6 +68,20 @@ class Settings(BaseSettings):
     dkim_private_key_path: Path | None = None
     dkim_selector: str = "paperboy"
     webhook_token: str = ""
+    # Deliveries claimed, sent and recorded together inside a chunk: also the most
+    # messages a killed worker can have sent without recording them (duplicates bound).
+    send_batch_size: int = 50
+    # Temporary failures wait base * 2**(attempt-1) seconds before the next try.
+    delivery_retry_base_seconds: float = 60.0
+    # How often the recovery job looks for stale and orphaned deliveries.
+    recovery_interval_seconds: int = 60
+    # Papers in a digest's "Trending today" section (after the personal picks).
+    digest_trending_count: int = 3
+    # Candidates: papers featured on the edition's day and this many days before
+    # (papers a subscriber already received are never repeated).
+    edition_lookback_days: int = 6
+    # Envelope sender (Return-Path) for digests; empty = the From address.
+    bounce_address: str = ""
 
     # Ingest.
     hf_token: str | None = None

@@ -6,6 +6,7 @@ dropped connection in the middle of DATA.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -37,6 +38,7 @@ class Faults:
     temporary: dict[str, int] = field(default_factory=dict)  # address -> remaining 4xx replies
     permanent: set[str] = field(default_factory=set)  # addresses answered 550
     drop_during_data: dict[str, int] = field(default_factory=dict)  # address -> remaining drops
+    data_delay_seconds: float = 0.0  # a slow server: wait this long before answering DATA
 
 
 class _Handler:
@@ -59,6 +61,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.faults.data_delay_seconds:
+            await asyncio.sleep(self.faults.data_delay_seconds)
         with self.lock:
             for address in envelope.rcpt_tos:
                 remaining = self.faults.drop_during_data.get(address, 0)

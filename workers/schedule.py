@@ -23,6 +23,10 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
         "task": "ingest.fetch_day",
         "schedule": crontab(minute=40, hour=before_send),
     }
+    # Sending: every hour on the hour, the slot of the subscribers whose local
+    # send hour it is (see app/editions/audience.py); recovery every minute.
+    schedule["send-digests-hourly"] = {"task": "editions.send_slot", "schedule": crontab(minute=0)}
+    schedule["recover-deliveries"] = {"task": "editions.recover", "schedule": crontab()}
     # The admin overview reads stored figures; recount them every minute.
     schedule["admin-refresh-dashboard"] = {
         "task": "admin.refresh_dashboard",

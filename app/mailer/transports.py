@@ -18,6 +18,7 @@ import smtplib
 import ssl
 import time
 import uuid
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +34,9 @@ IDLE_CHECK_SECONDS = 5.0
 class Transport(Protocol):
     def send(self, message: EmailMessage) -> None:
         """Hand ``message`` over, or raise a ``DeliveryError``."""
+
+    def send_raw(self, sender: str, recipient: str, data: bytes) -> None:
+        """Hand over an already serialised message (CRLF line endings), or raise."""
 
     def close(self) -> None:
         """Release connections."""
@@ -70,10 +74,16 @@ class FileTransport(_ClosingContext):
         self.directory = directory
 
     def send(self, message: EmailMessage) -> None:
+        self._write(message.as_bytes())
+
+    def send_raw(self, sender: str, recipient: str, data: bytes) -> None:
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:12]}.eml"
         temporary = self.directory / f".{name}.tmp"
-        temporary.write_bytes(message.as_bytes())
+        temporary.write_bytes(data)
         os.replace(temporary, self.directory / name)
 
 
@@ -124,8 +134,17 @@ class SMTPTransport(_ClosingContext):
 
     def send(self, message: EmailMessage) -> None:
         connection = self._ready_connection()
+        self._hand_over(lambda: connection.send_message(message))
+
+    def send_raw(self, sender: str, recipient: str, data: bytes) -> None:
+        # The digest pipeline serialises messages itself (much faster than
+        # email.generator), so they go out as bytes.
+        connection = self._ready_connection()
+        self._hand_over(lambda: connection.sendmail(sender, [recipient], data))
+
+    def _hand_over(self, deliver: Callable[[], dict[str, tuple[int, bytes]]]) -> None:
         try:
-            refused = connection.send_message(message)
+            refused = deliver()
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             raise _classify(code, reply) from error

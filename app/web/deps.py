@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import transaction
 from app.web.state import AppState
 
 
@@ -20,15 +21,8 @@ async def get_state(request: Request) -> AppState:
 
 def get_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
     """One session per request: committed when the handler returns, rolled back on error."""
-    session = state.session_factory()
-    try:
+    with transaction(state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 async def get_settings_dep(state: Annotated[AppState, Depends(get_state)]) -> Settings:

@@ -1,0 +1,176 @@
+"""Compose a digest as a MIME message (multipart/alternative) ready for SMTP.
+
+The message is serialised by hand (headers, two quoted-printable parts) rather
+than through ``email.generator``: it is the same RFC 5322 / 2045 output for our
+fixed shape, about twenty times faster, which matters at 100,000 messages. Tests
+parse every message back with the standard library.
+
+Headers: From, To, Subject (RFC 2047 when not ASCII), Date, Message-ID on our
+domain, List-Id, List-Unsubscribe (HTTPS one-click URL and mailto), RFC 8058's
+List-Unsubscribe-Post, Precedence: bulk. With a DKIM key configured the message
+is signed (dkimpy) over these headers, both List-Unsubscribe ones included.
+"""
+
+from __future__ import annotations
+
+import binascii
+import secrets
+from dataclasses import dataclass
+from email.header import Header
+from email.utils import formatdate
+from pathlib import Path
+
+from app.config import Settings
+from app.mailer.render import RenderedDigest
+
+DKIM_HEADERS = (
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"list-id",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+    b"mime-version",
+    b"content-type",
+)
+
+
+@dataclass(frozen=True)
+class ComposedMessage:
+    sender: str  # envelope sender (Return-Path)
+    recipient: str
+    message_id: str
+    data: bytes
+
+
+class DkimSigner:
+    """Signs serialised messages with the configured key (loaded once)."""
+
+    def __init__(self, key_path: Path, selector: str, domain: str) -> None:
+        self.private_key = key_path.read_bytes()
+        self.selector = selector.encode()
+        self.domain = domain.encode()
+
+    def sign(self, data: bytes) -> bytes:
+        import dkim
+
+        signature: bytes = dkim.sign(
+            data,
+            self.selector,
+            self.domain,
+            self.private_key,
+            include_headers=list(DKIM_HEADERS),
+        )
+        return signature + data
+
+
+class Composer:
+    """Builds digest messages for one sender configuration."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.from_header = _header_value("From", settings.from_address)
+        self.sender = _bare_address(settings.bounce_address or settings.from_address)
+        self.domain = settings.mail_domain
+        self.list_id = _header_value("List-Id", settings.list_id)
+        self.mailto = f"mailto:unsubscribe@{self.domain}?subject=unsubscribe"
+        self.dkim = (
+            DkimSigner(settings.dkim_private_key_path, settings.dkim_selector, self.domain)
+            if settings.dkim_private_key_path
+            else None
+        )
+
+    def message_id(self, delivery_id: int) -> str:
+        return f"<digest.{delivery_id}.{secrets.token_hex(6)}@{self.domain}>"
+
+    def compose(
+        self,
+        digest: RenderedDigest,
+        *,
+        to: str,
+        unsubscribe_url: str,
+        message_id: str,
+    ) -> ComposedMessage:
+        boundary = f"=_paperboy_{secrets.token_hex(12)}"
+        headers = [
+            f"From: {self.from_header}",
+            f"To: {to}",
+            f"Subject: {_header_value('Subject', digest.subject)}",
+            f"Date: {formatdate(usegmt=True)}",
+            f"Message-ID: {message_id}",
+            f"List-Id: {self.list_id}",
+            f"List-Unsubscribe: <{unsubscribe_url}>,\r\n <{self.mailto}>",
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+            "Precedence: bulk",
+            "MIME-Version: 1.0",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+        ]
+        data = b"".join(
+            [
+                "\r\n".join(headers).encode("utf-8"),
+                b"\r\n\r\nThis is a multipart message in MIME format.\r\n\r\n--",
+                boundary.encode(),
+                b"\r\n",
+                _part("text/plain", digest.text),
+                b"\r\n--",
+                boundary.encode(),
+                b"\r\n",
+                _part("text/html", digest.html),
+                b"\r\n--",
+                boundary.encode(),
+                b"--\r\n",
+            ]
+        )
+        if self.dkim is not None:
+            data = self.dkim.sign(data)
+        return ComposedMessage(sender=self.sender, recipient=to, message_id=message_id, data=data)
+
+
+def _part(content_type: str, body: str) -> bytes:
+    lines = body.replace("\r\n", "\n").split("\n")
+    encoded = binascii.b2a_qp("\r\n".join(lines).encode("utf-8"), istext=True)
+    return (
+        f'Content-Type: {content_type}; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    ).encode() + encoded
+
+
+# RFC 2047 "Q" encoding: what may stay as it is inside an encoded word.
+_Q_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!*+-/")
+_Q_BYTE = ["_" if b == 0x20 else chr(b) if b in _Q_SAFE else f"={b:02X}" for b in range(256)]
+
+
+def _encoded_words(value: str) -> str:
+    """``value`` as RFC 2047 Q encoded words of at most 75 characters, never splitting a
+    character (email.header does the same about fifty times slower)."""
+    words: list[str] = []
+    current = ""
+    for char in value:
+        piece = "".join(_Q_BYTE[b] for b in char.encode("utf-8"))
+        if len(current) + len(piece) > 75 - 12:
+            words.append(current)
+            current = ""
+        current += piece
+    words.append(current)
+    return "\r\n ".join(f"=?utf-8?q?{word}?=" for word in words)
+
+
+def _header_value(name: str, value: str) -> str:
+    """``value`` as it may appear in a header: RFC 2047 encoded words when not ASCII."""
+    if value.isascii() and len(value) + len(name) + 2 <= 78:
+        return value
+    if value.isascii():
+        return Header(value, header_name=name).encode(linesep="\r\n")
+    if name == "Subject":
+        return _encoded_words(value)
+    if name in ("From", "List-Id") and "<" in value:
+        # Only the display name may be encoded; the address stays as it is.
+        display, _, address = value.rpartition("<")
+        encoded = Header(display.strip(), "utf-8", header_name=name).encode(linesep="\r\n")
+        return f"{encoded} <{address}"
+    return Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+
+
+def _bare_address(address: str) -> str:
+    return address.rsplit("<", 1)[-1].rstrip(">").strip()

@@ -1,0 +1,357 @@
+"""Render a digest: subject, HTML (CSS inlined) and a real plain-text rendering.
+
+The work is split so that 100,000 digests cost little more than string joins:
+
+- ``DigestRenderer`` is built once per edition. It renders the page shell and one
+  card per candidate paper from ``templates/email/*.html`` with Jinja2, inlines
+  the CSS with css-inline (once for the shell, once per card), and cuts the
+  result into literal pieces around *slots*: the per-reader values (greeting,
+  reasons, tracked links, unsubscribe URL ...). Slot markers carry a random
+  nonce, so no paper title can forge one.
+- ``DigestRenderer.render`` fills the slots for one reader (every value escaped)
+  and renders the small ``digest.txt`` template.
+
+Sending and the admin preview both go through ``DigestRenderer.render``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from html import escape
+from pathlib import Path
+from typing import Literal
+
+import css_inline
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from app.models import Paper
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "email"
+GMAIL_CLIP_BYTES = 102 * 1024
+AUTHORS_SHOWN = 3
+SUMMARY_CHARS = 280
+LINK_LABELS = {"paper": "Paper page", "pdf": "PDF", "code": "Code", "project": "Project page"}
+
+Section = Literal["picks", "trending"]
+# (item index in the digest, link kind) -> the URL the reader's mail client gets.
+LinkBuilder = Callable[[int, str], str]
+
+
+@dataclass(frozen=True)
+class PaperView:
+    """What a digest shows of one paper (the same for every reader)."""
+
+    arxiv_id: str
+    title: str
+    authors_line: str
+    organization: str | None
+    upvotes: int
+    stars_label: str | None
+    summary: str
+    summary_wrapped: str
+    links: dict[str, str]  # kind -> the real destination (paper page, pdf, code, project)
+
+    @property
+    def link_labels(self) -> list[tuple[str, str]]:
+        return [(kind, LINK_LABELS[kind]) for kind in LINK_LABELS if kind in self.links]
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One paper in one reader's digest, with the reason it is there."""
+
+    arxiv_id: str
+    why: str
+    section: Section
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The per-reader facts the digest mentions."""
+
+    email: str
+    manage_url: str
+    unsubscribe_url: str
+    interests: Sequence[str] = ()  # the phrases and topics they gave us, in order
+    weekly: bool = False
+    trending_fallback: bool = False  # the ranker had nothing personal for them
+    open_pixel_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    subject: str
+    html: str
+    text: str
+
+
+def paper_view(paper: Paper) -> PaperView:
+    """The digest's view of a stored paper."""
+    links = {"paper": paper.hf_url}
+    if paper.pdf_url:
+        links["pdf"] = paper.pdf_url
+    else:
+        links["pdf"] = f"https://arxiv.org/pdf/{paper.arxiv_id}"
+    if paper.github_repo:
+        links["code"] = paper.github_repo
+    if paper.project_page:
+        links["project"] = paper.project_page
+    summary = summarise(paper.ai_summary or paper.abstract or "")
+    return PaperView(
+        arxiv_id=paper.arxiv_id,
+        title=" ".join(paper.title.split()),
+        authors_line=authors_line(paper.authors),
+        organization=paper.organization,
+        upvotes=paper.upvotes,
+        stars_label=_stars(paper.github_stars),
+        summary=summary,
+        summary_wrapped=textwrap.fill(
+            summary, width=72, initial_indent="  ", subsequent_indent="  "
+        ),
+        links=links,
+    )
+
+
+def authors_line(authors: Sequence[str]) -> str:
+    if not authors:
+        return "Authors not listed"
+    shown = ", ".join(authors[:AUTHORS_SHOWN])
+    return f"{shown} et al." if len(authors) > AUTHORS_SHOWN else shown
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+
+
+def summarise(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """Whole sentences up to ``limit`` characters (a long first one is cut at a word)."""
+    text = " ".join(text.split())
+    summary = ""
+    for sentence in _SENTENCE_END.split(text):
+        candidate = f"{summary} {sentence}".strip()
+        if summary and len(candidate) > limit:
+            break
+        summary = candidate
+        if len(summary) >= limit * 0.6:
+            break
+    if len(summary) > limit:
+        summary = summary[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return summary
+
+
+def _stars(stars: int | None) -> str | None:
+    if not stars:
+        return None
+    return f"{stars / 1000:.1f}k".replace(".0k", "k") if stars >= 1000 else str(stars)
+
+
+def short_date(day: date) -> str:
+    """``Thu 27 Nov``."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B} {day.year}"
+
+
+def digest_subject(
+    reader: Reader, items: Sequence[DigestItem], titles: dict[str, str], day: date
+) -> str:
+    """Say what is inside: how many papers, for which interests, which day."""
+    picks = [item for item in items if item.section == "picks"] or list(items)
+    count = len(picks)
+    noun = "paper" if count == 1 else "papers"
+    if reader.trending_fallback or not reader.interests:
+        lead = _clip(titles.get(picks[0].arxiv_id, ""), 48) if picks else ""
+        about = f": {lead}" + (" and more" if count > 1 else "") if lead else ""
+        return f"{count} trending {noun}{about} — {short_date(day)}"
+    haystack = " ".join(f"{item.why} {titles.get(item.arxiv_id, '')}" for item in picks).lower()
+    covered = [phrase for phrase in reader.interests if phrase.lower() in haystack][:2]
+    about = ", ".join(covered) if covered else _clip(titles.get(picks[0].arxiv_id, ""), 48)
+    return f"{count} {noun} for you: {about} — {short_date(day)}"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+class _SlotTemplate:
+    """Literal HTML pieces with named slots between them."""
+
+    def __init__(self, html: str, pattern: re.Pattern[str]) -> None:
+        pieces = pattern.split(html)
+        self.literals = pieces[0::2]
+        self.slots = pieces[1::2]
+
+    def fill(self, values: dict[str, str]) -> str:
+        out = [self.literals[0]]
+        for slot, literal in zip(self.slots, self.literals[1:], strict=True):
+            out.append(values[slot])
+            out.append(literal)
+        return "".join(out)
+
+
+class _Slots:
+    """``slots.name`` in a template renders the marker of slot ``name``."""
+
+    def __init__(self, nonce: str) -> None:
+        self._nonce = nonce
+
+    def __getattr__(self, name: str) -> Markup:
+        # The nonce is ours and ``name`` comes from our own templates.
+        return Markup(f"@@{self._nonce}:{name}@@")  # noqa: S704
+
+    def __getitem__(self, name: str) -> Markup:
+        return self.__getattr__(name)
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(["html"], default_for_string=False, default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+class DigestRenderer:
+    """Renders every reader's digest for one edition (build once, render many)."""
+
+    def __init__(
+        self, papers: Sequence[PaperView], *, edition_date: date, postal_address: str
+    ) -> None:
+        self.edition_date = edition_date
+        self.papers = {paper.arxiv_id: paper for paper in papers}
+        self._titles = {paper.arxiv_id: paper.title for paper in papers}
+        nonce = secrets.token_hex(8)
+        pattern = re.compile(rf"@@{nonce}:(\w+)@@")
+        slots = _Slots(nonce)
+        env = _environment()
+        css = (TEMPLATES_DIR / "digest.css").read_text()
+        context = {"long_date": long_date(edition_date), "postal_address": postal_address}
+        shell = env.get_template("digest.html").render(
+            title=f"Paperboy — {short_date(edition_date)}",
+            css=Markup(css),  # noqa: S704 - our own stylesheet
+            slots=slots,
+            **context,
+        )
+        inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+        self._shell = _SlotTemplate(inliner.inline(shell), pattern)
+        card = env.get_template("paper.html")
+        self._cards = {
+            paper.arxiv_id: _SlotTemplate(
+                css_inline.inline_fragment(card.render(paper=paper, slots=slots), css), pattern
+            )
+            for paper in papers
+        }
+        section = env.get_template("section.html")
+        self._headings = {
+            heading: css_inline.inline_fragment(section.render(heading=heading), css)
+            for heading in _HEADINGS.values()
+        }
+        self._text = env.get_template("digest.txt")
+        self._text_context = context
+
+    def render(
+        self, reader: Reader, items: Sequence[DigestItem], link_for: LinkBuilder
+    ) -> RenderedDigest:
+        """One reader's digest; ``items`` must be papers this renderer was built with."""
+        subject = digest_subject(reader, items, self._titles, self.edition_date)
+        intro = _intro(reader, items)
+        sections = _group(reader, items)
+        html_sections: list[str] = []
+        text_sections: list[dict[str, object]] = []
+        for heading, entries in sections:
+            html_sections.append(self._headings[heading])
+            text_items = []
+            for index, item in entries:
+                paper = self.papers[item.arxiv_id]
+                links = {kind: link_for(index, kind) for kind in paper.links}
+                values = {f"href_{kind}": escape(url) for kind, url in links.items()}
+                values["why"] = escape(item.why)
+                html_sections.append(self._cards[item.arxiv_id].fill(values))
+                text_items.append({"paper": paper, "why": item.why, "links": links})
+            text_sections.append({"heading": heading, "entries": text_items})
+        frequency_note = " (weekly)" if reader.weekly else ""
+        pixel = ""
+        if reader.open_pixel_url:
+            pixel = (
+                f'<img src="{escape(reader.open_pixel_url)}" width="1" height="1" alt="" '
+                'style="display:block;border:0;width:1px;height:1px;">'
+            )
+        html = self._shell.fill(
+            {
+                "preheader": escape(_preheader(items, self._titles)),
+                "intro": escape(intro),
+                "sections": "".join(html_sections),
+                "email": escape(reader.email),
+                "frequency_note": escape(frequency_note),
+                "manage_url": escape(reader.manage_url),
+                "unsubscribe_url": escape(reader.unsubscribe_url),
+                "open_pixel": pixel,
+            }
+        )
+        text = self._text.render(
+            intro=textwrap.fill(intro, width=72),
+            sections=text_sections,
+            email=reader.email,
+            frequency_note=frequency_note,
+            manage_url=reader.manage_url,
+            unsubscribe_url=reader.unsubscribe_url,
+            **self._text_context,
+        )
+        return RenderedDigest(subject=subject, html=html, text=text)
+
+
+_HEADINGS = {
+    "picks": "Top picks for you",
+    "fallback": "Most upvoted today",
+    "trending": "Trending today",
+    "more": "More trending papers",
+}
+
+
+def _group(
+    reader: Reader, items: Sequence[DigestItem]
+) -> list[tuple[str, list[tuple[int, DigestItem]]]]:
+    general = reader.trending_fallback or not reader.interests
+    picks = [(n, item) for n, item in enumerate(items) if item.section == "picks"]
+    trending = [(n, item) for n, item in enumerate(items) if item.section == "trending"]
+    groups: list[tuple[str, list[tuple[int, DigestItem]]]] = []
+    if picks:
+        groups.append((_HEADINGS["fallback" if general else "picks"], picks))
+    if trending:
+        groups.append((_HEADINGS["more" if general else "trending"], trending))
+    return groups
+
+
+def _intro(reader: Reader, items: Sequence[DigestItem]) -> str:
+    count = sum(1 for item in items if item.section == "picks")
+    if not reader.interests:
+        return (
+            "You have not told us what you are interested in yet, so these are the most "
+            "upvoted papers on Hugging Face Daily Papers. Add a few interests with the link "
+            "at the bottom and your next digest will be picked for you."
+        )
+    if reader.trending_fallback:
+        return (
+            "Nothing in today's papers matched your interests closely, so these are the "
+            "papers trending on Hugging Face Daily Papers."
+        )
+    return (
+        f"Your {count} pick{'s' if count != 1 else ''} from the latest papers, ranked for "
+        f"what you told us you care about, each with the reason it is here, then what is "
+        "trending."
+    )
+
+
+def _preheader(items: Sequence[DigestItem], titles: dict[str, str]) -> str:
+    first = next((titles.get(item.arxiv_id, "") for item in items), "")
+    return _clip(first, 90)

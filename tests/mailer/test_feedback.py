@@ -1,0 +1,122 @@
+"""Bounces and complaints from the provider webhook and from DSN messages suppress addresses."""
+
+from __future__ import annotations
+
+import mailbox
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from app.db import make_session_factory, transaction
+from app.mailer.bounces import parse_dsn, process_maildir
+from app.models import Subscriber, SubscriberStatus, Suppression, SuppressionReason
+from app.web.app import create_app
+from tests.conftest import make_test_settings
+from tests.editions.builders import add_subscriber
+
+DSN = b"""\
+From: MAILER-DAEMON@mx.example.org
+To: digest@paperboy.test
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+This is the mail system. Your message could not be delivered.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.org
+
+Final-Recipient: rfc822; Gone@Example.org
+Original-Recipient: rfc822;gone@example.org
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <gone@example.org>: Recipient address rejected
+
+Final-Recipient: rfc822; slow@example.org
+Action: delayed
+Status: 4.4.1
+
+--B
+Content-Type: text/rfc822-headers
+
+Message-ID: <digest.7.abc@paperboy.test>
+Subject: 5 papers for you
+
+--B--
+"""
+
+
+def test_dsn_parser_tells_hard_from_soft_bounces() -> None:
+    report = parse_dsn(DSN)
+    assert report is not None
+    assert [(r.email, r.hard) for r in report.recipients] == [
+        ("gone@example.org", True),
+        ("slow@example.org", False),
+    ]
+    assert report.original_message_id == "<digest.7.abc@paperboy.test>"
+    assert parse_dsn(b"Subject: hello\n\nnot a report\n") is None
+
+
+def test_bounce_maildir_suppresses_hard_bounces_once(clean_db: Engine, tmp_path: Path) -> None:
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_subscriber(session, "gone@example.org")
+        add_subscriber(session, "slow@example.org")
+    box = mailbox.Maildir(str(tmp_path / "bounces"), create=True)
+    box.add(DSN)
+    box.add(b"Subject: out of office\n\nI am away.\n")
+    with transaction(factory) as session:
+        report = process_maildir(session, tmp_path / "bounces")
+    assert (report.messages, report.hard, report.soft, report.unrecognised) == (2, 1, 1, 1)
+    with transaction(factory) as session:
+        assert process_maildir(session, tmp_path / "bounces").messages == 0  # marked as seen
+    with Session(clean_db) as session:
+        statuses = dict(session.execute(select(Subscriber.email, Subscriber.status)).all())
+        suppressed = session.scalars(select(Suppression.email)).all()
+    assert statuses == {
+        "gone@example.org": SubscriberStatus.BOUNCED,
+        "slow@example.org": SubscriberStatus.ACTIVE,
+    }
+    assert suppressed == ["gone@example.org"]
+
+
+def test_webhook_needs_its_token_and_suppresses_complaints(
+    clean_db: Engine, tmp_path: Path
+) -> None:
+    settings = make_test_settings(tmp_path, webhook_token="hook-secret-0123456789")
+    with transaction(make_session_factory(clean_db)) as session:
+        add_subscriber(session, "angry@example.org")
+        add_subscriber(session, "bouncy@example.org")
+    client = TestClient(create_app(settings, clean_db))
+    body = {
+        "events": [
+            {"type": "complaint", "email": "angry@example.org"},
+            {"type": "bounce", "email": "bouncy@example.org", "permanent": False},
+        ]
+    }
+    assert client.post("/api/v1/webhooks/events", json=body).status_code == 401
+    wrong = {"Authorization": "Bearer nope"}
+    assert client.post("/api/v1/webhooks/events", json=body, headers=wrong).status_code == 401
+    right = {"Authorization": "Bearer hook-secret-0123456789"}
+    response = client.post("/api/v1/webhooks/events", json=body, headers=right)
+    assert response.status_code == 200
+    assert response.json() == {"received": 2, "suppressed": 1}
+    with Session(clean_db) as session:
+        statuses = dict(session.execute(select(Subscriber.email, Subscriber.status)).all())
+        reasons = session.execute(select(Suppression.email, Suppression.reason)).all()
+    assert statuses["angry@example.org"] == SubscriberStatus.COMPLAINED
+    assert statuses["bouncy@example.org"] == SubscriberStatus.ACTIVE  # a soft bounce
+    assert [tuple(r) for r in reasons] == [("angry@example.org", SuppressionReason.COMPLAINT)]
+
+
+def test_webhook_is_off_without_a_configured_token(clean_db: Engine, tmp_path: Path) -> None:
+    client = TestClient(create_app(make_test_settings(tmp_path), clean_db))
+    response = client.post("/api/v1/webhooks/events", json={"events": []})
+    assert response.status_code == 404
