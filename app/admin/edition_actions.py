@@ -1,9 +1,11 @@
 """What an admin can do to an edition: send now, pause, resume, cancel, retry failures.
 
-Every action is idempotent: asking for the state an edition is already in
-changes nothing and says so, and the edition row is locked while it changes,
-so a double-clicked button or two admins at once cannot apply it twice. The
-caller enqueues the actual sending (after commit) when ``needs_sending`` is set.
+The state changes themselves are the send pipeline's (``app.editions.service``);
+this layer makes each button idempotent and explains the outcome. Asking for
+the state an edition is already in changes nothing and says so, and the edition
+row is locked while it changes, so a double-clicked button or two admins at once
+cannot apply an action twice. Deliveries to send are enqueued with ``enqueue``
+once the request commits.
 
 Exceptions::
 
@@ -15,10 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import CursorResult, Update, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.config import Settings
+from app.editions import service as pipeline
+from app.editions.errors import EditionStateError
+from app.editions.service import ChunkEnqueuer
 from app.models import Delivery, DeliveryStatus, Edition, EditionStatus
 
 
@@ -35,7 +40,6 @@ class ActionResult:
     edition: Edition
     changed: bool
     message: str
-    needs_sending: bool = False
 
 
 def _locked(session: Session, edition_id: int) -> Edition:
@@ -48,22 +52,31 @@ def _locked(session: Session, edition_id: int) -> Edition:
     return edition
 
 
-def _rowcount(session: Session, statement: Update) -> int:
-    result = session.execute(statement)
-    return result.rowcount if isinstance(result, CursorResult) else 0
+def _queued(chunks: list[list[int]]) -> int:
+    return sum(len(chunk) for chunk in chunks)
 
 
-def start_sending(session: Session, *, edition_id: int) -> ActionResult:
-    """Mark a draft (or paused) edition as sending now; the caller fans out and enqueues."""
+def start_sending(
+    session: Session, *, edition_id: int, settings: Settings, enqueue: ChunkEnqueuer | None
+) -> ActionResult:
+    """Fan a draft edition out to everyone due (or resume a paused one) now."""
     edition = _locked(session, edition_id)
     if edition.status == EditionStatus.SENDING:
         return ActionResult(edition, False, "This edition is already sending.")
+    if edition.status == EditionStatus.PAUSED:
+        return resume_edition(session, edition_id=edition_id, settings=settings, enqueue=enqueue)
     if edition.status in (EditionStatus.FINISHED, EditionStatus.CANCELLED):
         raise EditionActionError(f"This edition is {edition.status.value}; it cannot be sent.")
-    edition.status = EditionStatus.SENDING
-    edition.pause_reason = None
-    edition.started_at = edition.started_at or utcnow()
-    return ActionResult(edition, True, "Sending started.", needs_sending=True)
+    try:
+        chunks = pipeline.start_edition(
+            session, edition_id=edition_id, settings=settings, enqueue=enqueue
+        )
+    except EditionStateError as error:
+        raise EditionActionError(f"It cannot be sent: {error}.") from error
+    if edition.status == EditionStatus.FINISHED:
+        reason = edition.pause_reason or "nobody is due"
+        return ActionResult(edition, True, f"Nothing to send: {reason}.")
+    return ActionResult(edition, True, f"Sending started: {_queued(chunks)} digests queued.")
 
 
 def pause_edition(
@@ -77,13 +90,14 @@ def pause_edition(
         raise EditionActionError(
             f"Only a sending edition can be paused; this one is {edition.status.value}."
         )
-    edition.status = EditionStatus.PAUSED
-    edition.pause_reason = reason
+    pipeline.pause_edition(session, edition_id=edition_id, reason=reason)
     return ActionResult(edition, True, "Paused. Deliveries already in flight will finish.")
 
 
-def resume_edition(session: Session, *, edition_id: int) -> ActionResult:
-    """Continue a paused edition."""
+def resume_edition(
+    session: Session, *, edition_id: int, settings: Settings, enqueue: ChunkEnqueuer | None
+) -> ActionResult:
+    """Continue a paused edition: its pending deliveries are queued again."""
     edition = _locked(session, edition_id)
     if edition.status == EditionStatus.SENDING:
         return ActionResult(edition, False, "This edition is already sending.")
@@ -91,9 +105,10 @@ def resume_edition(session: Session, *, edition_id: int) -> ActionResult:
         raise EditionActionError(
             f"Only a paused edition can be resumed; this one is {edition.status.value}."
         )
-    edition.status = EditionStatus.SENDING
-    edition.pause_reason = None
-    return ActionResult(edition, True, "Resumed.", needs_sending=True)
+    chunks = pipeline.resume_edition(
+        session, edition_id=edition_id, settings=settings, enqueue=enqueue
+    )
+    return ActionResult(edition, True, f"Resumed: {_queued(chunks)} pending digests queued.")
 
 
 def cancel_edition(session: Session, *, edition_id: int) -> ActionResult:
@@ -103,44 +118,26 @@ def cancel_edition(session: Session, *, edition_id: int) -> ActionResult:
         return ActionResult(edition, False, "This edition is already cancelled.")
     if edition.status == EditionStatus.FINISHED:
         raise EditionActionError("This edition has finished; there is nothing left to cancel.")
-    skipped = _rowcount(
-        session,
-        update(Delivery)
-        .where(Delivery.edition_id == edition.id, Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.SKIPPED, last_error="edition cancelled", updated_at=utcnow())
-        .execution_options(synchronize_session=False),
+    pending = session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.PENDING)
     )
-    edition.status = EditionStatus.CANCELLED
-    edition.finished_at = utcnow()
-    return ActionResult(edition, True, f"Cancelled; {skipped} pending deliveries skipped.")
+    pipeline.cancel_edition(session, edition_id=edition_id)
+    return ActionResult(edition, True, f"Cancelled; {pending or 0} pending deliveries skipped.")
 
 
-def retry_failed(session: Session, *, edition_id: int) -> ActionResult:
+def retry_failed(
+    session: Session, *, edition_id: int, settings: Settings, enqueue: ChunkEnqueuer | None
+) -> ActionResult:
     """Put failed deliveries back in the queue (bounces are final and stay as they are)."""
     edition = _locked(session, edition_id)
     if edition.status == EditionStatus.CANCELLED:
         raise EditionActionError("This edition was cancelled; its failures are not retried.")
-    retried = _rowcount(
-        session,
-        update(Delivery)
-        .where(Delivery.edition_id == edition.id, Delivery.status == DeliveryStatus.FAILED)
-        .values(
-            status=DeliveryStatus.PENDING,
-            # A fresh start: the mailer's attempt limit would otherwise fail them at once.
-            attempts=0,
-            next_attempt_at=None,
-            lease_expires_at=None,
-            updated_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False),
+    retried = pipeline.retry_failed(
+        session, edition_id=edition_id, settings=settings, enqueue=enqueue
     )
     if not retried:
         return ActionResult(edition, False, "There are no failed deliveries to retry.")
-    if edition.status == EditionStatus.FINISHED:
-        edition.status = EditionStatus.SENDING
-        edition.finished_at = None
-    sending = edition.status == EditionStatus.SENDING
-    note = "" if sending else " They will go out when the edition is resumed."
-    return ActionResult(
-        edition, True, f"{retried} failed deliveries queued again.{note}", needs_sending=sending
-    )
+    note = "" if edition.status == EditionStatus.SENDING else " They go out when it is resumed."
+    return ActionResult(edition, True, f"{retried} failed deliveries queued again.{note}")

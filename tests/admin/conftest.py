@@ -20,6 +20,8 @@ from app.config import Settings
 from app.db import make_session_factory, transaction
 from app.models import AdminUser
 from app.web.app import create_app
+from tests.browser import browser_page, chromium, live_server  # noqa: F401
+from tests.environment import ProcessSettings, process_settings  # noqa: F401
 
 ADMIN_EMAIL = "admin@paperboy.test"
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -50,8 +52,17 @@ def post_form(client: TestClient, page: str, action: str, **fields: str) -> http
 
 
 @pytest.fixture
-def admin_app(clean_db: Engine, settings: Settings) -> FastAPI:
-    return create_app(settings, engine=clean_db)
+def admin_settings(
+    clean_db: Engine,
+    process_settings: ProcessSettings,  # noqa: F811 - the fixture imported above
+) -> Settings:
+    """Settings shared by the app and the in-process tasks it runs (same database, outbox)."""
+    return process_settings(clean_db)
+
+
+@pytest.fixture
+def admin_app(clean_db: Engine, admin_settings: Settings) -> FastAPI:
+    return create_app(admin_settings, engine=clean_db)
 
 
 @pytest.fixture
@@ -71,7 +82,3 @@ def admin_client(anonymous_client: TestClient, admin_account: AdminUser) -> Test
     response = sign_in(anonymous_client, ADMIN_EMAIL, ADMIN_PASSWORD)
     assert response.status_code == 303, response.text
     return anonymous_client
-
-
-from tests.browser import browser_page, chromium, live_server  # noqa: E402, F401
-from tests.environment import process_settings  # noqa: E402, F401

@@ -16,25 +16,39 @@ from app.admin.edition_actions import (
     start_sending,
 )
 from app.admin.editions import delivery_counts
+from app.config import Settings
 from app.db import make_session_factory, transaction
 from app.models import Edition, EditionStatus
 from tests.admin.conftest import csrf_from
 from tests.admin.scenario import seed_scenario
 
 
-def test_pause_then_resume_and_repeating_either_changes_nothing(session: Session) -> None:
+def test_pause_then_resume_and_repeating_either_changes_nothing(
+    session: Session, settings: Settings
+) -> None:
     edition = seed_scenario(session).today_edition
     assert edition is not None
     assert pause_edition(session, edition_id=edition.id).changed
     assert edition.status == EditionStatus.PAUSED and edition.pause_reason
     assert not pause_edition(session, edition_id=edition.id).changed
-    resumed = resume_edition(session, edition_id=edition.id)
-    assert resumed.changed and resumed.needs_sending
+    queued: list[tuple[int, list[int]]] = []
+    resumed = resume_edition(
+        session,
+        edition_id=edition.id,
+        settings=settings,
+        enqueue=lambda e, ids: queued.append((e, ids)),
+    )
+    assert resumed.changed and "2 pending" in resumed.message
     assert edition.status == EditionStatus.SENDING and edition.pause_reason is None
-    assert not resume_edition(session, edition_id=edition.id).changed
+    session.commit()  # chunks are enqueued only once the transaction commits
+    assert [len(ids) for _, ids in queued] == [2]
+    again = resume_edition(session, edition_id=edition.id, settings=settings, enqueue=None)
+    assert not again.changed
 
 
-def test_cancel_skips_what_was_pending_and_the_numbers_still_add_up(session: Session) -> None:
+def test_cancel_skips_what_was_pending_and_the_numbers_still_add_up(
+    session: Session, settings: Settings
+) -> None:
     edition = seed_scenario(session).today_edition
     assert edition is not None
     result = cancel_edition(session, edition_id=edition.id)
@@ -43,21 +57,23 @@ def test_cancel_skips_what_was_pending_and_the_numbers_still_add_up(session: Ses
     assert counts.pending == 0 and counts.skipped == 3 and counts.recipients == 12
     assert not cancel_edition(session, edition_id=edition.id).changed
     with pytest.raises(EditionActionError):
-        resume_edition(session, edition_id=edition.id)
+        resume_edition(session, edition_id=edition.id, settings=settings, enqueue=None)
     with pytest.raises(EditionActionError):
-        start_sending(session, edition_id=edition.id)
+        start_sending(session, edition_id=edition.id, settings=settings, enqueue=None)
 
 
-def test_retry_failed_requeues_failures_but_not_bounces(session: Session) -> None:
+def test_retry_failed_requeues_failures_but_not_bounces(
+    session: Session, settings: Settings
+) -> None:
     scenario = seed_scenario(session)
     edition = scenario.yesterday_edition
     assert edition is not None and edition.status == EditionStatus.FINISHED
-    result = retry_failed(session, edition_id=edition.id)
-    assert result.changed and result.needs_sending and "2 failed" in result.message
+    result = retry_failed(session, edition_id=edition.id, settings=settings, enqueue=None)
+    assert result.changed and "2 failed" in result.message
     assert edition.status == EditionStatus.SENDING
     counts = delivery_counts(session, [edition.id])[edition.id]
     assert (counts.failed, counts.pending, counts.sent) == (0, 2, 10)
-    assert not retry_failed(session, edition_id=edition.id).changed
+    assert not retry_failed(session, edition_id=edition.id, settings=settings, enqueue=None).changed
 
 
 def test_a_finished_edition_cannot_be_paused(session: Session) -> None:

@@ -25,11 +25,11 @@ def _write(folder: Path, name: str, subject: str, when: int) -> None:
 
 
 def test_outbox_lists_newest_first_and_renders_html_sandboxed(
-    admin_client: TestClient, settings: Settings
+    admin_client: TestClient, admin_settings: Settings
 ) -> None:
-    assert settings.outbox_dir is not None
-    _write(settings.outbox_dir, "older.eml", "Older digest", 1_700_000_000)
-    _write(settings.outbox_dir, "newer.eml", "Newer digest", 1_700_000_100)
+    assert admin_settings.outbox_dir is not None
+    _write(admin_settings.outbox_dir, "older.eml", "Older digest", 1_700_000_000)
+    _write(admin_settings.outbox_dir, "newer.eml", "Newer digest", 1_700_000_100)
     listing = admin_client.get("/admin/outbox").text
     assert listing.index("Newer digest") < listing.index("Older digest")
     page = admin_client.get("/admin/outbox/newer.eml").text

@@ -16,21 +16,51 @@ from app.admin.editions import (
     edition_progress,
     recent_editions,
 )
+from app.config import Settings
 from app.models import DeliveryStatus
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
-from app.web.deps import SessionDep
+from app.web.deps import SessionDep, SettingsDep
+from workers.sending import enqueue_chunk
 
 router = APIRouter()
 PAGE_SIZE = 25
 
-ACTIONS: dict[str, Callable[..., edition_actions.ActionResult]] = {
-    "send": edition_actions.start_sending,
-    "pause": edition_actions.pause_edition,
-    "resume": edition_actions.resume_edition,
-    "cancel": edition_actions.cancel_edition,
-    "retry-failed": edition_actions.retry_failed,
+
+def _send(session: Session, edition_id: int, settings: Settings) -> edition_actions.ActionResult:
+    return edition_actions.start_sending(
+        session, edition_id=edition_id, settings=settings, enqueue=enqueue_chunk
+    )
+
+
+def _pause(session: Session, edition_id: int, settings: Settings) -> edition_actions.ActionResult:
+    return edition_actions.pause_edition(session, edition_id=edition_id)
+
+
+def _resume(session: Session, edition_id: int, settings: Settings) -> edition_actions.ActionResult:
+    return edition_actions.resume_edition(
+        session, edition_id=edition_id, settings=settings, enqueue=enqueue_chunk
+    )
+
+
+def _cancel(session: Session, edition_id: int, settings: Settings) -> edition_actions.ActionResult:
+    return edition_actions.cancel_edition(session, edition_id=edition_id)
+
+
+def _retry(session: Session, edition_id: int, settings: Settings) -> edition_actions.ActionResult:
+    return edition_actions.retry_failed(
+        session, edition_id=edition_id, settings=settings, enqueue=enqueue_chunk
+    )
+
+
+# Chunks are enqueued after the request commits (in-process at once in embedded mode).
+ACTIONS: dict[str, Callable[[Session, int, Settings], edition_actions.ActionResult]] = {
+    "send": _send,
+    "pause": _pause,
+    "resume": _resume,
+    "cancel": _cancel,
+    "retry-failed": _retry,
 }
 
 
@@ -77,27 +107,18 @@ def edition_action(
     _csrf: CSRFProtected,
     admin: AdminDep,
     session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     service = ACTIONS.get(action)
     if service is None:
         raise HTTPException(status_code=404, detail="No such action.")
     try:
-        result = service(session, edition_id=edition_id)
+        result = service(session, edition_id, settings)
     except edition_actions.EditionNotFound as error:
         raise HTTPException(status_code=404, detail="No such edition.") from error
     except edition_actions.EditionActionError as error:
         return redirect_with_flash(request, f"/admin/editions/{edition_id}", str(error))
-    if result.needs_sending:
-        enqueue_sending(session, edition_id)
     return redirect_with_flash(request, f"/admin/editions/{edition_id}", result.message)
-
-
-def enqueue_sending(session: Session, edition_id: int) -> None:
-    """Hand the edition to the send pipeline once this request commits.
-
-    The send pipeline (``app.editions`` / ``workers``) is not on this branch yet:
-    until it is merged, actions only change the edition's state.
-    """
 
 
 @router.get("/admin/api/editions/{edition_id}/progress")
