@@ -125,6 +125,14 @@ def test_admin_signs_in_watches_a_send_pauses_resumes_and_exports(
     expect(page.locator("h2", has_text="Consent")).to_be_visible()
     screenshot(page, "admin-subscriber")
 
+    # Their digest as the mailer would send it, rendered in a sandboxed frame.
+    page.click("#preview-digest")
+    expect(page.locator("#preview-subject")).not_to_be_empty()
+    digest = page.frame_locator("iframe.mail")
+    expect(digest.locator("body")).to_contain_text("Paper number 0")
+    expect(page.locator("#preview-text")).to_contain_text("trending on Hugging Face")
+    screenshot(page, "admin-preview")
+
     page.click("nav.admin-nav >> text=Papers")
     expect(page.locator("#papers tbody tr")).to_have_count(4)
     screenshot(page, "admin-papers")

@@ -6,7 +6,7 @@ import csv
 import io
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.admin.subscribers import (
@@ -16,8 +16,9 @@ from app.admin.subscribers import (
     subscriber_detail,
     suppress_by_admin,
 )
+from app.config import Settings
 from app.db import make_session_factory, transaction
-from app.models import Subscriber, SubscriberStatus, Suppression
+from app.models import Delivery, Subscriber, SubscriberStatus, Suppression
 from tests.admin.conftest import csrf_from
 from tests.admin.scenario import seed_scenario
 
@@ -133,3 +134,27 @@ def test_csv_import_is_refused_to_anonymous_visitors_before_reading_the_file(
         "/admin/subscribers/import", files={"file": ("x.csv", b"email\na@example.org\n")}
     )
     assert response.status_code == 303
+
+
+def test_digest_preview_shows_what_the_mailer_would_send_and_sends_nothing(
+    admin_client: TestClient, clean_db: Engine, admin_settings: Settings
+) -> None:
+    with transaction(make_session_factory(clean_db)) as session:
+        scenario = seed_scenario(session)
+        session.add(
+            Subscriber(
+                email="fresh@example.org",
+                status=SubscriberStatus.ACTIVE,
+                interests="diffusion models",
+            )
+        )
+    with Session(clean_db) as check:
+        fresh = check.scalars(select(Subscriber).where(Subscriber.email == "fresh@example.org"))
+        fresh_id = fresh.one().id
+    page = admin_client.get(f"/admin/subscribers/{fresh_id}/preview?day={scenario.today}")
+    assert page.status_code == 200
+    assert 'id="preview-subject"' in page.text and "srcdoc=" in page.text
+    assert "Paper number 0" in page.text
+    assert admin_settings.outbox_dir is None or not any(admin_settings.outbox_dir.glob("*.eml"))
+    with Session(clean_db) as check:
+        assert check.scalar(select(func.count()).select_from(Delivery)) == 24  # unchanged

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
@@ -14,6 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from app.admin.overview import status_figure
+from app.admin.previews import NothingToPreview, preview_digest
 from app.admin.subscribers import (
     SubscriberNotFound,
     export_csv_batch,
@@ -29,7 +31,7 @@ from app.subscriptions.importing import ImportFileError, import_subscribers_csv
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
-from app.web.deps import SessionDep, StateDep
+from app.web.deps import SessionDep, SettingsDep, StateDep
 
 router = APIRouter()
 
@@ -153,6 +155,35 @@ def subscriber_page(
         raise HTTPException(status_code=404, detail="No such subscriber.") from error
     context = {"detail": detail, "subscriber": detail.subscriber}
     return render_admin(request, "admin/subscriber.html", admin, "subscribers", context)
+
+
+@router.get("/admin/subscribers/{subscriber_id}/preview")
+def preview_page(
+    request: Request,
+    subscriber_id: int,
+    admin: AdminDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    day: date | None = None,
+) -> Response:
+    try:
+        detail = subscriber_detail(session, subscriber_id=subscriber_id)
+    except SubscriberNotFound as error:
+        raise HTTPException(status_code=404, detail="No such subscriber.") from error
+    edition_date = day or utcnow().date()
+    context: dict[str, object] = {
+        "subscriber": detail.subscriber,
+        "day": edition_date,
+        "digest": None,
+        "error": None,
+    }
+    try:
+        context["digest"] = preview_digest(
+            session, subscriber_id=subscriber_id, edition_date=edition_date, settings=settings
+        )
+    except NothingToPreview as nothing:
+        context["error"] = str(nothing)
+    return render_admin(request, "admin/preview.html", admin, "subscribers", context)
 
 
 @router.post("/admin/subscribers/{subscriber_id}/unsubscribe")
