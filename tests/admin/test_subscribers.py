@@ -158,3 +158,41 @@ def test_digest_preview_shows_what_the_mailer_would_send_and_sends_nothing(
     assert admin_settings.outbox_dir is None or not any(admin_settings.outbox_dir.glob("*.eml"))
     with Session(clean_db) as check:
         assert check.scalar(select(func.count()).select_from(Delivery)) == 24  # unchanged
+
+
+def test_send_test_digest_mails_the_admin_without_the_subscribers_own_links(
+    admin_client: TestClient, clean_db: Engine, admin_settings: Settings
+) -> None:
+    from email import message_from_bytes, policy
+
+    from app.mailer.links import unsubscribe_url
+
+    with transaction(make_session_factory(clean_db)) as session:
+        scenario = seed_scenario(session)
+    reader = scenario.subscribers[0]
+    page = f"/admin/subscribers/{reader.id}/preview?day={scenario.today}"
+    token = csrf_from(admin_client.get(page).text)
+    action = f"/admin/subscribers/{reader.id}/send-test"
+    refused = admin_client.post(
+        action, data={"csrf_token": token, "to": "ops@example.org\r\nBcc: x@evil.example"}
+    )
+    assert "is not an email address" in admin_client.get(refused.headers["location"]).text
+    sent = admin_client.post(
+        action, data={"csrf_token": token, "to": "ops@example.org", "day": str(scenario.today)}
+    )
+    assert "Test digest sent to ops@example.org" in admin_client.get(sent.headers["location"]).text
+    assert admin_settings.outbox_dir is not None
+    [written] = list(admin_settings.outbox_dir.glob("*.eml"))
+    raw = written.read_bytes()
+    message = message_from_bytes(raw, policy=policy.default)
+    assert message["To"] == "ops@example.org" and message["Subject"].startswith("[Test] ")
+    real_link = unsubscribe_url(
+        admin_settings.base_url,
+        admin_settings.resolved_secret_key(),
+        reader.id,
+        reader.token_version,
+    )
+    assert real_link in admin_client.get(page).text  # the preview is the subscriber's own
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None and "Paper number 0" in body.get_content()
+    assert real_link not in body.get_content() and b"evil.example" not in raw

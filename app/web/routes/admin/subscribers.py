@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from email_validator import EmailNotValidError, validate_email
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from app.admin.overview import status_figure
-from app.admin.previews import NothingToPreview, preview_digest
+from app.admin.previews import NothingToPreview, preview_digest, send_test_digest
 from app.admin.subscribers import (
     SubscriberNotFound,
     export_csv_batch,
@@ -26,6 +27,8 @@ from app.admin.subscribers import (
     unsubscribe_by_admin,
 )
 from app.db import transaction, utcnow
+from app.mailer.errors import DeliveryError
+from app.mailer.transports import transport_for
 from app.models import SubscriberStatus
 from app.subscriptions.importing import ImportFileError, import_subscribers_csv
 from app.web.admin_auth import AdminDep
@@ -184,6 +187,40 @@ def preview_page(
     except NothingToPreview as nothing:
         context["error"] = str(nothing)
     return render_admin(request, "admin/preview.html", admin, "subscribers", context)
+
+
+@router.post("/admin/subscribers/{subscriber_id}/send-test")
+def send_test(
+    request: Request,
+    subscriber_id: int,
+    _csrf: CSRFProtected,
+    admin: AdminDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    to: Annotated[str, Form()] = "",
+    day: Annotated[date | None, Form()] = None,
+) -> Response:
+    edition_date = day or utcnow().date()
+    back = f"/admin/subscribers/{subscriber_id}/preview?day={edition_date.isoformat()}"
+    try:
+        address = validate_email(to, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return redirect_with_flash(request, back, f"{to!r} is not an email address.")
+    try:
+        with transport_for(settings.mail_url) as transport:
+            send_test_digest(
+                session,
+                subscriber_id=subscriber_id,
+                edition_date=edition_date,
+                settings=settings,
+                to=address,
+                transport=transport,
+            )
+    except LookupError as error:  # no such subscriber, or nothing to send
+        return redirect_with_flash(request, back, f"Nothing sent: {error}.")
+    except DeliveryError as error:
+        return redirect_with_flash(request, back, f"The mail server refused it: {error}")
+    return redirect_with_flash(request, back, f"Test digest sent to {address}.")
 
 
 @router.post("/admin/subscribers/{subscriber_id}/unsubscribe")
