@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -67,15 +67,33 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(query: str, status: SubscriberStatus | None) -> Select[Subscriber]:
+def _prefix_match(prefix: str, dialect: str) -> ColumnElement[bool]:
+    """``email LIKE 'prefix%'`` plus the byte range it implies, spelled so the index is used.
+
+    Given only the LIKE, PostgreSQL misjudges how many rows match and may walk the
+    whole email index in order instead; the explicit range (``~>=~``/``~<~`` are
+    the operators of the text_pattern_ops index; SQLite compares bytes anyway)
+    makes it a short range scan.
+    """
+    condition = Subscriber.email.like(_escape_like(prefix) + "%", escape="\\")
+    if ord(prefix[-1]) >= 0x10FFFF:
+        return condition
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    if dialect == "postgresql":
+        low, high = Subscriber.email.op("~>=~")(prefix), Subscriber.email.op("~<~")(upper)
+        return and_(low, high, condition)
+    return and_(Subscriber.email >= prefix, Subscriber.email < upper, condition)
+
+
+def search_statement(
+    query: str, status: SubscriberStatus | None, dialect: str
+) -> Select[Subscriber]:
     statement = select(Subscriber)
     prefix = query.strip()
     if prefix:
         # Both spellings, in case an address was stored with capitals; each is a range scan.
         spellings = {prefix, prefix.lower()}
-        statement = statement.where(
-            or_(*(Subscriber.email.like(_escape_like(p) + "%", escape="\\") for p in spellings))
-        )
+        statement = statement.where(or_(*(_prefix_match(p, dialect) for p in spellings)))
     if status is not None:
         statement = statement.where(Subscriber.status == status)
     return statement
@@ -95,7 +113,7 @@ def search_subscribers(
     ``known_total`` (e.g. the stored count by status) saves counting the whole
     table when there is no search text.
     """
-    statement = _filtered(query, status)
+    statement = search_statement(query, status, session.get_bind().dialect.name)
     total = known_total
     if total is None:
         total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
