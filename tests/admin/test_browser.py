@@ -72,7 +72,7 @@ def test_admin_signs_in_watches_a_send_pauses_resumes_and_exports(
             )
             .values(status=DeliveryStatus.SENT)
         )
-    expect(panel.locator('[data-field="sent"]')).to_have_text("8", timeout=10_000)
+    expect(panel.locator('[data-field="sent"]')).to_have_text("8", timeout=20_000)
     expect(panel.locator('[data-field="pending"]')).to_have_text("0")
     expect(panel.locator('[data-field="percent"]')).to_have_text("100.0")
 
