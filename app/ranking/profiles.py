@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from app.ranking import explain
@@ -84,16 +83,6 @@ def flatten(lists: Sequence[Sequence[int]]) -> Flat:
     np.cumsum(lengths, out=indptr[1:])
     items = np.fromiter((c for x in lists for c in x), dtype=np.int64, count=int(indptr[-1]))
     return indptr, items
-
-
-def interest_similarity(interest: sp.csr_matrix, papers_by_term: sp.csr_matrix) -> FloatArray:
-    """Cosine of each interest row with every paper (rows of ``papers_by_term.T``).
-
-    Interests have a dozen terms each, so the sparse product touches only the
-    papers sharing a term: cheaper than any dense intermediate.
-    """
-    result: FloatArray = np.asarray((interest @ papers_by_term).toarray(), dtype=np.float32)
-    return result
 
 
 def add_max_similarity(scores: FloatArray, lists: Flat, sims: FloatArray, weight: float) -> None:

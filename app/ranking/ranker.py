@@ -40,7 +40,6 @@ from time import perf_counter
 from typing import Literal
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
@@ -54,10 +53,9 @@ from app.ranking.profiles import (
     add_max_topic_similarity,
     best_item,
     flatten,
-    interest_similarity,
     resolve_profiles,
 )
-from app.ranking.relevance import pseudo_relevance_feedback
+from app.ranking.relevance import InterestTerms, pseudo_relevance_feedback
 from app.ranking.topics import TOPICS
 
 FloatArray = NDArray[np.float32]
@@ -183,7 +181,8 @@ def _rank_chunk(
     interest = edition.index.transform_texts([p.interests for p in chunk])
     lap("vectorise interests")
     # CombSUM of the profile's parts, each a cosine in [0, 1], over the parts present.
-    cosine = interest_similarity(interest, edition.vectors_by_term)
+    terms = InterestTerms.of(interest, edition.vectors_by_term)
+    cosine = terms.cosines()
     interest_scores = latent.hybrid(
         cosine,
         edition.latent.embed([p.interests for p in chunk], interest) @ edition.latent_vectors.T,
@@ -254,7 +253,7 @@ def _rank_chunk(
         value, items[:, column] = best_item(lists, rows, papers, sims)
         evidence[:, column] = weight * value
     why = _reasons(
-        edition, chunk, interest, known.clicks, evidence, items, personal, rows, papers, params
+        edition, chunk, terms, known.clicks, evidence, items, personal, rows, papers, params
     )
     lap("reasons")
     values = final[rows, papers].tolist()
@@ -275,7 +274,7 @@ def _rank_chunk(
 def _reasons(
     edition: PreparedEdition,
     chunk: Sequence[SubscriberProfile],
-    interest: sp.csr_matrix,
+    interest: InterestTerms,
     clicks: Sequence[Sequence[int]],
     evidence: FloatArray,
     items: NDArray[np.int64],
@@ -292,9 +291,7 @@ def _reasons(
     kind = np.where(evidence.max(axis=1) > 0, evidence.argmax(axis=1), indirect)
     chosen = items[np.arange(n), np.minimum(kind, 3)]
     mine = np.flatnonzero(kind == explain.INTEREST)
-    terms = explain.matched_terms(
-        interest, rows[mine], papers[mine], edition.vectors_by_term, edition.index.phrase_boost
-    )
+    terms = explain.matched_terms(interest, rows[mine], papers[mine], edition.index.phrase_boost)
     chosen[mine] = np.maximum(terms, 0)
     kind[mine[terms < 0]] = indirect[mine[terms < 0]]
     top = edition.trending_rank[papers] <= params.mention_trending_up_to
