@@ -30,9 +30,7 @@ subscriber's own short lists.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -46,7 +44,7 @@ from threadpoolctl import threadpool_limits
 from app.ranking import explain, latent
 from app.ranking.candidates import CandidatePaper, Digest, Pick, SubscriberProfile
 from app.ranking.diversity import NOT_PICKED, exclude_already_sent, mmr, shortlist
-from app.ranking.edition import PreparedEdition, prepare_edition
+from app.ranking.edition import PreparedEdition, cyclic_gc_paused, prepare_edition
 from app.ranking.feedback import MIN_CLICKS, blend_weight, click_model_scores
 from app.ranking.profiles import (
     add_max_similarity,
@@ -109,7 +107,7 @@ def rank_subscribers(
     params = params or RankingParams()
     laps = _Laps(timings)
     digests: list[Digest] = []
-    with _cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):
+    with cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):
         for start in range(0, len(profiles), params.chunk_size):
             chunk = profiles[start : start + params.chunk_size]
             digests.extend(_rank_chunk(edition, chunk, params, laps))
@@ -119,24 +117,6 @@ def rank_subscribers(
 # BLAS runs single-threaded while ranking: the products are small (a chunk x 100
 # latent dimensions x 500 papers), and OpenBLAS's threads spin up and busy-wait
 # for longer than they save; on a shared 2-core machine that halved throughput.
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch allocates its picks.
-
-    A batch creates millions of small, acyclic objects (picks, reasons); each
-    allocation burst would otherwise trigger collections that rescan every live
-    object, which measured at 40% of the batch's time. Reference counting still
-    frees everything; the collector resumes (if it was on) when the batch ends.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Laps:
