@@ -65,7 +65,7 @@ def entries_of_rows(
     lengths = indptr[rows + 1] - starts
     pair = np.repeat(np.arange(len(rows)), lengths)
     offsets = np.cumsum(lengths) - lengths
-    positions = starts[pair] + np.arange(int(lengths.sum())) - offsets[pair]
+    positions = np.repeat(starts - offsets, lengths) + np.arange(len(pair))
     return positions, pair
 
 

@@ -125,7 +125,12 @@ def add_max_topic_similarity(
     for topic in range(sims.shape[0]):
         has = (distinct >> topic) & 1 == 1
         table[has] = np.maximum(table[has], sims[topic])
-    scores[rows] += weight * table[which]
+    # Weighted once per set (the same products as weighting every row), then gathered.
+    table *= weight
+    if len(rows) == len(scores):
+        scores += table[which]
+    else:
+        scores[rows] += table[which]
 
 
 def best_item(

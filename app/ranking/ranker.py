@@ -225,18 +225,21 @@ def _rank_chunk(
     )
     rows, steps = np.nonzero(keep)
     papers = picked[rows, steps]
+    # Flat positions of the picks in (subscriber x paper) arrays: 1-D gathers are cheaper.
+    at = rows * len(edition.papers) + papers
     lap("shortlist, MMR")
-    evidence = np.zeros((len(rows), 4), dtype=np.float32)
-    items = np.zeros((len(rows), 4), dtype=np.int64)
-    evidence[:, explain.INTEREST] = params.interest_weight * interest_scores[rows, papers]
-    for column, (lists, sims, weight) in enumerate(profile_parts, start=1):
-        value, items[:, column] = best_item(lists, rows, papers, sims)
-        evidence[:, column] = weight * value
+    # One row per part of the profile (interest, topic, seed, click), one column per pick.
+    evidence = np.zeros((4, len(rows)), dtype=np.float32)
+    items = np.zeros((4, len(rows)), dtype=np.int64)
+    evidence[explain.INTEREST] = params.interest_weight * interest_scores.ravel()[at]
+    for part, (lists, sims, weight) in enumerate(profile_parts, start=1):
+        value, items[part] = best_item(lists, rows, papers, sims)
+        evidence[part] = weight * value
     why = _reasons(
         edition, chunk, terms, known.clicks, evidence, items, personal, rows, papers, params
     )
     lap("reasons")
-    values = final[rows, papers].tolist()
+    values = final.ravel()[at].tolist()
     ids = list(map(edition.ids.__getitem__, papers.tolist()))
     make_pick = partial(tuple.__new__, Pick)
     picks: list[Pick] = list(map(make_pick, zip(ids, values, why, strict=True)))
@@ -268,8 +271,15 @@ def _reasons(
     # No direct evidence: the pick came through the click model or pseudo-relevance feedback.
     learner = np.array([len(x) >= MIN_CLICKS for x in clicks])[rows]
     indirect = np.where(learner, explain.MODEL, explain.RELATED)
-    kind = np.where(evidence.max(axis=1) > 0, evidence.argmax(axis=1), indirect)
-    chosen = items[np.arange(n), np.minimum(kind, 3)]
+    # The first part with the largest evidence (argmax over four rows, as array passes).
+    strongest = evidence[0].copy()
+    part = np.zeros(n, dtype=np.int64)
+    for row in range(1, 4):
+        better = evidence[row] > strongest
+        part[better] = row
+        np.maximum(strongest, evidence[row], out=strongest)
+    kind = np.where(strongest > 0, part, indirect)
+    chosen = items.ravel()[np.minimum(kind, 3) * n + np.arange(n)]
     mine = np.flatnonzero(kind == explain.INTEREST)
     terms = explain.matched_terms(interest, rows[mine], papers[mine], edition.index.phrase_boost)
     chosen[mine] = np.maximum(terms, 0)
