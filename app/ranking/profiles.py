@@ -44,8 +44,22 @@ def resolve_profiles(
     topic_pos = {slug: n for n, slug in enumerate(edition.topic_slugs)}
     none: list[int] = []  # shared, never mutated: most profiles have no papers at all
     known = ResolvedProfiles([], [], [], [], [], [])
+    # Subscribers share topic sets: resolve each distinct set once (lists only read).
+    topic_lists: dict[tuple[str, ...], list[int]] = {(): none}
     for profile in chunk:
-        known.topics.append([topic_pos[t] for t in profile.topics if t in topic_pos])
+        topics = tuple(profile.topics)
+        resolved = topic_lists.get(topics)
+        if resolved is None:
+            resolved = topic_lists[topics] = [topic_pos[t] for t in topics if t in topic_pos]
+        known.topics.append(resolved)
+        if not (profile.seed_papers or profile.clicked or profile.already_sent):
+            # The common case: nothing to look up (notes stay one fresh list per digest).
+            known.seeds.append(none)
+            known.clicks.append(none)
+            known.skipped.append(none)
+            known.sent.append(none)
+            known.notes.append([])
+            continue
         seeds, clicks, sent, notes = none, none, none, []
         if profile.seed_papers:
             seeds = [rows[i] for i in profile.seed_papers if i in rows][-MAX_SEEDS:]

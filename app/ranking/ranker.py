@@ -243,13 +243,15 @@ def _rank_chunk(
     ids = list(map(edition.ids.__getitem__, papers.tolist()))
     make_pick = partial(tuple.__new__, Pick)
     picks: list[Pick] = list(map(make_pick, zip(ids, values, why, strict=True)))
-    counts = keep.sum(axis=1).tolist()
-    digests: list[Digest] = []
-    start = 0
-    for b, profile in enumerate(chunk):
-        end = start + counts[b]
-        digests.append(Digest(profile.key, picks[start:end], not bool(personal[b]), known.notes[b]))
-        start = end
+    ends = np.cumsum(keep.sum(axis=1)).tolist()
+    starts = [0, *ends][: len(ends)]
+    fallbacks = (~personal).tolist()
+    digests = [
+        Digest(profile.key, picks[start:end], fallback, notes)
+        for profile, start, end, fallback, notes in zip(
+            chunk, starts, ends, fallbacks, known.notes, strict=True
+        )
+    ]
     lap("assemble digests")
     return digests
 
