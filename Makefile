@@ -34,8 +34,16 @@ format: install
 	$(BIN)/ruff check --fix app workers tests bench migrations
 	$(BIN)/ruff format app workers tests bench migrations
 
-bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+# Benchmarks print figures; they are not tests. SAMPLES: the shared Daily Papers months.
+SAMPLES ?= ../shared/data/hf-daily-papers
+bench: install services
+	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+	$(BIN)/python bench/ranking.py --papers-file $(SAMPLES)/2025-09.json
+	$(BIN)/python bench/relevance.py $(SAMPLES)/2025-09.json
+	$(BIN)/python bench/ingest.py --fresh $(SAMPLES)/2025-09.json
+	$(BIN)/python bench/send.py --subscribers 100000
+	$(BIN)/python bench/admin.py
+	$(BIN)/python bench/http_load.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

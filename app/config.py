@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     admin_session_max_age_seconds: int = 12 * 3600
     admin_max_failed_logins: int = 5
     admin_lockout_seconds: int = 15 * 60
+    # The admin's CSV import upload may exceed max_body_bytes (about 100k rows).
+    admin_import_max_bytes: int = 20 * 1024 * 1024
 
     # Sending.
     delivery_lease_seconds: int = 300

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine
 
 from app.web.app import create_app
@@ -93,7 +93,9 @@ def browser_page(chromium: Browser) -> Iterator[Page]:
         viewport={"width": 1280, "height": 900}, timezone_id="Europe/Paris", locale="en-GB"
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # Generous waits: CI shares two cores with PostgreSQL, Redis and the app server.
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=15_000)
     yield page
     context.close()
 

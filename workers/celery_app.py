@@ -12,7 +12,12 @@ from celery import Celery
 from app.config import Settings, get_settings
 
 # One module per domain, each named after it; add yours here.
-TASK_MODULES: list[str] = ["workers.ingest", "workers.subscriptions", "workers.sending"]
+TASK_MODULES: list[str] = [
+    "workers.admin",
+    "workers.ingest",
+    "workers.subscriptions",
+    "workers.sending",
+]
 
 
 def configure(celery: Celery, settings: Settings) -> None:

@@ -27,6 +27,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
     # send hour it is (see app/editions/audience.py); recovery every minute.
     schedule["send-digests-hourly"] = {"task": "editions.send_slot", "schedule": crontab(minute=0)}
     schedule["recover-deliveries"] = {"task": "editions.recover", "schedule": crontab()}
+    # The admin overview reads stored figures; recount them every minute.
+    schedule["admin-refresh-dashboard"] = {
+        "task": "admin.refresh_dashboard",
+        "schedule": crontab(minute="*"),
+    }
     return schedule
 
 

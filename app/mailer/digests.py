@@ -211,7 +211,11 @@ def render_sample_digest(
 def render_digest_for(
     session: Session, *, subscriber_id: int, edition_date: date, settings: Settings
 ) -> RenderedDigest:
-    """Preview one subscriber's digest for a date with the code that sends it."""
+    """Preview one subscriber's digest for a date with the code that sends it.
+
+    Raises ``LookupError`` for an unknown subscriber and ``ValueError`` when there
+    is nothing to send them (no papers, or none they have not had yet).
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None:
         raise LookupError(f"there is no subscriber {subscriber_id}")
@@ -237,6 +241,9 @@ def render_digest_for(
         )
     )
     [digest] = prepare_digests(session, kit=kit, subscribers=[subscriber], settings=settings)
+    if not digest.items:
+        # The send pipeline skips such a reader rather than mail an empty digest.
+        raise ValueError(f"no papers for {edition_date.isoformat()} they have not had yet")
     papers = kit.renderer.papers
 
     def direct(item: int, kind: str) -> str:

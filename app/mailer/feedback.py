@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -68,9 +68,9 @@ def suppress_addresses(session: Session, entries: Sequence[Suppress]) -> int:
     added = len(result.all())
     subscribers: dict[str, int] = dict(
         session.execute(
-            select(func.lower(Subscriber.email), Subscriber.id).where(
-                func.lower(Subscriber.email).in_(list(by_email))
-            )
+            # Addresses are stored lowercased (normalise_email), so the unique
+            # index on email answers this.
+            select(Subscriber.email, Subscriber.id).where(Subscriber.email.in_(list(by_email)))
         ).all()
     )
     for reason in _SUBSCRIBER_STATUS:
@@ -79,7 +79,7 @@ def suppress_addresses(session: Session, entries: Sequence[Suppress]) -> int:
             session.execute(
                 update(Subscriber)
                 .where(
-                    func.lower(Subscriber.email).in_(emails),
+                    Subscriber.email.in_(emails),
                     Subscriber.status.in_([SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED]),
                 )
                 .values(status=_SUBSCRIBER_STATUS[reason], updated_at=now),

@@ -1,6 +1,7 @@
 """The product's tables, one module per aggregate; importing this registers them all."""
 
 from app.models.admin_user import AdminUser
+from app.models.dashboard_stat import DashboardStat
 from app.models.edition import Delivery, DeliveryStatus, Edition, EditionStatus
 from app.models.event import Event, EventKind
 from app.models.ingest_run import IngestRun, IngestRunStatus
@@ -10,6 +11,7 @@ from app.models.suppression import Suppression, SuppressionReason
 
 __all__ = [
     "AdminUser",
+    "DashboardStat",
     "Delivery",
     "DeliveryStatus",
     "Edition",

@@ -31,6 +31,9 @@ class Subscriber(Base):
     __table_args__ = (
         Index(None, "status", "created_at"),
         Index(None, "created_at"),
+        # Admin search is an email prefix (LIKE 'abc%'); with a non-C collation only
+        # a text_pattern_ops index can answer it (elsewhere a plain index does).
+        Index("ix_subscriber_email_pattern", "email", postgresql_ops={"email": "text_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -64,15 +64,21 @@ def mmr(
     picked = np.full((n_rows, k), NOT_PICKED, dtype=np.int64)
     if k == 0:
         return picked
-    available = np.isfinite(scores)
+    flat_available = np.ascontiguousarray(np.isfinite(scores)).reshape(-1)
+    available = flat_available.reshape(n_rows, width)
     redundancy = np.zeros_like(scores)
-    rows = np.arange(n_rows)
+    # Flat indices: gathers from the Gram matrix and the (rows x width) arrays are
+    # cheaper than broadcast 2-D fancy indexing.
+    row_start = np.arange(n_rows) * width
+    flat_gram, flat_columns = gram.ravel(), columns.ravel()
+    relevance = lambda_ * scores
     for step in range(k):
-        value = np.where(available, lambda_ * scores - (1.0 - lambda_) * redundancy, -np.inf)
-        choice = np.argmax(value, axis=1)
-        ok = available[rows, choice]
-        picked[:, step] = np.where(ok, columns[rows, choice], NOT_PICKED)
-        available[rows, choice] = False
-        chosen_column = columns[rows, choice]
-        redundancy = np.maximum(redundancy, gram[chosen_column[:, None], columns])
+        value = relevance - (1.0 - lambda_) * redundancy
+        np.copyto(value, -np.inf, where=~available)
+        flat = row_start + np.argmax(value, axis=1)
+        chosen_column = flat_columns[flat]
+        picked[:, step] = np.where(flat_available[flat], chosen_column, NOT_PICKED)
+        flat_available[flat] = False
+        similar = flat_gram[chosen_column[:, None] * gram.shape[1] + columns]
+        np.maximum(redundancy, similar, out=redundancy)
     return picked

@@ -8,7 +8,9 @@ similarities and the reason writer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -70,8 +72,28 @@ def prepare_edition(
     always part of it. ``backend`` is ``Settings.ranking_backend``: the semantic half
     of the interest score is LSA ("tfidf", default) or sentence embeddings ("dense").
     """
-    with threadpool_limits(limits=1, user_api="blas"):  # small products: see ranker
+    with cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):  # see ranker
         return _prepare(candidates, corpus, now or datetime.now(UTC), backend)
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while an edition or a batch is built.
+
+    Both create hundreds of thousands (a batch: millions) of small, acyclic
+    objects (vocabulary terms; picks, reasons); each allocation burst would
+    otherwise trigger collections that rescan every live object (a sender holds
+    100,000 profiles), which measured at 40% of a batch's time and a third of
+    ``prepare_edition``'s. Reference counting still frees everything; the
+    collector resumes (if it was on) when the work ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _prepare(

@@ -12,8 +12,9 @@ million picks builds only a few thousand strings.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
+
+from app.ranking.relevance import InterestTerms
 
 TITLE_CHARS = 70
 
@@ -64,30 +65,31 @@ def entries_of_rows(
     lengths = indptr[rows + 1] - starts
     pair = np.repeat(np.arange(len(rows)), lengths)
     offsets = np.cumsum(lengths) - lengths
-    positions = starts[pair] + np.arange(int(lengths.sum())) - offsets[pair]
+    positions = np.repeat(starts - offsets, lengths) + np.arange(len(pair))
     return positions, pair
 
 
 def matched_terms(
-    queries: sp.csr_matrix,
+    queries: InterestTerms,
     rows: NDArray[np.int64],
     papers: NDArray[np.int64],
-    papers_by_term: sp.csr_matrix,
     boost: NDArray[np.float32],
 ) -> NDArray[np.int64]:
     """For each (query row, paper) pair: the term contributing most to their cosine (-1: none).
 
     Only the queries' own few terms are looked at (a paper has hundreds): their
-    rows of ``papers_by_term`` (terms x papers) are made dense once per batch.
+    paper weights are the batch's dense ``queries.weights``.
     ``boost`` favours a matched phrase ("kv cache") over one of its words ("kv").
     """
-    positions, pair = entries_of_rows(queries.indptr.astype(np.int64), rows)
+    indptr = queries.queries.indptr.astype(np.int64)
+    positions, pair = entries_of_rows(indptr, rows)
     if len(positions) == 0:
         return np.full(len(rows), -1, dtype=np.int64)
-    used, local = np.unique(queries.indices, return_inverse=True)
-    weights = np.asarray(papers_by_term[used].toarray(), dtype=np.float32)
-    terms = queries.indices[positions].astype(np.int64)
-    contribution = queries.data[positions] * weights[local[positions], papers[pair]] * boost[terms]
+    terms = queries.queries.indices[positions].astype(np.int64)
+    # Flat indices into the dense weights: one gather instead of a 2-D fancy index.
+    weights = queries.weights
+    flat = queries.local.indices[positions].astype(np.int64) * weights.shape[1] + papers[pair]
+    contribution = queries.queries.data[positions] * weights.ravel()[flat] * boost[terms]
     best = best_in_group(contribution, pair, len(rows))
     matched = (best >= 0) & (contribution[np.maximum(best, 0)] > 0)
     return np.where(matched, terms[np.maximum(best, 0)], -1)

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from app.ranking import explain
@@ -45,8 +44,22 @@ def resolve_profiles(
     topic_pos = {slug: n for n, slug in enumerate(edition.topic_slugs)}
     none: list[int] = []  # shared, never mutated: most profiles have no papers at all
     known = ResolvedProfiles([], [], [], [], [], [])
+    # Subscribers share topic sets: resolve each distinct set once (lists only read).
+    topic_lists: dict[tuple[str, ...], list[int]] = {(): none}
     for profile in chunk:
-        known.topics.append([topic_pos[t] for t in profile.topics if t in topic_pos])
+        topics = tuple(profile.topics)
+        resolved = topic_lists.get(topics)
+        if resolved is None:
+            resolved = topic_lists[topics] = [topic_pos[t] for t in topics if t in topic_pos]
+        known.topics.append(resolved)
+        if not (profile.seed_papers or profile.clicked or profile.already_sent):
+            # The common case: nothing to look up (notes stay one fresh list per digest).
+            known.seeds.append(none)
+            known.clicks.append(none)
+            known.skipped.append(none)
+            known.sent.append(none)
+            known.notes.append([])
+            continue
         seeds, clicks, sent, notes = none, none, none, []
         if profile.seed_papers:
             seeds = [rows[i] for i in profile.seed_papers if i in rows][-MAX_SEEDS:]
@@ -84,16 +97,6 @@ def flatten(lists: Sequence[Sequence[int]]) -> Flat:
     np.cumsum(lengths, out=indptr[1:])
     items = np.fromiter((c for x in lists for c in x), dtype=np.int64, count=int(indptr[-1]))
     return indptr, items
-
-
-def interest_similarity(interest: sp.csr_matrix, papers_by_term: sp.csr_matrix) -> FloatArray:
-    """Cosine of each interest row with every paper (rows of ``papers_by_term.T``).
-
-    Interests have a dozen terms each, so the sparse product touches only the
-    papers sharing a term: cheaper than any dense intermediate.
-    """
-    result: FloatArray = np.asarray((interest @ papers_by_term).toarray(), dtype=np.float32)
-    return result
 
 
 def add_max_similarity(scores: FloatArray, lists: Flat, sims: FloatArray, weight: float) -> None:
@@ -136,7 +139,12 @@ def add_max_topic_similarity(
     for topic in range(sims.shape[0]):
         has = (distinct >> topic) & 1 == 1
         table[has] = np.maximum(table[has], sims[topic])
-    scores[rows] += weight * table[which]
+    # Weighted once per set (the same products as weighting every row), then gathered.
+    table *= weight
+    if len(rows) == len(scores):
+        scores += table[which]
+    else:
+        scores[rows] += table[which]
 
 
 def best_item(

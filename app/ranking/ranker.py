@@ -30,9 +30,7 @@ subscriber's own short lists.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -40,24 +38,22 @@ from time import perf_counter
 from typing import Literal
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from app.ranking import explain, latent
 from app.ranking.candidates import CandidatePaper, Digest, Pick, SubscriberProfile
 from app.ranking.diversity import NOT_PICKED, exclude_already_sent, mmr, shortlist
-from app.ranking.edition import PreparedEdition, prepare_edition
+from app.ranking.edition import PreparedEdition, cyclic_gc_paused, prepare_edition
 from app.ranking.feedback import MIN_CLICKS, blend_weight, click_model_scores
 from app.ranking.profiles import (
     add_max_similarity,
     add_max_topic_similarity,
     best_item,
     flatten,
-    interest_similarity,
     resolve_profiles,
 )
-from app.ranking.relevance import pseudo_relevance_feedback
+from app.ranking.relevance import InterestTerms, pseudo_relevance_feedback
 from app.ranking.topics import TOPICS
 
 FloatArray = NDArray[np.float32]
@@ -111,7 +107,7 @@ def rank_subscribers(
     params = params or RankingParams()
     laps = _Laps(timings)
     digests: list[Digest] = []
-    with _cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):
+    with cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):
         for start in range(0, len(profiles), params.chunk_size):
             chunk = profiles[start : start + params.chunk_size]
             digests.extend(_rank_chunk(edition, chunk, params, laps))
@@ -121,24 +117,6 @@ def rank_subscribers(
 # BLAS runs single-threaded while ranking: the products are small (a chunk x 100
 # latent dimensions x 500 papers), and OpenBLAS's threads spin up and busy-wait
 # for longer than they save; on a shared 2-core machine that halved throughput.
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch allocates its picks.
-
-    A batch creates millions of small, acyclic objects (picks, reasons); each
-    allocation burst would otherwise trigger collections that rescan every live
-    object, which measured at 40% of the batch's time. Reference counting still
-    frees everything; the collector resumes (if it was on) when the batch ends.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Laps:
@@ -183,7 +161,8 @@ def _rank_chunk(
     interest = edition.index.transform_texts([p.interests for p in chunk])
     lap("vectorise interests")
     # CombSUM of the profile's parts, each a cosine in [0, 1], over the parts present.
-    cosine = interest_similarity(interest, edition.vectors_by_term)
+    terms = InterestTerms.of(interest, edition.vectors_by_term)
+    cosine = terms.cosines()
     interest_scores = latent.hybrid(
         cosine,
         edition.latent.embed([p.interests for p in chunk], interest) @ edition.latent_vectors.T,
@@ -246,28 +225,33 @@ def _rank_chunk(
     )
     rows, steps = np.nonzero(keep)
     papers = picked[rows, steps]
+    # Flat positions of the picks in (subscriber x paper) arrays: 1-D gathers are cheaper.
+    at = rows * len(edition.papers) + papers
     lap("shortlist, MMR")
-    evidence = np.zeros((len(rows), 4), dtype=np.float32)
-    items = np.zeros((len(rows), 4), dtype=np.int64)
-    evidence[:, explain.INTEREST] = params.interest_weight * interest_scores[rows, papers]
-    for column, (lists, sims, weight) in enumerate(profile_parts, start=1):
-        value, items[:, column] = best_item(lists, rows, papers, sims)
-        evidence[:, column] = weight * value
+    # One row per part of the profile (interest, topic, seed, click), one column per pick.
+    evidence = np.zeros((4, len(rows)), dtype=np.float32)
+    items = np.zeros((4, len(rows)), dtype=np.int64)
+    evidence[explain.INTEREST] = params.interest_weight * interest_scores.ravel()[at]
+    for part, (lists, sims, weight) in enumerate(profile_parts, start=1):
+        value, items[part] = best_item(lists, rows, papers, sims)
+        evidence[part] = weight * value
     why = _reasons(
-        edition, chunk, interest, known.clicks, evidence, items, personal, rows, papers, params
+        edition, chunk, terms, known.clicks, evidence, items, personal, rows, papers, params
     )
     lap("reasons")
-    values = final[rows, papers].tolist()
+    values = final.ravel()[at].tolist()
     ids = list(map(edition.ids.__getitem__, papers.tolist()))
     make_pick = partial(tuple.__new__, Pick)
     picks: list[Pick] = list(map(make_pick, zip(ids, values, why, strict=True)))
-    counts = keep.sum(axis=1).tolist()
-    digests: list[Digest] = []
-    start = 0
-    for b, profile in enumerate(chunk):
-        end = start + counts[b]
-        digests.append(Digest(profile.key, picks[start:end], not bool(personal[b]), known.notes[b]))
-        start = end
+    ends = np.cumsum(keep.sum(axis=1)).tolist()
+    starts = [0, *ends][: len(ends)]
+    fallbacks = (~personal).tolist()
+    digests = [
+        Digest(profile.key, picks[start:end], fallback, notes)
+        for profile, start, end, fallback, notes in zip(
+            chunk, starts, ends, fallbacks, known.notes, strict=True
+        )
+    ]
     lap("assemble digests")
     return digests
 
@@ -275,7 +259,7 @@ def _rank_chunk(
 def _reasons(
     edition: PreparedEdition,
     chunk: Sequence[SubscriberProfile],
-    interest: sp.csr_matrix,
+    interest: InterestTerms,
     clicks: Sequence[Sequence[int]],
     evidence: FloatArray,
     items: NDArray[np.int64],
@@ -289,12 +273,17 @@ def _reasons(
     # No direct evidence: the pick came through the click model or pseudo-relevance feedback.
     learner = np.array([len(x) >= MIN_CLICKS for x in clicks])[rows]
     indirect = np.where(learner, explain.MODEL, explain.RELATED)
-    kind = np.where(evidence.max(axis=1) > 0, evidence.argmax(axis=1), indirect)
-    chosen = items[np.arange(n), np.minimum(kind, 3)]
+    # The first part with the largest evidence (argmax over four rows, as array passes).
+    strongest = evidence[0].copy()
+    part = np.zeros(n, dtype=np.int64)
+    for row in range(1, 4):
+        better = evidence[row] > strongest
+        part[better] = row
+        np.maximum(strongest, evidence[row], out=strongest)
+    kind = np.where(strongest > 0, part, indirect)
+    chosen = items.ravel()[np.minimum(kind, 3) * n + np.arange(n)]
     mine = np.flatnonzero(kind == explain.INTEREST)
-    terms = explain.matched_terms(
-        interest, rows[mine], papers[mine], edition.vectors_by_term, edition.index.phrase_boost
-    )
+    terms = explain.matched_terms(interest, rows[mine], papers[mine], edition.index.phrase_boost)
     chosen[mine] = np.maximum(terms, 0)
     kind[mine[terms < 0]] = indirect[mine[terms < 0]]
     top = edition.trending_rank[papers] <= params.mention_trending_up_to

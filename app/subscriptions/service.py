@@ -12,8 +12,9 @@ import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import exists, select
+from sqlalchemy import Table, bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -137,14 +138,24 @@ def resend_confirmation(
     )
 
 
+# Built once: the subscribe hot path then only binds values (statement
+# construction and cache-key generation cost more than the queries themselves).
+_LOOKUP = select(
+    exists().where(Suppression.email == bindparam("address")),
+    select(Subscriber.id).where(Subscriber.email == bindparam("address")).scalar_subquery(),
+)
+_SUBSCRIBER_TABLE = cast(Table, Subscriber.__table__)
+_INSERT_PENDING = {
+    dialect: insert(_SUBSCRIBER_TABLE)
+    .on_conflict_do_nothing(index_elements=[_SUBSCRIBER_TABLE.c.email])
+    .returning(_SUBSCRIBER_TABLE.c.id)
+    for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+
+
 def _lookup(session: Session, address: str) -> tuple[bool, int | None]:
     """(is the address suppressed, its subscriber id if any), in one query."""
-    row = session.execute(
-        select(
-            exists().where(Suppression.email == address),
-            select(Subscriber.id).where(Subscriber.email == address).scalar_subquery(),
-        )
-    ).one()
+    row = session.execute(_LOOKUP, {"address": address}).one()
     return bool(row[0]), row[1]
 
 
@@ -152,30 +163,26 @@ def _insert_pending(
     session: Session, address: str, preferences: Preferences, consent: Consent
 ) -> int | None:
     """Insert a pending subscriber; None when the address appeared meanwhile."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
-    statement = (
-        insert(Subscriber)
-        .values(
-            email=address,
-            status=SubscriberStatus.PENDING,
-            interests=preferences.interests,
-            topics=list(preferences.topics),
-            frequency=preferences.frequency,
-            weekly_day=preferences.weekly_day,
-            send_hour=preferences.send_hour,
-            timezone=preferences.timezone,
-            consent_source=consent.source[:200],
-            consent_ip=consent.ip[:64] if consent.ip else None,
-            consent_user_agent=consent.user_agent[:400] if consent.user_agent else None,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=[Subscriber.email])
-        .returning(Subscriber.id)
-    )
-    new_id: int | None = session.scalar(statement)
+    statement = _INSERT_PENDING[session.get_bind().dialect.name]
+    values = {
+        "email": address,
+        "status": SubscriberStatus.PENDING,
+        "interests": preferences.interests,
+        "topics": list(preferences.topics),
+        "seed_papers": [],
+        "frequency": preferences.frequency,
+        "weekly_day": preferences.weekly_day,
+        "send_hour": preferences.send_hour,
+        "timezone": preferences.timezone,
+        "token_version": 1,
+        "consent_source": consent.source[:200],
+        "consent_ip": consent.ip[:64] if consent.ip else None,
+        "consent_user_agent": consent.user_agent[:400] if consent.user_agent else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    new_id: int | None = session.scalar(statement, values)
     return new_id
 
 

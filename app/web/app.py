@@ -65,16 +65,21 @@ class PageHeaders:
 class BodySizeLimit:
     """Refuse request bodies above ``max_bytes`` with 413 before anything parses them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger_paths: dict[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        # Exact paths allowed a bigger body (the admin's CSV upload).
+        self.larger_paths = larger_paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger_paths.get(scope["path"], self.default_max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             await _too_large(send)
             return
         received = 0
@@ -84,7 +89,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise _BodyTooLarge
             return message
 
@@ -164,16 +169,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     _include_routers(app)
     app.add_middleware(PageHeaders, secure_cookies=secure_cookies)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger_paths={"/admin/subscribers/import": settings.admin_import_max_bytes},
+    )
     return app
 
 
 def _include_routers(app: FastAPI) -> None:
     from app.web.errors import install_error_handlers
-    from app.web.routes import api, health, public, tracking
+    from app.web.routes import admin, api, health, public, tracking
 
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(public.router)
     app.include_router(api.router)
     app.include_router(tracking.router)
+    app.include_router(admin.router)

@@ -1,0 +1,127 @@
+"""Papers in the dashboard: the papers featured on a day, ranked, and the days available."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, true
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.admin.stats_cache import cached_figure
+from app.db import utcnow
+from app.models import Delivery, DeliveryStatus, Edition, Paper, PaperFeature, PaperSnapshot
+from app.ranking.candidates import CandidatePaper
+from app.ranking.trending import trending_score
+
+
+@dataclass
+class DayPaper:
+    paper: Paper
+    trending_score: float
+
+
+def latest_featured_day(session: Session) -> date | None:
+    return session.scalar(select(func.max(PaperFeature.featured_on)))
+
+
+def papers_of_day(session: Session, *, day: date, now: datetime | None = None) -> list[DayPaper]:
+    """The papers featured on ``day``, most trending first, by the ranker's trending score."""
+    now = now or utcnow()
+    papers = list(
+        session.scalars(
+            select(Paper)
+            .join(PaperFeature, PaperFeature.paper_id == Paper.id)
+            .where(PaperFeature.featured_on == day)
+        )
+    )
+    velocity = upvote_velocity(session, paper_ids=[p.id for p in papers], day=day)
+    scored = [
+        DayPaper(paper, trending_score(_candidate(paper, day, velocity.get(paper.id, 0.0)), now))
+        for paper in papers
+    ]
+    return sorted(scored, key=lambda item: (-item.trending_score, item.paper.arxiv_id))
+
+
+def _candidate(paper: Paper, day: date, velocity: float) -> CandidatePaper:
+    return CandidatePaper(
+        arxiv_id=paper.arxiv_id,
+        title=paper.title,
+        upvotes=paper.upvotes,
+        upvote_velocity=velocity,
+        github_stars=paper.github_stars,
+        num_comments=paper.num_comments,
+        published_at=paper.published_at,
+        featured_on=day,
+    )
+
+
+def upvote_velocity(session: Session, *, paper_ids: list[int], day: date) -> dict[int, float]:
+    """Upvotes per hour between the first and last snapshot of ``day`` (UTC), per paper."""
+    if not paper_ids:
+        return {}
+    start = datetime.combine(day, time(0), tzinfo=UTC)
+    snapshots = session.execute(
+        select(PaperSnapshot.paper_id, PaperSnapshot.fetched_at, PaperSnapshot.upvotes)
+        .where(
+            PaperSnapshot.paper_id.in_(paper_ids),
+            PaperSnapshot.fetched_at >= start,
+            PaperSnapshot.fetched_at < start + timedelta(days=1),
+        )
+        .order_by(PaperSnapshot.paper_id, PaperSnapshot.fetched_at)
+    ).all()
+    first: dict[int, tuple[datetime, int]] = {}
+    last: dict[int, tuple[datetime, int]] = {}
+    for paper_id, fetched_at, upvotes in snapshots:
+        first.setdefault(paper_id, (fetched_at, upvotes))
+        last[paper_id] = (fetched_at, upvotes)
+    velocity = {}
+    for paper_id, (begin, low) in first.items():
+        end, high = last[paper_id]
+        hours = (end - begin).total_seconds() / 3600
+        if hours > 0:
+            velocity[paper_id] = max(high - low, 0) / hours
+    return velocity
+
+
+def todays_edition_for(session: Session, *, day: date) -> Edition | None:
+    return session.scalars(
+        select(Edition).where(Edition.edition_date == day).order_by(Edition.id.desc()).limit(1)
+    ).first()
+
+
+def paper_reach(session: Session, *, edition_id: int) -> dict[str, int]:
+    """In how many of the edition's digests each paper is (from the deliveries' picks).
+
+    Picks are laid out when a delivery is prepared, so during a send this grows
+    towards the final figure; failed and skipped deliveries do not count.
+    """
+    counted = [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.SENT]
+    if session.get_bind().dialect.name == "postgresql":
+        pg_picks = func.json_array_elements(Delivery.picks).table_valued("value")
+        picks = pg_picks.render_derived(name="pick")
+        arxiv_id: ColumnElement[Any] = picks.c.value.op("->>")("arxiv_id")
+    else:
+        picks = func.json_each(Delivery.picks).table_valued("value").alias("pick")
+        arxiv_id = func.json_extract(picks.c.value, "$.arxiv_id")
+    rows = session.execute(
+        select(arxiv_id, func.count().label("n"))
+        .select_from(Delivery)
+        .join(picks, true())
+        .where(Delivery.edition_id == edition_id, Delivery.status.in_(counted))
+        .group_by(arxiv_id)
+    )
+    return {str(row[0]): row.n for row in rows if row[0] is not None}
+
+
+def paper_reach_figure(session: Session, *, edition: Edition) -> dict[str, int]:
+    """``paper_reach``, reused for a minute (it reads every digest's picks)."""
+    value, _ = cached_figure(
+        session,
+        key=f"edition.{edition.id}.reach",
+        max_age_seconds=60,
+        compute=lambda: paper_reach(session, edition_id=edition.id),
+    )
+    return {str(k): int(v) for k, v in value.items()}

@@ -1,0 +1,72 @@
+"""A subscriber's digest exactly as it would be emailed (same ranker, same renderer)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.mailer.compose import Composer
+from app.mailer.digests import render_digest_for
+from app.mailer.links import manage_url, unsubscribe_url
+from app.mailer.render import RenderedDigest
+from app.mailer.transports import Transport
+from app.models import Subscriber
+
+
+class NothingToPreview(LookupError):
+    """No digest for this subscriber on that day (no papers, or nothing new for them)."""
+
+
+def preview_digest(
+    session: Session, *, subscriber_id: int, edition_date: date, settings: Settings
+) -> RenderedDigest:
+    """The digest ``subscriber_id`` gets for ``edition_date``; never sends or records anything."""
+    try:
+        return render_digest_for(
+            session, subscriber_id=subscriber_id, edition_date=edition_date, settings=settings
+        )
+    except ValueError as error:
+        # The pipeline skips a reader with no new paper rather than mail an empty digest.
+        raise NothingToPreview(
+            f"no digest for {edition_date.isoformat()}: no papers they have not had yet"
+        ) from error
+
+
+def send_test_digest(
+    session: Session,
+    *,
+    subscriber_id: int,
+    edition_date: date,
+    settings: Settings,
+    to: str,
+    transport: Transport,
+) -> str:
+    """Mail the subscriber's digest to ``to`` (an admin's address), marked as a test.
+
+    The subscriber's own unsubscribe and manage links are replaced, so whoever
+    receives the test cannot change the real subscription. Nothing is recorded.
+    Returns the Message-ID; transport errors (``DeliveryError``) propagate.
+    """
+    digest = preview_digest(
+        session, subscriber_id=subscriber_id, edition_date=edition_date, settings=settings
+    )
+    subscriber = session.get(Subscriber, subscriber_id)
+    assert subscriber is not None  # preview_digest found them
+    secret = settings.resolved_secret_key()
+    version = subscriber.token_version
+    neutral = f"{settings.base_url}/"
+    html, text = digest.html, digest.text
+    for link in (
+        unsubscribe_url(settings.base_url, secret, subscriber.id, version),
+        manage_url(settings.base_url, secret, subscriber.id, version),
+    ):
+        html, text = html.replace(link, neutral), text.replace(link, neutral)
+    test = RenderedDigest(subject=f"[Test] {digest.subject}", html=html, text=text)
+    composer = Composer(settings)
+    message = composer.compose(
+        test, to=to, unsubscribe_url=neutral, message_id=composer.message_id(0)
+    )
+    transport.send_raw(message.sender, message.recipient, message.data)
+    return message.message_id

@@ -1,0 +1,49 @@
+"""The ``paperboy`` command: run the product, migrate, and operate it from a shell.
+
+Each group of commands lives in its own module; this one only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from app.cli import accounts, papers, sending, serve, subscribers
+from app.config import ConfigurationError
+
+cli = typer.Typer(
+    name="paperboy",
+    help="Personalised daily digests of trending machine-learning papers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+admin_cli = typer.Typer(help="Admin dashboard accounts.", no_args_is_help=True)
+subscribers_cli = typer.Typer(help="Subscribers: import and list.", no_args_is_help=True)
+bounces_cli = typer.Typer(help="Bounce messages (DSNs).", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(admin_cli, name="admin")
+cli.add_typer(subscribers_cli, name="subscribers")
+cli.add_typer(bounces_cli, name="bounces")
+
+cli.command()(serve.run)
+db_cli.command("upgrade")(serve.db_upgrade)
+admin_cli.command("create-user")(accounts.create_user)
+subscribers_cli.command("import")(subscribers.import_csv)
+subscribers_cli.command("list")(subscribers.list_all)
+cli.command()(papers.ingest)
+cli.command("papers")(papers.show_papers)
+cli.command()(papers.recommend)
+cli.command()(sending.send)
+bounces_cli.command("process")(sending.process_bounces)
+
+
+def main() -> None:
+    """Console-script entry point; turns configuration errors into one clear line."""
+    try:
+        cli()
+    except ConfigurationError as error:
+        typer.echo(f"paperboy: {error}", err=True)
+        raise SystemExit(2) from error
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,81 @@
+"""``paperboy subscribers import`` and ``paperboy subscribers list``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from app.cli.database import database_session
+
+
+def import_csv(
+    csv_file: Annotated[Path, typer.Argument(help="CSV with a header row; only email required.")],
+) -> None:
+    """Import subscribers as active (header email,interests,topics,frequency,send_hour,timezone)."""
+    from app.subscriptions.importing import ImportFileError, import_subscribers_csv
+
+    def progress(rows: int) -> None:
+        typer.echo(f"  {rows} rows read…", err=True)
+
+    try:
+        with database_session() as session:
+            report = import_subscribers_csv(session, path=csv_file, progress=progress)
+    except ImportFileError as error:
+        typer.echo(f"paperboy: {error}", err=True)
+        raise typer.Exit(1) from error
+    for row_error in report.errors:
+        typer.echo(f"line {row_error.line}: skipped ({row_error.message})", err=True)
+    typer.echo(
+        f"Imported {report.imported} subscribers from {csv_file.name}; "
+        f"{report.already_present} already present (unchanged), "
+        f"{report.suppressed} suppressed, {report.duplicates_in_file} duplicate rows, "
+        f"{len(report.errors)} rows skipped with errors."
+    )
+
+
+def list_all(
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this status: pending, active, paused, unsubscribed, bounced, complained."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
+    """List subscribers (everyone unless --status is given)."""
+    from app.models.subscriber import SubscriberStatus
+    from app.subscriptions.service import list_subscribers
+
+    try:
+        wanted = SubscriberStatus(status) if status else None
+    except ValueError as error:
+        choices = ", ".join(s.value for s in SubscriberStatus)
+        typer.echo(f"paperboy: unknown status {status!r} (one of {choices})", err=True)
+        raise typer.Exit(2) from error
+    with database_session() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "email": s.email,
+                "status": s.status.value,
+                "interests": s.interests,
+                "topics": list(s.topics),
+                "frequency": s.frequency.value,
+                "weekly_day": s.weekly_day,
+                "send_hour": s.send_hour,
+                "timezone": s.timezone,
+                "consent_source": s.consent_source,
+                "created_at": s.created_at.isoformat(),
+                "confirmed_at": s.confirmed_at.isoformat() if s.confirmed_at else None,
+            }
+            for s in list_subscribers(session, status=wanted)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        fields = (row["email"], row["status"], row["frequency"], ",".join(row["topics"] or []))
+        typer.echo("\t".join(str(field) for field in fields))
+    typer.echo(f"{len(rows)} subscribers", err=True)

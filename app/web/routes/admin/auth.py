@@ -1,0 +1,75 @@
+"""``/admin/login`` and ``/admin/logout``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.admin.auth import AccountLocked, InvalidCredentials, authenticate
+from app.web.admin_auth import end_admin_session, safe_next, start_admin_session
+from app.web.csrf import CSRFProtected
+from app.web.deps import SessionDep, StateDep
+from app.web.rendering import render
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+
+
+@router.get("/admin/login")
+def login_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "admin/login.html", {"next": safe_next(next), "email": ""})
+
+
+@router.post("/admin/login")
+def login(
+    request: Request,
+    _csrf: CSRFProtected,
+    state: StateDep,
+    session: SessionDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/admin",
+) -> Response:
+    settings = state.settings
+    try:
+        admin = authenticate(
+            session,
+            email=email,
+            password=password,
+            max_failed_logins=settings.admin_max_failed_logins,
+            lockout_seconds=settings.admin_lockout_seconds,
+        )
+    except AccountLocked as locked:
+        log.warning("admin sign-in refused (locked) for %r from %s", email, _client(request))
+        error = (
+            "Too many failed sign-ins: this account is locked until "
+            f"{locked.locked_until:%H:%M} UTC. Try again then."
+        )
+        return _login_again(request, email, next, error, status_code=429)
+    except InvalidCredentials:
+        log.warning("admin sign-in failed for %r from %s", email, _client(request))
+        return _login_again(request, email, next, "Wrong email or password.", status_code=401)
+    log.info("admin %s signed in from %s", admin.email, _client(request))
+    response = RedirectResponse(safe_next(next), status_code=303)
+    start_admin_session(response, settings=settings, secret_key=state.secret_key, admin=admin)
+    return response
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _login_again(request: Request, email: str, next: str, error: str, status_code: int) -> Response:
+    # Returning (not raising) lets the request commit the failure counter.
+    context = {"next": safe_next(next), "email": email, "error": error}
+    return render(request, "admin/login.html", context, status_code=status_code)
+
+
+@router.post("/admin/logout")
+def logout(_csrf: CSRFProtected, state: StateDep) -> Response:
+    response = RedirectResponse("/admin/login", status_code=303)
+    end_admin_session(response, state.settings)
+    return response

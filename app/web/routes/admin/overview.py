@@ -1,0 +1,35 @@
+"""``/admin``: the overview."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.admin.charts import growth_chart
+from app.admin.editions import progress_of, recent_editions, todays_edition
+from app.admin.overview import growth_figure, recent_ingest_runs, status_figure
+from app.web.admin_auth import AdminDep
+from app.web.admin_pages import render_admin
+from app.web.deps import SessionDep
+
+router = APIRouter()
+
+
+@router.get("/admin")
+def overview(request: Request, admin: AdminDep, session: SessionDep) -> Response:
+    by_status, status_at = status_figure(session)
+    growth, _ = growth_figure(session, days=90)
+    edition = todays_edition(session)
+    context = {
+        "by_status": by_status,
+        "subscribers_total": sum(by_status.values()),
+        "status_at": status_at,
+        "chart_30": growth_chart(growth[-30:], "Subscribers, last 30 days"),
+        "chart_90": growth_chart(growth, "Subscribers, last 90 days"),
+        "new_30": sum(point.new for point in growth[-30:]),
+        "new_90": sum(point.new for point in growth),
+        "current": progress_of(session, edition) if edition else None,
+        "editions": recent_editions(session, limit=7),
+        "ingest_runs": recent_ingest_runs(session, limit=5),
+    }
+    return render_admin(request, "admin/overview.html", admin, "overview", context)

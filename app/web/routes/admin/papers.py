@@ -1,0 +1,70 @@
+"""``/admin/papers``: the day's papers, ingest run history, and a button to ingest now."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from app.admin.overview import count_ingest_runs, recent_ingest_runs
+from app.admin.papers import (
+    latest_featured_day,
+    paper_reach_figure,
+    papers_of_day,
+    todays_edition_for,
+)
+from app.web.admin_auth import AdminDep
+from app.web.admin_pages import redirect_with_flash, render_admin
+from app.web.csrf import CSRFProtected
+from app.web.deps import SessionDep, StateDep
+
+router = APIRouter()
+RUNS_PER_PAGE = 20
+
+
+@router.get("/admin/papers")
+def papers_page(
+    request: Request,
+    admin: AdminDep,
+    session: SessionDep,
+    day: date | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    shown = day or latest_featured_day(session)
+    total_runs = count_ingest_runs(session)
+    edition = todays_edition_for(session, day=shown) if shown else None
+    context = {
+        "day": shown,
+        "edition": edition,
+        "reach": paper_reach_figure(session, edition=edition) if edition else {},
+        "papers": papers_of_day(session, day=shown) if shown else [],
+        "ingest_runs": recent_ingest_runs(
+            session, limit=RUNS_PER_PAGE, offset=(page - 1) * RUNS_PER_PAGE
+        ),
+        "show_skipped": True,
+        "page": page,
+        "pages": max(1, -(-total_runs // RUNS_PER_PAGE)),
+    }
+    return render_admin(request, "admin/papers.html", admin, "papers", context)
+
+
+@router.post("/admin/papers/ingest")
+def trigger_ingest(
+    request: Request, _csrf: CSRFProtected, admin: AdminDep, state: StateDep
+) -> Response:
+    from workers.ingest import fetch_day
+
+    if state.settings.embedded_tasks:
+        # In-process tasks run eagerly; a fetch waits on arXiv's 3 s spacing, so it
+        # runs beside the request instead of holding the admin's browser.
+        threading.Thread(target=fetch_day.apply, name="admin-ingest", daemon=True).start()
+    else:
+        fetch_day.delay()
+    return redirect_with_flash(
+        request,
+        "/admin/papers",
+        "Ingest started for today and yesterday; reload in a minute to see the run.",
+    )

@@ -1,0 +1,240 @@
+"""Signing in to the admin over HTTP: who gets in, who is sent to the login page."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from starlette.routing import BaseRoute
+
+from app.admin.sessions import SESSION_SALT
+from app.models import AdminUser
+from app.web.admin_auth import ADMIN_COOKIE
+from tests.admin.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_from, sign_in
+from tests.conftest import TEST_SECRET, make_test_settings
+
+
+def _routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
+    # FastAPI keeps included routers as branches (the admin routes use full paths).
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _routes(included.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def _admin_get_paths(app: FastAPI) -> list[str]:
+    return [
+        re.sub(r"\{[^}]+\}", "1", route.path)
+        for route in _routes(app.routes)
+        if "GET" in route.methods
+        and route.path.startswith("/admin")
+        and route.path != "/admin/login"
+    ]
+
+
+def test_every_admin_page_sends_an_anonymous_visitor_to_the_login_page(
+    anonymous_client: TestClient, admin_app: FastAPI
+) -> None:
+    pages = [p for p in _admin_get_paths(admin_app) if not p.startswith("/admin/api/")]
+    assert "/admin" in pages
+    for page in pages:
+        response = anonymous_client.get(page)
+        assert response.status_code == 303, page
+        assert response.headers["location"].startswith("/admin/login?next="), page
+
+
+def test_the_admin_api_answers_an_anonymous_caller_with_401(
+    anonymous_client: TestClient, admin_app: FastAPI
+) -> None:
+    for path in [p for p in _admin_get_paths(admin_app) if p.startswith("/admin/api/")]:
+        response = anonymous_client.get(path)
+        assert response.status_code == 401, path
+        assert response.json()["detail"]
+
+
+def test_login_page_has_an_email_and_a_password_field(anonymous_client: TestClient) -> None:
+    html = anonymous_client.get("/admin/login").text
+    assert 'name="email"' in html and 'type="password"' in html
+
+
+def test_right_password_opens_the_dashboard(admin_client: TestClient) -> None:
+    response = admin_client.get("/admin")
+    assert response.status_code == 200
+    assert "Overview" in response.text and "Sign out" in response.text
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(
+    anonymous_client: TestClient, admin_account: AdminUser
+) -> None:
+    response = sign_in(anonymous_client, ADMIN_EMAIL, ADMIN_PASSWORD)
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{ADMIN_COOKIE}=")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/admin" in cookie
+    assert "Secure" not in cookie  # BASE_URL is http here
+
+
+def test_session_cookie_is_secure_when_base_url_is_https(
+    clean_db: Engine, tmp_path: Path, admin_account: AdminUser
+) -> None:
+    from app.web.app import create_app
+
+    settings = make_test_settings(tmp_path, base_url="https://paperboy.example")
+    with TestClient(
+        create_app(settings, clean_db), base_url="https://testserver", follow_redirects=False
+    ) as client:
+        response = sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert response.status_code == 303
+    assert "Secure" in response.headers["set-cookie"]
+
+
+def test_wrong_password_shows_an_error_and_grants_nothing(
+    anonymous_client: TestClient, admin_account: AdminUser
+) -> None:
+    response = sign_in(anonymous_client, ADMIN_EMAIL, "not the password")
+    assert response.status_code == 401
+    assert "Wrong email or password" in response.text
+    assert ADMIN_COOKIE not in response.headers.get("set-cookie", "")
+    assert anonymous_client.get("/admin").status_code == 303
+
+
+def test_repeated_failures_lock_the_account_even_for_the_right_password(
+    anonymous_client: TestClient, admin_account: AdminUser, clean_db: Engine
+) -> None:
+    # The default settings lock after 5 failures.
+    for _ in range(4):
+        assert sign_in(anonymous_client, ADMIN_EMAIL, "guess").status_code == 401
+    locked = sign_in(anonymous_client, ADMIN_EMAIL, "guess")
+    assert locked.status_code == 429 and "locked" in locked.text
+    refused = sign_in(anonymous_client, ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert refused.status_code == 429
+    assert anonymous_client.get("/admin").status_code == 303
+    with Session(clean_db) as session:
+        admin = session.scalars(select(AdminUser)).one()
+        assert admin.failed_logins == 5 and admin.locked_until is not None
+
+
+def test_login_without_csrf_token_is_refused_with_403(
+    anonymous_client: TestClient, admin_account: AdminUser
+) -> None:
+    anonymous_client.get("/admin/login")  # has the cookie half, not the field
+    response = anonymous_client.post(
+        "/admin/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
+    assert response.status_code == 403
+    assert ADMIN_COOKIE not in response.headers.get("set-cookie", "")
+
+
+def test_sign_out_needs_csrf_and_then_ends_the_session(admin_client: TestClient) -> None:
+    assert admin_client.post("/admin/logout").status_code == 403
+    assert admin_client.get("/admin").status_code == 200
+    token = csrf_from(admin_client.get("/admin").text)
+    response = admin_client.post("/admin/logout", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert admin_client.get("/admin").status_code == 303
+
+
+def test_an_expired_session_is_sent_back_to_the_login_page(
+    anonymous_client: TestClient, admin_account: AdminUser
+) -> None:
+    max_age = make_test_settings(Path("unused")).admin_session_max_age_seconds
+
+    class SignedLongAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - max_age - 60
+
+    old = URLSafeTimedSerializer(TEST_SECRET, salt=SESSION_SALT, signer=SignedLongAgo)
+    anonymous_client.cookies.set(
+        ADMIN_COOKIE, old.dumps({"admin": admin_account.id}), path="/admin"
+    )
+    assert anonymous_client.get("/admin").status_code == 303
+
+
+def test_a_subscriber_token_cannot_open_the_admin(
+    anonymous_client: TestClient, admin_account: AdminUser
+) -> None:
+    # Subscriber links are signed with the same secret (salts as in app.subscriptions.tokens);
+    # neither their payload nor even an admin-shaped payload under their salt gets in.
+    salts = [f"paperboy.subscription.{p}" for p in ("confirm", "manage", "unsubscribe")]
+    payloads: list[object] = [[admin_account.id, 1], {"admin": admin_account.id}]
+    for salt, payload in [(s, p) for s in [*salts, "paperboy.csrf"] for p in payloads]:
+        token = URLSafeTimedSerializer(TEST_SECRET, salt=salt).dumps(payload)
+        anonymous_client.cookies.set(ADMIN_COOKIE, token, path="/admin")
+        assert anonymous_client.get("/admin").status_code == 303
+        anonymous_client.cookies.clear()
+        response = anonymous_client.get(
+            "/admin/api/editions/1/progress", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 401
+
+
+def test_next_parameter_cannot_send_an_admin_to_another_site(
+    anonymous_client: TestClient, admin_account: AdminUser
+) -> None:
+    token = csrf_from(anonymous_client.get("/admin/login").text)
+    response = anonymous_client.post(
+        "/admin/login",
+        data={
+            "email": ADMIN_EMAIL,
+            "password": ADMIN_PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/admin",
+        },
+    )
+    assert response.headers["location"] == "/admin"
+
+
+def test_cli_creates_an_admin_from_two_stdin_lines(tmp_path: Path) -> None:
+    from app.migrations import upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    upgrade_database(url)
+    env = {"PAPERBOY_DATABASE_URL": url, "PAPERBOY_VAR_DIR": str(tmp_path / "var"), "PATH": ""}
+    command = [sys.executable, "-c", "from app.cli import main; main()", "admin", "create-user"]
+    ok = subprocess.run(
+        [*command, "Ops@Example.org"],
+        input="a long enough password\na long enough password\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "ops@example.org" in ok.stdout
+    mismatch = subprocess.run(
+        [*command, "two@example.org"],
+        input="a long enough password\nsomething else entirely\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert mismatch.returncode == 1 and "twice" in mismatch.stderr
+
+
+def test_every_admin_form_post_without_csrf_token_is_refused_with_403(
+    admin_client: TestClient, admin_app: FastAPI
+) -> None:
+    posts = [
+        re.sub(r"\{[^}]+\}", "1", route.path).replace("/1/1", "/1/pause")
+        for route in _routes(admin_app.routes)
+        if "POST" in route.methods and route.path.startswith("/admin")
+    ]
+    assert "/admin/editions/1/pause" in posts and "/admin/papers/ingest" in posts
+    for path in posts:
+        response = admin_client.post(path, data={"csrf_token": "forged"})
+        assert response.status_code == 403, path
+        assert admin_client.post(path).status_code == 403, path

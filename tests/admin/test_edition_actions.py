@@ -1,0 +1,107 @@
+"""Edition actions: each is idempotent, refused where it makes no sense, CSRF-protected."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from app.admin.edition_actions import (
+    EditionActionError,
+    cancel_edition,
+    pause_edition,
+    resume_edition,
+    retry_failed,
+    start_sending,
+)
+from app.admin.editions import delivery_counts
+from app.config import Settings
+from app.db import make_session_factory, transaction
+from app.models import Edition, EditionStatus
+from tests.admin.conftest import csrf_from
+from tests.admin.scenario import seed_scenario
+
+
+def test_pause_then_resume_and_repeating_either_changes_nothing(
+    session: Session, settings: Settings
+) -> None:
+    edition = seed_scenario(session).today_edition
+    assert edition is not None
+    assert pause_edition(session, edition_id=edition.id).changed
+    assert edition.status == EditionStatus.PAUSED and edition.pause_reason
+    assert not pause_edition(session, edition_id=edition.id).changed
+    queued: list[tuple[int, list[int]]] = []
+    resumed = resume_edition(
+        session,
+        edition_id=edition.id,
+        settings=settings,
+        enqueue=lambda e, ids: queued.append((e, ids)),
+    )
+    assert resumed.changed and "2 pending" in resumed.message
+    assert edition.status == EditionStatus.SENDING and edition.pause_reason is None
+    session.commit()  # chunks are enqueued only once the transaction commits
+    assert [len(ids) for _, ids in queued] == [2]
+    again = resume_edition(session, edition_id=edition.id, settings=settings, enqueue=None)
+    assert not again.changed
+
+
+def test_cancel_skips_what_was_pending_and_the_numbers_still_add_up(
+    session: Session, settings: Settings
+) -> None:
+    edition = seed_scenario(session).today_edition
+    assert edition is not None
+    result = cancel_edition(session, edition_id=edition.id)
+    assert result.changed and "2 pending" in result.message
+    counts = delivery_counts(session, [edition.id])[edition.id]
+    assert counts.pending == 0 and counts.skipped == 3 and counts.recipients == 12
+    assert not cancel_edition(session, edition_id=edition.id).changed
+    with pytest.raises(EditionActionError):
+        resume_edition(session, edition_id=edition.id, settings=settings, enqueue=None)
+    with pytest.raises(EditionActionError):
+        start_sending(session, edition_id=edition.id, settings=settings, enqueue=None)
+
+
+def test_retry_failed_requeues_failures_but_not_bounces(
+    session: Session, settings: Settings
+) -> None:
+    scenario = seed_scenario(session)
+    edition = scenario.yesterday_edition
+    assert edition is not None and edition.status == EditionStatus.FINISHED
+    result = retry_failed(session, edition_id=edition.id, settings=settings, enqueue=None)
+    assert result.changed and "2 failed" in result.message
+    assert edition.status == EditionStatus.SENDING
+    counts = delivery_counts(session, [edition.id])[edition.id]
+    assert (counts.failed, counts.pending, counts.sent) == (0, 2, 10)
+    assert not retry_failed(session, edition_id=edition.id, settings=settings, enqueue=None).changed
+
+
+def test_a_finished_edition_cannot_be_paused(session: Session) -> None:
+    edition = seed_scenario(session).yesterday_edition
+    assert edition is not None
+    with pytest.raises(EditionActionError):
+        pause_edition(session, edition_id=edition.id)
+
+
+def test_pause_button_works_once_and_needs_csrf(admin_client: TestClient, clean_db: Engine) -> None:
+    with transaction(make_session_factory(clean_db)) as session:
+        edition = seed_scenario(session).today_edition
+    assert edition is not None
+    page = f"/admin/editions/{edition.id}"
+    assert admin_client.post(f"{page}/pause").status_code == 403
+    token = csrf_from(admin_client.get(page).text)
+    first = admin_client.post(f"{page}/pause", data={"csrf_token": token})
+    assert first.status_code == 303
+    assert "Paused" in admin_client.get(first.headers["location"]).text
+    second = admin_client.post(f"{page}/pause", data={"csrf_token": token})
+    assert "already paused" in admin_client.get(second.headers["location"]).text
+    with Session(clean_db) as check:
+        status = check.scalar(select(Edition.status).where(Edition.id == edition.id))
+    assert status == EditionStatus.PAUSED
+    html = admin_client.get(page).text
+    assert "Resume" in html and 'onsubmit="return confirm(' in html
+
+
+def test_a_forged_flash_message_is_not_shown(admin_client: TestClient) -> None:
+    html = admin_client.get("/admin/editions?flash=Your+session+expired,+go+to+evil.example").text
+    assert "evil.example" not in html

@@ -1,0 +1,101 @@
+"""The overview's figures are the database's, and they add up (both backends)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from app.admin.charts import growth_chart
+from app.admin.editions import edition_progress, recent_editions, todays_edition
+from app.admin.overview import subscriber_growth, subscribers_by_status
+from app.db import make_session_factory, transaction
+from app.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
+from tests.admin.scenario import SUBSCRIBERS, TODAY_DELIVERIES, seed_scenario
+
+
+def test_subscribers_by_status_match_a_count_of_the_table(session: Session) -> None:
+    seed_scenario(session)
+    counts = subscribers_by_status(session)
+    for status in SubscriberStatus:
+        in_table = session.scalar(
+            select(func.count()).select_from(Subscriber).where(Subscriber.status == status)
+        )
+        assert counts[status] == in_table == SUBSCRIBERS.get(status, 0)
+
+
+def test_todays_edition_progress_adds_up_to_its_recipients(session: Session) -> None:
+    scenario = seed_scenario(session)
+    assert scenario.today_edition is not None
+    assert todays_edition(session) == scenario.today_edition
+    progress = edition_progress(session, edition_id=scenario.today_edition.id)
+    assert progress is not None
+    counts = progress.counts
+    assert counts.as_dict() == {status.value: n for status, n in TODAY_DELIVERIES.items()} | {
+        s.value: 0 for s in DeliveryStatus if s not in TODAY_DELIVERIES
+    }
+    rows = session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.edition_id == scenario.today_edition.id)
+    )
+    assert (
+        counts.sent
+        + counts.failed
+        + counts.pending
+        + counts.sending
+        + counts.bounced
+        + counts.skipped
+        == counts.recipients
+        == rows
+        == 12
+    )
+    assert progress.as_json()["percent"] == round(100 * 9 / 12, 1)
+    # 9 done in the 10 minutes since it started: 0.9 a minute, 3 to go.
+    assert progress.rate_per_minute is not None and 0.8 < progress.rate_per_minute <= 0.9
+    assert progress.eta_seconds is not None and 190 < progress.eta_seconds <= 205
+
+
+def test_last_editions_show_sent_failed_and_click_rate(session: Session) -> None:
+    scenario = seed_scenario(session)
+    rows = {row.edition.id: row for row in recent_editions(session)}
+    assert scenario.yesterday_edition is not None
+    yesterday = rows[scenario.yesterday_edition.id]
+    assert (yesterday.counts.sent, yesterday.counts.failed) == (10, 2)
+    assert (yesterday.clicks, yesterday.clickers) == (4, 3)
+    assert yesterday.click_rate == 30.0
+
+
+def test_growth_series_counts_every_sign_up_once(session: Session) -> None:
+    scenario = seed_scenario(session)
+    growth = subscriber_growth(session, days=90, today=scenario.today)
+    assert len(growth) == 90 and growth[-1].day == scenario.today
+    # Subscribers were created 4, 8, ... 76 days ago: all 19 fall in the window.
+    assert sum(point.new for point in growth) == 19
+    assert growth[-1].total == 19
+    assert growth[-1 - 4].new == 1 and growth[-1 - 4].day == scenario.today - timedelta(days=4)
+    last_30 = subscriber_growth(session, days=30, today=scenario.today)
+    assert sum(p.new for p in last_30) == 7 and last_30[-1].total == 19
+    svg = str(growth_chart(last_30, "Subscribers"))
+    assert svg.startswith("<svg") and svg.count("<rect") == 30
+
+
+def test_overview_page_shows_the_database_counts(
+    admin_client: TestClient, clean_db: Engine
+) -> None:
+    with transaction(make_session_factory(clean_db)) as session:
+        scenario = seed_scenario(session)
+    html = admin_client.get("/admin").text
+    for status, number in SUBSCRIBERS.items():
+        assert f'data-status="{status.value}">{number}<' in html
+    assert scenario.today_edition is not None
+    for status, number in TODAY_DELIVERIES.items():
+        assert f'data-field="{status.value}">{number}<' in html
+    assert 'data-field="recipients">12<' in html
+    progress = admin_client.get(f"/admin/api/editions/{scenario.today_edition.id}/progress")
+    assert progress.status_code == 200
+    body = progress.json()
+    assert body["recipients"] == 12 and body["sent"] == 5 and body["finished"] is False
+    assert sum(body[s.value] for s in DeliveryStatus) == body["recipients"]

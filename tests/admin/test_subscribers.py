@@ -1,0 +1,198 @@
+"""Subscribers in the admin: prefix search, status filter, detail, unsubscribe, suppress, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from app.admin.subscribers import (
+    EXPORT_COLUMNS,
+    export_csv_chunks,
+    search_subscribers,
+    subscriber_detail,
+    suppress_by_admin,
+)
+from app.config import Settings
+from app.db import make_session_factory, transaction
+from app.models import Delivery, Subscriber, SubscriberStatus, Suppression
+from tests.admin.conftest import csrf_from
+from tests.admin.scenario import seed_scenario
+
+
+def test_search_finds_by_email_prefix_and_treats_wildcards_literally(session: Session) -> None:
+    seed_scenario(session)
+    session.add(Subscriber(email="rea_x%@example.org", status=SubscriberStatus.ACTIVE))
+    session.flush()
+    assert search_subscribers(session, query="reader0").total == 9
+    assert search_subscribers(session, query="READER01").subscribers[0].email == (
+        "reader01@example.org"
+    )
+    literal = search_subscribers(session, query="rea_x%")
+    assert [s.email for s in literal.subscribers] == ["rea_x%@example.org"]
+    assert search_subscribers(session, query="%").total == 0
+
+
+def test_status_filter_and_pages(session: Session) -> None:
+    seed_scenario(session)
+    active = search_subscribers(session, status=SubscriberStatus.ACTIVE, page_size=5)
+    assert active.total == 12 and active.pages == 3 and len(active.subscribers) == 5
+    third = search_subscribers(session, status=SubscriberStatus.ACTIVE, page=3, page_size=5)
+    assert len(third.subscribers) == 2
+    assert all(s.status == SubscriberStatus.ACTIVE for s in third.subscribers)
+    # Newest first.
+    everyone = search_subscribers(session).subscribers
+    assert everyone == sorted(everyone, key=lambda s: s.created_at, reverse=True)
+
+
+def test_detail_shows_digests_received_and_clicks(session: Session) -> None:
+    scenario = seed_scenario(session)
+    first = scenario.subscribers[0]  # active, clicked yesterday's digest twice
+    detail = subscriber_detail(session, subscriber_id=first.id)
+    assert detail.digests_sent == 2 and detail.clicks_total == 2
+    assert len(detail.deliveries) == 2 and len(detail.recent_clicks) == 2
+
+
+def test_suppress_is_recorded_once_and_unsubscribes(session: Session) -> None:
+    subscriber = seed_scenario(session).subscribers[0]
+    assert suppress_by_admin(session, subscriber_id=subscriber.id)[1]
+    assert not suppress_by_admin(session, subscriber_id=subscriber.id)[1]
+    assert subscriber.status == SubscriberStatus.UNSUBSCRIBED
+    assert session.scalars(select(Suppression)).one().email == subscriber.email
+
+
+def test_csv_export_has_every_subscriber_and_defuses_formulas(session: Session) -> None:
+    seed_scenario(session)
+    session.add(Subscriber(email="x@example.org", interests="=HYPERLINK(1)"))
+    session.flush()
+    text = "".join(export_csv_chunks(session, batch=7))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == EXPORT_COLUMNS
+    assert len(rows) == 20
+    assert next(r for r in rows if r["email"] == "x@example.org")["interests"] == "'=HYPERLINK(1)"
+    assert rows[0]["topics"] == "llm;agents"
+
+
+def test_export_download_streams_a_csv_attachment(
+    admin_client: TestClient, clean_db: Engine
+) -> None:
+    with transaction(make_session_factory(clean_db)) as session:
+        seed_scenario(session)
+    response = admin_client.get("/admin/subscribers/export.csv?status=active")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    assert len(list(csv.DictReader(io.StringIO(response.text)))) == 12
+
+
+def test_unsubscribe_button_unsubscribes_once(admin_client: TestClient, clean_db: Engine) -> None:
+    with transaction(make_session_factory(clean_db)) as session:
+        subscriber = seed_scenario(session).subscribers[0]
+    page = f"/admin/subscribers/{subscriber.id}"
+    token = csrf_from(admin_client.get(page).text)
+    response = admin_client.post(f"{page}/unsubscribe", data={"csrf_token": token})
+    assert "is unsubscribed" in admin_client.get(response.headers["location"]).text
+    with Session(clean_db) as check:
+        stored = check.get(Subscriber, subscriber.id)
+        assert stored is not None and stored.status == SubscriberStatus.UNSUBSCRIBED
+        assert stored.token_version == subscriber.token_version + 1
+
+
+def test_csv_import_page_imports_like_the_cli_and_reports(
+    admin_client: TestClient, clean_db: Engine
+) -> None:
+    rows = ["email,interests,topics,frequency", "new@example.org,retrieval,llm;agents,weekly"]
+    rows += ["not-an-email,,,", "new@example.org,again,,"]
+    rows += [f"bulk{i:05d}@example.org,,," for i in range(3000)]  # > the 64 KB body limit
+    data = ("\n".join(rows) + "\n").encode()
+    assert len(data) > 64 * 1024
+    token = csrf_from(admin_client.get("/admin/subscribers/import").text)
+    response = admin_client.post(
+        "/admin/subscribers/import",
+        data={"csrf_token": token},
+        files={"file": ("members list.csv", data, "text/csv")},
+    )
+    assert response.status_code == 200, response.text
+    report = response.text[response.text.index('id="import-report"') :][:800]
+    assert "<strong>3001</strong> imported" in report, report
+    assert "1 duplicates in the file" in report and "line 3" in report, report
+    with Session(clean_db) as check:
+        imported = check.scalars(select(Subscriber).where(Subscriber.email == "new@example.org"))
+        subscriber = imported.one()
+    assert subscriber.status == SubscriberStatus.ACTIVE
+    assert subscriber.topics == ["llm", "agents"]
+    assert subscriber.consent_source == "import:members_list.csv"
+
+
+def test_csv_import_is_refused_to_anonymous_visitors_before_reading_the_file(
+    anonymous_client: TestClient,
+) -> None:
+    response = anonymous_client.post(
+        "/admin/subscribers/import", files={"file": ("x.csv", b"email\na@example.org\n")}
+    )
+    assert response.status_code == 303
+
+
+def test_digest_preview_shows_what_the_mailer_would_send_and_sends_nothing(
+    admin_client: TestClient, clean_db: Engine, admin_settings: Settings
+) -> None:
+    with transaction(make_session_factory(clean_db)) as session:
+        scenario = seed_scenario(session)
+        session.add(
+            Subscriber(
+                email="fresh@example.org",
+                status=SubscriberStatus.ACTIVE,
+                interests="diffusion models",
+            )
+        )
+    with Session(clean_db) as check:
+        fresh = check.scalars(select(Subscriber).where(Subscriber.email == "fresh@example.org"))
+        fresh_id = fresh.one().id
+    page = admin_client.get(f"/admin/subscribers/{fresh_id}/preview?day={scenario.today}")
+    assert page.status_code == 200
+    assert 'id="preview-subject"' in page.text and "srcdoc=" in page.text
+    assert "Paper number 0" in page.text
+    assert admin_settings.outbox_dir is None or not any(admin_settings.outbox_dir.glob("*.eml"))
+    with Session(clean_db) as check:
+        assert check.scalar(select(func.count()).select_from(Delivery)) == 24  # unchanged
+
+
+def test_send_test_digest_mails_the_admin_without_the_subscribers_own_links(
+    admin_client: TestClient, clean_db: Engine, admin_settings: Settings
+) -> None:
+    from email import message_from_bytes, policy
+
+    from app.mailer.links import unsubscribe_url
+
+    with transaction(make_session_factory(clean_db)) as session:
+        scenario = seed_scenario(session)
+    reader = scenario.subscribers[0]
+    page = f"/admin/subscribers/{reader.id}/preview?day={scenario.today}"
+    token = csrf_from(admin_client.get(page).text)
+    action = f"/admin/subscribers/{reader.id}/send-test"
+    refused = admin_client.post(
+        action, data={"csrf_token": token, "to": "ops@example.org\r\nBcc: x@evil.example"}
+    )
+    assert "is not an email address" in admin_client.get(refused.headers["location"]).text
+    sent = admin_client.post(
+        action, data={"csrf_token": token, "to": "ops@example.org", "day": str(scenario.today)}
+    )
+    assert "Test digest sent to ops@example.org" in admin_client.get(sent.headers["location"]).text
+    assert admin_settings.outbox_dir is not None
+    [written] = list(admin_settings.outbox_dir.glob("*.eml"))
+    raw = written.read_bytes()
+    message = message_from_bytes(raw, policy=policy.default)
+    assert message["To"] == "ops@example.org" and message["Subject"].startswith("[Test] ")
+    real_link = unsubscribe_url(
+        admin_settings.base_url,
+        admin_settings.resolved_secret_key(),
+        reader.id,
+        reader.token_version,
+    )
+    assert real_link in admin_client.get(page).text  # the preview is the subscriber's own
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None and "Paper number 0" in body.get_content()
+    assert real_link not in body.get_content() and b"evil.example" not in raw
