@@ -8,12 +8,19 @@ composer then encodes only the per-reader values and joins everything with
 soft line breaks (``=`` CRLF), which a decoder removes: the decoded body is
 exactly the concatenation of the pieces, and 100,000 messages no longer
 re-encode the same 40 KB of HTML each.
+
+``SlotTemplate`` is how the renderer gets there: a template rendered once per
+edition with ``SlotMarkers`` where per-reader values go, cut into ``Static``
+literals around those slots.
 """
 
 from __future__ import annotations
 
 import binascii
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+
+from markupsafe import Markup
 
 SOFT_BREAK = b"=\r\n"
 
@@ -60,3 +67,39 @@ _SEPARATOR = "\x00"
 
 def _encoded(piece: str) -> bytes:
     return piece.qp if type(piece) is Static else quoted_printable(piece)
+
+
+class SlotTemplate:
+    """Literal pieces (``Static``, encoded once) with named slots between them."""
+
+    def __init__(self, rendered: str, pattern: re.Pattern[str]) -> None:
+        pieces = pattern.split(rendered)
+        self.literals = [Static(piece) for piece in pieces[0::2]]
+        self.slots = pieces[1::2]
+        self.pairs = list(zip(self.slots, self.literals[1:], strict=True))
+
+    def fill_into(self, out: list[str], values: Mapping[str, str | list[str]]) -> None:
+        """Append the literals and ``values`` (a list value is spliced in) to ``out``."""
+        append = out.append
+        append(self.literals[0])
+        for slot, literal in self.pairs:
+            value = values[slot]
+            if type(value) is list:
+                out.extend(value)
+            else:
+                append(value)  # type: ignore[arg-type]
+            append(literal)
+
+
+class SlotMarkers:
+    """``slots.name`` in a template renders the marker of slot ``name``."""
+
+    def __init__(self, nonce: str) -> None:
+        self._nonce = nonce
+
+    def __getattr__(self, name: str) -> Markup:
+        # The nonce is ours and ``name`` comes from our own templates.
+        return Markup(f"@@{self._nonce}:{name}@@")  # noqa: S704
+
+    def __getitem__(self, name: str) -> Markup:
+        return self.__getattr__(name)

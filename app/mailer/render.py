@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import secrets
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -33,7 +33,7 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from app.mailer.pieces import Static
+from app.mailer.pieces import SlotMarkers, SlotTemplate, Static
 from app.models import Paper
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "email"
@@ -188,42 +188,6 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
-class _SlotTemplate:
-    """Literal pieces (``Static``, encoded once) with named slots between them."""
-
-    def __init__(self, rendered: str, pattern: re.Pattern[str]) -> None:
-        pieces = pattern.split(rendered)
-        self.literals = [Static(piece) for piece in pieces[0::2]]
-        self.slots = pieces[1::2]
-        self.pairs = list(zip(self.slots, self.literals[1:], strict=True))
-
-    def fill_into(self, out: list[str], values: Mapping[str, str | list[str]]) -> None:
-        """Append the literals and ``values`` (a list value is spliced in) to ``out``."""
-        append = out.append
-        append(self.literals[0])
-        for slot, literal in self.pairs:
-            value = values[slot]
-            if type(value) is list:
-                out.extend(value)
-            else:
-                append(value)  # type: ignore[arg-type]
-            append(literal)
-
-
-class _Slots:
-    """``slots.name`` in a template renders the marker of slot ``name``."""
-
-    def __init__(self, nonce: str) -> None:
-        self._nonce = nonce
-
-    def __getattr__(self, name: str) -> Markup:
-        # The nonce is ours and ``name`` comes from our own templates.
-        return Markup(f"@@{self._nonce}:{name}@@")  # noqa: S704
-
-    def __getitem__(self, name: str) -> Markup:
-        return self.__getattr__(name)
-
-
 def _environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
@@ -248,7 +212,7 @@ class DigestRenderer:
         self._why_html: dict[str, str] = {}
         nonce = secrets.token_hex(8)
         pattern = re.compile(rf"@@{nonce}:(\w+)@@")
-        slots = _Slots(nonce)
+        slots = SlotMarkers(nonce)
         env = _environment()
         css = (TEMPLATES_DIR / "digest.css").read_text()
         context = {"long_date": long_date(edition_date), "postal_address": postal_address}
@@ -259,10 +223,10 @@ class DigestRenderer:
             **context,
         )
         inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
-        self._shell = _SlotTemplate(inliner.inline(shell), pattern)
+        self._shell = SlotTemplate(inliner.inline(shell), pattern)
         card = env.get_template("paper.html")
         self._cards = {
-            paper.arxiv_id: _SlotTemplate(
+            paper.arxiv_id: SlotTemplate(
                 css_inline.inline_fragment(card.render(paper=paper, slots=slots), css), pattern
             )
             for paper in papers
@@ -273,12 +237,12 @@ class DigestRenderer:
             for heading in _HEADINGS.values()
         }
         # The text part is cut into slots the same way: Jinja runs per edition, not per reader.
-        self._text = _SlotTemplate(
+        self._text = SlotTemplate(
             env.get_template("digest.txt").render(slots=slots, **context), pattern
         )
         text_card = env.get_template("paper.txt")
         self._text_cards = {
-            paper.arxiv_id: _SlotTemplate(text_card.render(paper=paper, slots=slots), pattern)
+            paper.arxiv_id: SlotTemplate(text_card.render(paper=paper, slots=slots), pattern)
             for paper in papers
         }
         self._text_headings = {
