@@ -196,3 +196,5 @@ def test_send_test_digest_mails_the_admin_without_the_subscribers_own_links(
     body = message.get_body(preferencelist=("plain",))
     assert body is not None and "Paper number 0" in body.get_content()
     assert real_link not in body.get_content() and b"evil.example" not in raw
+    # Whatever second its tokens were minted in, no link of the subscriber's is left.
+    assert "/unsubscribe/" not in body.get_content() and "/manage/" not in body.get_content()
