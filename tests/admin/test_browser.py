@@ -130,7 +130,7 @@ def test_admin_signs_in_watches_a_send_pauses_resumes_and_exports(
     expect(page.locator("#preview-subject")).not_to_be_empty()
     digest = page.frame_locator("iframe.mail")
     expect(digest.locator("body")).to_contain_text("Paper number 0")
-    expect(page.locator("#preview-text")).to_contain_text("trending on Hugging Face")
+    expect(page.locator("#preview-text")).to_contain_text("TOP PICKS FOR YOU")
     screenshot(page, "admin-preview")
 
     page.click("nav.admin-nav >> text=Papers")
