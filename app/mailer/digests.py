@@ -32,6 +32,7 @@ from app.ranking import (
     rank_subscribers,
 )
 from app.ranking.explain import trending_phrase
+from app.ranking.topics import TOPICS
 
 _PHRASE_SPLIT = re.compile(r"[,;\n]+")
 RANKING = RankingParams()
@@ -126,7 +127,8 @@ def kit_for_edition(session: Session, edition: Edition, settings: Settings) -> E
 
 def interest_phrases(subscriber: Subscriber) -> list[str]:
     phrases = [p.strip() for p in _PHRASE_SPLIT.split(subscriber.interests or "") if p.strip()]
-    phrases += [topic.replace("-", " ").replace("_", " ") for topic in subscriber.topics or []]
+    # Topics by their label, as the form and the reasons name them ("Large language models").
+    phrases += [TOPICS[t].label if t in TOPICS else t.replace("-", " ") for t in subscriber.topics]
     return phrases
 
 

@@ -28,3 +28,11 @@ def test_a_static_piece_keeps_its_encoding() -> None:
     piece = Static("caf\u00e9 = coffee\n")
     assert piece == "caf\u00e9 = coffee\n"
     assert piece.qp == quoted_printable(piece) == b"caf=C3=A9 =3D coffee\r\n"
+
+
+def test_chosen_topics_are_named_by_their_label_in_the_digest() -> None:
+    from app.mailer.digests import interest_phrases
+    from app.models import Subscriber
+
+    reader = Subscriber(email="r@example.org", interests="GUI agents", topics=["llm"])
+    assert interest_phrases(reader) == ["GUI agents", "Large language models"]
