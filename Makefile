@@ -41,6 +41,7 @@ bench: install services
 	$(BIN)/python bench/ranking.py --papers-file $(SAMPLES)/2025-09.json
 	$(BIN)/python bench/relevance.py $(SAMPLES)/2025-09.json
 	$(BIN)/python bench/ingest.py --fresh $(SAMPLES)/2025-09.json
+	$(BIN)/python bench/ingest.py $(SAMPLES)/2025-09.json
 	$(BIN)/python bench/send.py --subscribers 100000
 	$(BIN)/python bench/admin.py
 	$(BIN)/python bench/http_load.py

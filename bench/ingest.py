@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import create_engine, delete, func, select, text
 
 from app.db import make_engine, make_session_factory, transaction
 from app.ingest.service import IngestSummary, ingest_files
@@ -24,21 +24,34 @@ from app.migrations import upgrade_database
 from app.models.ingest_run import IngestRun
 from app.models.paper import Paper, PaperFeature, PaperSnapshot
 
+BENCH_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_ingest"
+
+
+def create_bench_database() -> None:
+    server = create_engine(BENCH_DATABASE_URL.rsplit("/", 1)[0] + "/postgres")
+    with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = 'bench_ingest'")
+        ).scalar()
+        if not exists:
+            connection.execute(text("CREATE DATABASE bench_ingest"))
+    server.dispose()
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path)
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("PAPERBOY_DATABASE_URL"),
-        help="defaults to $PAPERBOY_DATABASE_URL",
+        default=os.environ.get("PAPERBOY_DATABASE_URL", BENCH_DATABASE_URL),
+        help="defaults to $PAPERBOY_DATABASE_URL, else a local bench_ingest (created if missing)",
     )
     parser.add_argument(
         "--fresh", action="store_true", help="empty the paper tables first (cold insert)"
     )
     args = parser.parse_args()
-    if not args.database_url:
-        parser.error("give --database-url or set PAPERBOY_DATABASE_URL")
+    if args.database_url == BENCH_DATABASE_URL:
+        create_bench_database()
     upgrade_database(args.database_url)
     engine = make_engine(args.database_url)
     factory = make_session_factory(engine)
