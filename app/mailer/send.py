@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -60,16 +60,24 @@ STAGES = ("claim", "rank", "render", "send", "record")
 class Throttle:
     """At most ``rate`` messages per second from this process (0 = no limit)."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = time.monotonic()
+        self._clock = clock
+        self._sleep = sleep
+        self._next = clock()
 
     def wait(self) -> None:
         if not self.interval:
             return
-        now = time.monotonic()
+        now = self._clock()
         if self._next > now:
-            time.sleep(self._next - now)
+            self._sleep(self._next - now)
             now = self._next
         self._next = max(self._next, now) + self.interval
 

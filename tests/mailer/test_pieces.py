@@ -36,3 +36,38 @@ def test_chosen_topics_are_named_by_their_label_in_the_digest() -> None:
 
     reader = Subscriber(email="r@example.org", interests="GUI agents", topics=["llm"])
     assert interest_phrases(reader) == ["GUI agents", "Large language models"]
+
+
+class _FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_throttle_spaces_messages_at_the_configured_rate() -> None:
+    from app.mailer.send import Throttle
+
+    clock = _FakeClock()
+    throttle = Throttle(4.0, clock=clock, sleep=clock.sleep)
+    for _ in range(5):
+        throttle.wait()
+    # The first message goes at once; each next one waits a quarter second.
+    assert clock.slept == [0.25, 0.25, 0.25, 0.25]
+    assert clock.now == 101.0
+
+
+def test_throttle_of_zero_never_waits() -> None:
+    from app.mailer.send import Throttle
+
+    clock = _FakeClock()
+    throttle = Throttle(0.0, clock=clock, sleep=clock.sleep)
+    for _ in range(100):
+        throttle.wait()
+    assert clock.slept == []
