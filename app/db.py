@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,19 @@ def _begin_immediate_sqlite(connection: Any) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@lru_cache(maxsize=8)
+def session_factory_for(database_url: str) -> sessionmaker[Session]:
+    """This process's sessions on ``database_url``: one engine (and pool) per URL, kept.
+
+    Jobs use it, so a worker opens its pool once; a test that points the
+    settings at another database gets another engine.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return make_session_factory(make_engine(database_url))
+    return make_session_factory(make_engine(database_url, pool_size=2, max_overflow=4))
 
 
 @contextmanager

@@ -23,8 +23,7 @@ from relevance import DEFAULT_FILE, HERE, ndcg, precision
 
 from app.ingest.parse import load_daily_papers_file
 from app.ranking import SubscriberProfile, prepare_edition, rank_subscribers
-from app.ranking.candidates import candidate_from_parsed
-from app.ranking.recommend_command import as_of
+from app.ranking.candidates import as_of, candidate_from
 
 
 def main() -> None:
@@ -40,7 +39,9 @@ def main() -> None:
     queries = json.loads((HERE / "data/queries.json").read_text())
     judgments = json.loads((HERE / "data/judgments.json").read_text())
     parsed = load_daily_papers_file(args.papers_file).papers
-    papers = list({p.arxiv_id: candidate_from_parsed(p) for p in parsed}.values())
+    papers = list(
+        {p.arxiv_id: candidate_from(p, featured_on=p.featured_on) for p in parsed}.values()
+    )
     profiles = [SubscriberProfile(n, q["interests"], k=10) for n, q in enumerate(queries)]
     for backend in ("tfidf", "dense"):
         started = time.perf_counter()

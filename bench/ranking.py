@@ -25,13 +25,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.ranking import (
-    TOPICS,
     CandidatePaper,
     RankingParams,
     SubscriberProfile,
     prepare_edition,
     rank_subscribers,
 )
+from app.topics import TOPICS
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "shared/data/hf-daily-papers/2025-09.json"
 

@@ -39,8 +39,7 @@ from app.ranking import (
     prepare_edition,
     rank_subscribers,
 )
-from app.ranking.candidates import candidate_from_parsed
-from app.ranking.recommend_command import as_of
+from app.ranking.candidates import as_of, candidate_from
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_FILE = HERE.parents[1] / "shared/data/hf-daily-papers/2025-09.json"
@@ -67,7 +66,9 @@ def main() -> None:
     judgments: dict[str, dict[str, int]] = json.loads((HERE / "data/judgments.json").read_text())
 
     parsed = load_daily_papers_file(args.papers_file).papers
-    papers = list({p.arxiv_id: candidate_from_parsed(p) for p in parsed}.values())
+    papers = list(
+        {p.arxiv_id: candidate_from(p, featured_on=p.featured_on) for p in parsed}.values()
+    )
     ids = [p.arxiv_id for p in papers]
     edition = prepare_edition(papers, now=as_of(papers))
     bm25 = BM25([f"{p.title} {p.abstract}" for p in papers])

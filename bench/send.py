@@ -36,9 +36,9 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from app.config import Settings  # noqa: E402
 from app.db import make_engine, make_session_factory, transaction  # noqa: E402
+from app.editions.digests import build_kit, prepare_digests  # noqa: E402
 from app.editions.service import edition_progress, send_edition  # noqa: E402
 from app.mailer.compose import Composer  # noqa: E402
-from app.mailer.digests import build_kit, prepare_digests  # noqa: E402
 from app.migrations import upgrade_database  # noqa: E402
 from app.models import Paper, PaperFeature, Subscriber  # noqa: E402
 

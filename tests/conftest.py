@@ -21,29 +21,16 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db import Base, make_engine
+from app.db import make_engine
 from app.migrations import upgrade_database
+from tests.factories import make_test_settings, truncate_all
 from tests.smtp_server import SMTPTestServer, running_smtp_server
 
 PG_URL = os.environ.get(
     "PAPERBOY_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("PAPERBOY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 BACKENDS = ["postgresql", "sqlite"]
-
-
-def make_test_settings(tmp_path: Path, **overrides: object) -> Settings:
-    """Settings for a test: its own var dir and outbox, a fixed secret, no broker."""
-    values: dict[str, object] = {
-        "var_dir": tmp_path / "var",
-        "secret_key": TEST_SECRET,
-        "base_url": "http://testserver",
-        "from_address": "Paperboy <digest@paperboy.test>",
-        "broker_url": None,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -104,17 +91,6 @@ def session(db_engine: Engine) -> Iterator[Session]:
         db_session.close()
         outer.rollback()
         connection.close()
-
-
-def truncate_all(engine: Engine) -> None:
-    """Empty every table (for tests whose work must really commit)."""
-    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine
 
 from app.config import Settings, get_settings
-from tests.conftest import TEST_SECRET
+from tests.factories import TEST_SECRET
 
 ProcessSettings = Callable[..., Settings]
 

@@ -1,1 +1,1 @@
-"""Celery app, beat schedule and thin tasks that call ``app.*`` services."""
+"""Celery app and thin tasks: each opens nothing itself and calls one ``app`` job function."""

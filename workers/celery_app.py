@@ -1,8 +1,9 @@
 """The Celery app (``celery -A workers.celery_app worker|beat``), configured from Settings.
 
-With no ``PAPERBOY_BROKER_URL`` tasks run in-process (eagerly, in the caller's
-process); with one they go to Redis. Tasks are registered from the modules in
-``TASK_MODULES`` (``workers/<domain>.py``); each is named ``"<domain>.<verb>"``.
+Workers only exist in distributed mode (``PAPERBOY_BROKER_URL`` set); without a
+broker ``app.jobs`` runs the same job functions in-process. Tasks are registered
+from the modules in ``TASK_MODULES`` (``workers/<domain>.py``); each is named
+``"<domain>.<verb>"`` after the ``app.jobs`` name it runs.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from celery import Celery
 
 from app.config import Settings, get_settings
+from app.schedule import beat_schedule
 
 # One module per domain, each named after it; add yours here.
 TASK_MODULES: list[str] = [
@@ -36,14 +38,8 @@ def configure(celery: Celery, settings: Settings) -> None:
         timezone="UTC",
         enable_utc=True,
         broker_connection_retry_on_startup=True,
-        beat_schedule=_beat_schedule(settings),
+        beat_schedule=beat_schedule(settings),
     )
-
-
-def _beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
-    from workers.schedule import beat_schedule
-
-    return beat_schedule(settings)
 
 
 app = Celery("paperboy", include=TASK_MODULES)

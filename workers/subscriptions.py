@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from app.mailer.confirmation import send_confirmation_email
+from app.config import get_settings
 from app.mailer.errors import TemporaryDeliveryError
-from app.mailer.transports import transport_for
+from app.subscriptions import jobs
 from workers.celery_app import app
-from workers.context import task_session
 
 
 @app.task(
@@ -17,7 +16,4 @@ from workers.context import task_session
 )
 def send_confirmation(subscriber_id: int) -> bool:
     """Mail subscriber ``subscriber_id`` their confirmation link (if still pending)."""
-    with task_session() as (settings, session), transport_for(settings.mail_url) as transport:
-        return send_confirmation_email(
-            session, subscriber_id=subscriber_id, settings=settings, transport=transport
-        )
+    return jobs.send_confirmation(get_settings(), subscriber_id)

@@ -20,7 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.errors import PaperboyError
 from app.models import AdminUser
+from app.subscriptions.validation import address_key
 
 MIN_PASSWORD_LENGTH = 10
 # Lockouts double with every further failure past the threshold, up to a day.
@@ -29,8 +31,11 @@ MAX_LOCKOUT = timedelta(days=1)
 _hasher = PasswordHasher()
 
 
-class AdminAuthError(Exception):
+class AdminAuthError(PaperboyError):
     """Base of the admin sign-in errors."""
+
+    status_code = 401
+    error_code = "sign_in_failed"
 
 
 class InvalidCredentials(AdminAuthError):
@@ -53,10 +58,6 @@ class WeakPassword(AdminAuthError):
     """The password does not meet the minimum length."""
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password`` (parameters embedded in the string)."""
     return _hasher.hash(password)
@@ -69,7 +70,7 @@ def _dummy_hash() -> str:
 
 def create_admin_user(session: Session, *, email: str, password: str) -> AdminUser:
     """Register an admin account; raises ``AdminUserExists`` or ``WeakPassword``."""
-    address = normalise_email(email)
+    address = address_key(email)
     if "@" not in address:
         raise InvalidCredentials(f"{email!r} is not an email address")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -99,7 +100,7 @@ def authenticate(
     """
     now = now or utcnow()
     user = session.scalar(
-        select(AdminUser).where(AdminUser.email == normalise_email(email)).with_for_update()
+        select(AdminUser).where(AdminUser.email == address_key(email)).with_for_update()
     )
     if user is None:
         # Spend the same time as a real check so response times do not reveal accounts.

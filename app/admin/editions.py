@@ -1,68 +1,34 @@
-"""Edition numbers for the dashboard: delivery counts, live progress, lists and details.
+"""Edition numbers for the dashboard: lists, details, clicks.
 
-Counts come from ``delivery`` grouped by ``(edition_id, status)``, which the
-``ix_delivery_edition_id_status`` index answers without touching the table, so
-every figure is the database's truth at the time of the request and the parts
-always add up to the recipients (one delivery row per recipient).
+Counts and progress are ``app.editions.progress``'s (the one definition the
+command line shows too), so every figure is the database's truth at the time
+of the request and the parts always add up to the recipients.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.admin.stats_cache import edition_max_age, store_figure, stored_figures
 from app.db import utcnow
-from app.models import Delivery, DeliveryStatus, Edition, EditionStatus, Event, EventKind, Paper
+from app.editions.errors import EditionNotFound
+from app.editions.progress import DeliveryCounts, EditionProgress, delivery_counts, progress_of
+from app.models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+    Event,
+    EventKind,
+    Paper,
+    Subscriber,
+)
 
 DELIVERY_PAGE_SIZE = 50
-
-
-@dataclass
-class DeliveryCounts:
-    """How many of an edition's deliveries are in each state."""
-
-    pending: int = 0
-    sending: int = 0
-    sent: int = 0
-    failed: int = 0
-    bounced: int = 0
-    skipped: int = 0
-
-    @property
-    def recipients(self) -> int:
-        return self.pending + self.sending + self.sent + self.failed + self.bounced + self.skipped
-
-    @property
-    def done(self) -> int:
-        """Deliveries that will not be attempted again (unless failures are retried)."""
-        return self.sent + self.failed + self.bounced + self.skipped
-
-    @property
-    def percent_done(self) -> float:
-        return 100.0 * self.done / self.recipients if self.recipients else 0.0
-
-    def as_dict(self) -> dict[str, int]:
-        return {status.value: getattr(self, status.value) for status in DeliveryStatus}
-
-
-def delivery_counts(session: Session, edition_ids: list[int]) -> dict[int, DeliveryCounts]:
-    """Delivery counts by status for each of ``edition_ids`` (editions without rows get zeros)."""
-    counts = {edition_id: DeliveryCounts() for edition_id in edition_ids}
-    if not edition_ids:
-        return counts
-    rows = session.execute(
-        select(Delivery.edition_id, Delivery.status, func.count())
-        .where(Delivery.edition_id.in_(edition_ids))
-        .group_by(Delivery.edition_id, Delivery.status)
-    )
-    for edition_id, status, number in rows:
-        setattr(counts[edition_id], DeliveryStatus(status).value, number)
-    return counts
 
 
 def click_counts(session: Session, edition_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -79,60 +45,6 @@ def click_counts(session: Session, edition_ids: list[int]) -> dict[int, tuple[in
     for edition_id, clicks, clickers in rows:
         result[edition_id] = (clicks, clickers)
     return result
-
-
-@dataclass
-class EditionProgress:
-    """Where a send stands: counts, how fast it goes, when it should be done."""
-
-    edition: Edition
-    counts: DeliveryCounts
-    rate_per_minute: float | None
-    eta_seconds: int | None
-
-    @property
-    def eta_text(self) -> str:
-        """The ETA as a person reads it (the page's script formats it the same way)."""
-        seconds = self.eta_seconds
-        if seconds is None:
-            return "—"
-        if seconds < 60:
-            return f"{seconds} s"
-        if seconds < 3600:
-            return f"{round(seconds / 60)} min"
-        return f"{seconds / 3600:.1f} h"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.edition.id,
-            "status": self.edition.status.value,
-            "recipients": self.counts.recipients,
-            **self.counts.as_dict(),
-            "percent": round(self.counts.percent_done, 1),
-            "rate_per_minute": (
-                None if self.rate_per_minute is None else round(self.rate_per_minute, 1)
-            ),
-            "eta_seconds": self.eta_seconds,
-            "finished": self.edition.status in (EditionStatus.FINISHED, EditionStatus.CANCELLED),
-        }
-
-
-def progress_of(session: Session, edition: Edition, now: datetime | None = None) -> EditionProgress:
-    """Progress of ``edition``; the rate is the average since it started sending."""
-    counts = delivery_counts(session, [edition.id])[edition.id]
-    rate: float | None = None
-    eta: int | None = None
-    if edition.started_at is not None and edition.status == EditionStatus.SENDING:
-        elapsed = ((now or utcnow()) - edition.started_at).total_seconds()
-        if elapsed > 0 and counts.done:
-            rate = counts.done / elapsed * 60.0
-            eta = round((counts.pending + counts.sending) / (rate / 60.0))
-    return EditionProgress(edition=edition, counts=counts, rate_per_minute=rate, eta_seconds=eta)
-
-
-def edition_progress(session: Session, *, edition_id: int) -> EditionProgress | None:
-    edition = session.get(Edition, edition_id)
-    return None if edition is None else progress_of(session, edition)
 
 
 def todays_edition(session: Session, *, now: datetime | None = None) -> Edition | None:
@@ -243,13 +155,11 @@ class EditionDetail:
 
 def edition_detail(
     session: Session, *, edition_id: int, status: DeliveryStatus | None = None, page: int = 1
-) -> EditionDetail | None:
+) -> EditionDetail:
     """An edition with its papers, a page of deliveries (optionally of one status), errors."""
-    from app.models import Subscriber
-
     edition = session.get(Edition, edition_id)
     if edition is None:
-        return None
+        raise EditionNotFound(f"There is no edition {edition_id}.")
     progress = progress_of(session, edition)
     # Live counts (they add up now); clicks may be a few minutes old for a finished send.
     stored = edition_rows(session, [edition])[0]

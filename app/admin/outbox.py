@@ -14,11 +14,13 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+from app.errors import NotFound
+
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+=-]{0,200}\.eml$")
 HEADER_BYTES = 8192
 
 
-class MessageNotFound(LookupError):
+class MessageNotFound(NotFound):
     """No message with this name in the outbox."""
 
 

@@ -12,8 +12,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.admin.stats_cache import cached_figure
 from app.db import utcnow
-from app.models import Delivery, DeliveryStatus, Edition, Paper, PaperFeature, PaperSnapshot
-from app.ranking.candidates import CandidatePaper
+from app.editions.ranking_inputs import upvote_velocity
+from app.models import Delivery, DeliveryStatus, Edition, Paper, PaperFeature
+from app.ranking.candidates import candidate_from
 from app.ranking.trending import trending_score
 
 
@@ -37,53 +38,24 @@ def papers_of_day(session: Session, *, day: date, now: datetime | None = None) -
             .where(PaperFeature.featured_on == day)
         )
     )
-    velocity = upvote_velocity(session, paper_ids=[p.id for p in papers], day=day)
+    start = datetime.combine(day, time(0), tzinfo=UTC)
+    velocity = upvote_velocity(
+        session,
+        [p.id for p in papers],
+        start=start - timedelta(microseconds=1),
+        end=start + timedelta(days=1) - timedelta(microseconds=1),
+    )
     scored = [
-        DayPaper(paper, trending_score(_candidate(paper, day, velocity.get(paper.id, 0.0)), now))
+        DayPaper(
+            paper,
+            trending_score(
+                candidate_from(paper, featured_on=day, upvote_velocity=velocity.get(paper.id, 0.0)),
+                now,
+            ),
+        )
         for paper in papers
     ]
     return sorted(scored, key=lambda item: (-item.trending_score, item.paper.arxiv_id))
-
-
-def _candidate(paper: Paper, day: date, velocity: float) -> CandidatePaper:
-    return CandidatePaper(
-        arxiv_id=paper.arxiv_id,
-        title=paper.title,
-        upvotes=paper.upvotes,
-        upvote_velocity=velocity,
-        github_stars=paper.github_stars,
-        num_comments=paper.num_comments,
-        published_at=paper.published_at,
-        featured_on=day,
-    )
-
-
-def upvote_velocity(session: Session, *, paper_ids: list[int], day: date) -> dict[int, float]:
-    """Upvotes per hour between the first and last snapshot of ``day`` (UTC), per paper."""
-    if not paper_ids:
-        return {}
-    start = datetime.combine(day, time(0), tzinfo=UTC)
-    snapshots = session.execute(
-        select(PaperSnapshot.paper_id, PaperSnapshot.fetched_at, PaperSnapshot.upvotes)
-        .where(
-            PaperSnapshot.paper_id.in_(paper_ids),
-            PaperSnapshot.fetched_at >= start,
-            PaperSnapshot.fetched_at < start + timedelta(days=1),
-        )
-        .order_by(PaperSnapshot.paper_id, PaperSnapshot.fetched_at)
-    ).all()
-    first: dict[int, tuple[datetime, int]] = {}
-    last: dict[int, tuple[datetime, int]] = {}
-    for paper_id, fetched_at, upvotes in snapshots:
-        first.setdefault(paper_id, (fetched_at, upvotes))
-        last[paper_id] = (fetched_at, upvotes)
-    velocity = {}
-    for paper_id, (begin, low) in first.items():
-        end, high = last[paper_id]
-        hours = (end - begin).total_seconds() / 3600
-        if hours > 0:
-            velocity[paper_id] = max(high - low, 0) / hours
-    return velocity
 
 
 def todays_edition_for(session: Session, *, day: date) -> Edition | None:

@@ -8,13 +8,14 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.editions.digests import render_digest_for
+from app.errors import NotFound
 from app.mailer.compose import Composer
-from app.mailer.digests import render_digest_for
 from app.mailer.render import RenderedDigest
 from app.mailer.transports import Transport
 
 
-class NothingToPreview(LookupError):
+class NothingToPreview(NotFound):
     """No digest for this subscriber on that day (no papers, or nothing new for them)."""
 
 

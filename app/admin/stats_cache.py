@@ -1,7 +1,7 @@
 """Reusing expensive dashboard figures for a short while (table ``dashboard_stat``).
 
 A figure is computed when a page finds it missing or older than its max age,
-and ``refresh_dashboard`` (a periodic task) recomputes the overview's figures
+and ``app.admin.refresh.refresh_dashboard`` (a periodic job) recomputes the overview's figures
 every minute, so page views read a stored row instead of counting 100k
 subscribers or millions of deliveries. Pages show when a figure was computed.
 """
@@ -74,16 +74,3 @@ def edition_max_age(edition: Edition, today: date) -> int:
     if edition.edition_date >= today - timedelta(days=RECENT_EDITION_DAYS):
         return RECENT_EDITION_MAX_AGE
     return OLD_EDITION_MAX_AGE
-
-
-def refresh_dashboard(session: Session, *, editions: int = 30) -> None:
-    """Recompute the overview's figures and the latest editions' numbers now."""
-    from app.admin.editions import edition_rows
-    from app.admin.overview import growth_figure, status_figure
-
-    status_figure(session, max_age_seconds=0)
-    growth_figure(session, days=90, max_age_seconds=0)
-    latest = session.scalars(
-        select(Edition).order_by(Edition.edition_date.desc(), Edition.id.desc()).limit(editions)
-    )
-    edition_rows(session, list(latest), force=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.errors import NotFound
 from app.models import (
     Delivery,
     DeliveryStatus,
@@ -28,6 +29,7 @@ from app.models import (
     SuppressionReason,
 )
 from app.subscriptions.service import revoke_tokens, unsubscribe
+from app.subscriptions.suppression import Suppress, suppress_addresses
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = [
@@ -47,7 +49,7 @@ EXPORT_COLUMNS = [
 ]
 
 
-class SubscriberNotFound(LookupError):
+class SubscriberNotFound(NotFound):
     """No subscriber has this id."""
 
 
@@ -220,12 +222,10 @@ def suppress_by_admin(
 ) -> tuple[Subscriber, bool]:
     """Never mail this address again (a suppression row) and unsubscribe them."""
     subscriber, _ = unsubscribe_by_admin(session, subscriber_id=subscriber_id)
-    existing = session.scalar(select(Suppression.id).where(Suppression.email == subscriber.email))
-    if existing is not None:
-        return subscriber, False
-    session.add(Suppression(email=subscriber.email, reason=SuppressionReason.MANUAL, detail=detail))
-    session.flush()
-    return subscriber, True
+    added = suppress_addresses(
+        session, [Suppress(subscriber.email, SuppressionReason.MANUAL, detail)]
+    )
+    return subscriber, added > 0
 
 
 def export_csv_header() -> str:

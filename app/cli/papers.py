@@ -107,11 +107,19 @@ def recommend(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
 ) -> None:
     """Rank a file of papers for one reader with the production ranker (no database)."""
+    from app.cli.recommend import recommend as run_recommend
+    from app.config import get_settings
     from app.ingest.parse import DumpFileError
-    from app.ranking.recommend_command import recommend as run_recommend
 
     try:
-        picks = run_recommend(papers_file, interests, seed_paper or [], clicked or [], k)
+        picks = run_recommend(
+            papers_file,
+            interests,
+            seed_paper or [],
+            clicked or [],
+            k,
+            backend=get_settings().ranking_backend,
+        )
     except DumpFileError as error:
         typer.echo(f"paperboy: {error}", err=True)
         raise typer.Exit(1) from None

@@ -21,15 +21,10 @@ def send(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from app.editions.service import EditionProgress
-    from app.mailer.dispatch import run_edition
+    from app.editions.progress import EditionProgress, duration_text
+    from app.editions.running import send_edition
 
     settings = get_settings()
-    enqueue = None
-    if not settings.embedded_tasks:
-        from workers.sending import enqueue_chunk
-
-        enqueue = enqueue_chunk
     console = Console(stderr=True)
     columns = (
         TextColumn("[bold]edition {task.fields[edition]}"),
@@ -46,26 +41,25 @@ def send(
         )
 
         def show(progress: EditionProgress) -> None:
-            eta = f"{progress.eta_seconds:.0f}s" if progress.eta_seconds is not None else "-"
+            counts = progress.counts
             bar.update(
                 task,
-                total=max(progress.recipients, 1),
-                completed=progress.done,
+                total=max(counts.recipients, 1),
+                completed=counts.done,
                 edition=f"{progress.edition_id} ({edition_date:%Y-%m-%d})",
-                sent=progress.sent,
-                failed=progress.failed,
-                bounced=progress.bounced,
-                rate=progress.rate_per_second,
-                eta=eta,
+                sent=counts.sent,
+                failed=counts.failed,
+                bounced=counts.bounced,
+                rate=progress.rate_per_second or 0.0,
+                eta=duration_text(progress.eta_seconds),
             )
 
-        final = run_edition(
-            settings, factory, edition_date=edition_date.date(), enqueue=enqueue, on_progress=show
-        )
+        final = send_edition(settings, factory, edition_date=edition_date.date(), on_progress=show)
+    counts = final.counts
     console.print(
-        f"Edition {final.edition_id}: {final.status.value} — {final.sent} sent, "
-        f"{final.failed} failed, {final.bounced} bounced, {final.skipped} skipped"
-        f" of {final.recipients} recipients."
+        f"Edition {final.edition_id}: {final.status.value} — {counts.sent} sent, "
+        f"{counts.failed} failed, {counts.bounced} bounced, {counts.skipped} skipped"
+        f" of {counts.recipients} recipients."
         + (f" {final.pause_reason}" if final.pause_reason else "")
     )
     if final.status.value == "paused":
@@ -76,7 +70,7 @@ def process_bounces(
     maildir: Annotated[Path, typer.Argument(help="Maildir that receives bounce messages.")],
 ) -> None:
     """Read new DSN bounce messages in MAILDIR and suppress hard-bounced addresses."""
-    from app.mailer.bounces import process_maildir
+    from app.feedback.bounces import process_maildir
 
     with database_session() as session:
         report = process_maildir(session, maildir)

@@ -28,11 +28,11 @@ def run(
     upgrade_database(settings.database_url)
     scheduler = None
     if settings.embedded_tasks:
-        from workers.celery_app import app as celery_app
-        from workers.embedded import EmbeddedScheduler
+        from app.schedule import beat_schedule
+        from app.scheduler import EmbeddedScheduler
 
         # Started here, not by the web app, so there is exactly one per `run`.
-        scheduler = EmbeddedScheduler(celery_app.conf.beat_schedule)
+        scheduler = EmbeddedScheduler(beat_schedule(settings))
         scheduler.start()
     mode = "embedded (in-process tasks)" if settings.embedded_tasks else "distributed (Celery)"
     typer.echo(

@@ -15,12 +15,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import utcnow
 from app.editions.deliveries import reclaim_stale, take_due_pending
-from app.editions.service import (
-    ChunkEnqueuer,
-    chunk_ids,
-    enqueue_after_commit,
-    finish_if_done,
-)
+from app.editions.service import chunk_ids, enqueue_chunks, finish_if_done
 from app.models import Edition, EditionStatus
 
 
@@ -33,7 +28,7 @@ class RecoveryReport:
 
 
 def recover_deliveries(
-    session: Session, *, settings: Settings, enqueue: ChunkEnqueuer | None = None
+    session: Session, *, settings: Settings, enqueue: bool = False
 ) -> RecoveryReport:
     """Reclaim stale rows, collect due pending rows into chunks, finish finished editions."""
     now = utcnow()
@@ -44,7 +39,8 @@ def recover_deliveries(
         report.requeued += len(ids)
         chunks = chunk_ids(ids, settings.send_chunk_size)
         report.chunks[edition_id] = chunks
-        enqueue_after_commit(session, edition_id, chunks, enqueue)
+        if enqueue:
+            enqueue_chunks(session, settings=settings, edition_id=edition_id, chunks=chunks)
     sending = session.scalars(select(Edition.id).where(Edition.status == EditionStatus.SENDING))
     for edition_id in sending.all():
         if edition_id not in due and finish_if_done(session, edition_id=edition_id):

@@ -1,55 +1,29 @@
-"""Editions: create, fan out, pause, resume, cancel, retry, progress.
+"""Editions: create one, fan it out to its recipients, hand out chunks, finish it.
 
-Plain functions for the CLI, the beat tasks and the admin. They take a session
+Plain functions for the CLI, the beat jobs and the admin. They take a session
 and never commit. Functions that produce work return the new chunks of delivery
-ids and, when given ``enqueue``, hand each chunk to it once the caller's
-transaction has committed (so a worker never looks for uncommitted rows).
+ids and, with ``enqueue=True``, queue an ``editions.send_chunk`` job for each
+once the caller's transaction has committed (so a worker never looks for
+uncommitted rows). Pause, resume, cancel and retry live in ``actions``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import JSON, exists, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app import jobs
 from app.config import Settings
-from app.db import on_commit, utcnow
+from app.db import utcnow
 from app.editions.audience import DAILY_SLOT, candidate_papers, due_subscribers
 from app.editions.errors import EditionNotFound, EditionStateError
 from app.models import Delivery, DeliveryStatus, Edition, EditionStatus
 
-# Called with (edition id, delivery ids) for each chunk, after commit.
-ChunkEnqueuer = Callable[[int, list[int]], None]
-
 ACTIVE = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
-
-
-@dataclass(frozen=True)
-class EditionProgress:
-    edition_id: int
-    status: EditionStatus
-    recipients: int
-    sent: int
-    failed: int
-    bounced: int
-    skipped: int
-    pending: int
-    sending: int
-    rate_per_second: float
-    eta_seconds: float | None
-    pause_reason: str | None
-
-    @property
-    def done(self) -> int:
-        return self.sent + self.failed + self.bounced + self.skipped
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (EditionStatus.FINISHED, EditionStatus.CANCELLED)
 
 
 def _insert(session: Session) -> type[postgresql.Insert] | type[sqlite.Insert]:
@@ -99,12 +73,8 @@ def create_edition(
     ).one()
 
 
-def start_edition(
-    session: Session,
-    *,
-    edition_id: int,
-    settings: Settings,
-    enqueue: ChunkEnqueuer | None = None,
+def fan_out_edition(
+    session: Session, *, edition_id: int, settings: Settings, enqueue: bool = False
 ) -> list[list[int]]:
     """Create one pending delivery per due subscriber (before any mail), return new chunks.
 
@@ -165,17 +135,18 @@ def start_edition(
         or 0
     )
     chunks = chunk_ids(new_ids, settings.send_chunk_size)
-    enqueue_after_commit(session, edition_id, chunks, enqueue)
+    if enqueue:
+        enqueue_chunks(session, settings=settings, edition_id=edition_id, chunks=chunks)
     return chunks
 
 
-def send_edition(
+def open_edition(
     session: Session,
     *,
     edition_date: date,
     settings: Settings,
     slot: str = DAILY_SLOT,
-    enqueue: ChunkEnqueuer | None = None,
+    enqueue: bool = False,
 ) -> tuple[Edition, list[list[int]]]:
     """Create (or find) the edition and fan it out: what the CLI and the beat job do."""
     edition = create_edition(
@@ -183,105 +154,13 @@ def send_edition(
     )
     if edition.status in (EditionStatus.CANCELLED, EditionStatus.PAUSED):
         return edition, []
-    return edition, start_edition(
+    return edition, fan_out_edition(
         session, edition_id=edition.id, settings=settings, enqueue=enqueue
     )
 
 
-fan_out = start_edition
-
-
-def pause_edition(session: Session, *, edition_id: int, reason: str) -> Edition:
-    """Stop claiming new deliveries (messages already being sent finish)."""
-    edition = get_edition(session, edition_id)
-    if edition.status not in (EditionStatus.SENDING, EditionStatus.PAUSED):
-        raise EditionStateError(f"only a sending edition can be paused (it is {edition.status})")
-    edition.status = EditionStatus.PAUSED
-    edition.pause_reason = reason
-    return edition
-
-
-def resume_edition(
-    session: Session, *, edition_id: int, settings: Settings, enqueue: ChunkEnqueuer | None = None
-) -> list[list[int]]:
-    """Sending again; pending deliveries are due now (enqueued here or by recovery)."""
-    edition = get_edition(session, edition_id)
-    if edition.status != EditionStatus.PAUSED:
-        raise EditionStateError(f"only a paused edition can be resumed (it is {edition.status})")
-    edition.status = EditionStatus.SENDING
-    edition.pause_reason = None
-    return _make_pending_due(session, edition_id, settings, enqueue)
-
-
-def cancel_edition(session: Session, *, edition_id: int) -> Edition:
-    """Nothing more goes out; pending deliveries become skipped."""
-    edition = get_edition(session, edition_id)
-    if edition.status == EditionStatus.FINISHED:
-        raise EditionStateError("this edition has already been sent")
-    now = utcnow()
-    edition.status = EditionStatus.CANCELLED
-    edition.finished_at = now
-    session.execute(
-        update(Delivery)
-        .where(Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.SKIPPED, last_error="edition cancelled", updated_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    return edition
-
-
-def retry_failed(
-    session: Session,
-    *,
-    edition_id: int,
-    settings: Settings | None = None,
-    enqueue: ChunkEnqueuer | None = None,
-) -> int:
-    """Give failed deliveries a fresh set of attempts; returns how many."""
-    edition = get_edition(session, edition_id)
-    if edition.status == EditionStatus.CANCELLED:
-        raise EditionStateError("this edition was cancelled")
-    now = utcnow()
-    result = session.execute(
-        update(Delivery)
-        .where(Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.FAILED)
-        .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
-    if count and edition.status == EditionStatus.FINISHED:
-        edition.status = EditionStatus.SENDING
-        edition.finished_at = None
-    if count and enqueue is not None and settings is not None:
-        _make_pending_due(session, edition_id, settings, enqueue)
-    return count
-
-
-def _make_pending_due(
-    session: Session, edition_id: int, settings: Settings, enqueue: ChunkEnqueuer | None
-) -> list[list[int]]:
-    now = utcnow()
-    ids = sorted(
-        session.scalars(
-            select(Delivery.id).where(
-                Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.PENDING
-            )
-        ).all()
-    )
-    # Without an enqueuer, recovery picks them up on its next run (next_attempt_at = now).
-    session.execute(
-        update(Delivery)
-        .where(Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.PENDING)
-        .values(next_attempt_at=None if enqueue else now, updated_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    chunks = chunk_ids(ids, settings.send_chunk_size)
-    enqueue_after_commit(session, edition_id, chunks, enqueue)
-    return chunks
-
-
 def pending_chunks(
-    session: Session, *, edition_id: int, settings: Settings, enqueue: ChunkEnqueuer | None
+    session: Session, *, edition_id: int, settings: Settings, enqueue: bool = False
 ) -> list[list[int]]:
     """Chunks of every pending delivery of the edition (enqueued after commit if asked)."""
     ids = session.scalars(
@@ -290,7 +169,8 @@ def pending_chunks(
         .order_by(Delivery.id)
     ).all()
     chunks = chunk_ids(ids, settings.send_chunk_size)
-    enqueue_after_commit(session, edition_id, chunks, enqueue)
+    if enqueue:
+        enqueue_chunks(session, settings=settings, edition_id=edition_id, chunks=chunks)
     return chunks
 
 
@@ -306,62 +186,35 @@ def finish_if_done(session: Session, *, edition_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def edition_progress(session: Session, *, edition_id: int) -> EditionProgress:
-    """Counts by state, recent rate and ETA (for the CLI bar and the admin dashboard)."""
-    edition = get_edition(session, edition_id)
-    session.refresh(edition)
-    counts = dict(
-        session.execute(
-            select(Delivery.status, func.count())
-            .where(Delivery.edition_id == edition_id)
-            .group_by(Delivery.status)
-        ).all()
-    )
-    now = utcnow()
-    window = 30.0
-    if edition.started_at is not None:
-        window = max(1.0, min(window, (now - edition.started_at).total_seconds()))
-    recent = (
-        session.scalar(
-            select(func.count()).where(
-                Delivery.edition_id == edition_id,
-                Delivery.status == DeliveryStatus.SENT,
-                Delivery.sent_at >= now - timedelta(seconds=window),
-            )
-        )
-        or 0
-    )
-    rate = recent / window
-    outstanding = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
-    return EditionProgress(
-        edition_id=edition_id,
-        status=edition.status,
-        recipients=sum(counts.values()),
-        sent=counts.get(DeliveryStatus.SENT, 0),
-        failed=counts.get(DeliveryStatus.FAILED, 0),
-        bounced=counts.get(DeliveryStatus.BOUNCED, 0),
-        skipped=counts.get(DeliveryStatus.SKIPPED, 0),
-        pending=counts.get(DeliveryStatus.PENDING, 0),
-        sending=counts.get(DeliveryStatus.SENDING, 0),
-        rate_per_second=rate,
-        eta_seconds=outstanding / rate if rate > 0 else None,
-        pause_reason=edition.pause_reason,
-    )
-
-
 def chunk_ids(ids: Sequence[int], size: int) -> list[list[int]]:
     size = max(1, size)
     return [list(ids[start : start + size]) for start in range(0, len(ids), size)]
 
 
-def enqueue_after_commit(
-    session: Session, edition_id: int, chunks: list[list[int]], enqueue: ChunkEnqueuer | None
+def enqueue_chunks(
+    session: Session | None, *, settings: Settings, edition_id: int, chunks: list[list[int]]
 ) -> None:
-    if enqueue is None or not chunks:
-        return
+    """One ``editions.send_chunk`` job per chunk, after ``session`` commits (now without one)."""
+    for chunk in chunks:
+        jobs.enqueue("editions.send_chunk", edition_id, chunk, settings=settings, session=session)
 
-    def _enqueue_all() -> None:
-        for chunk in chunks:
-            enqueue(edition_id, chunk)
 
-    on_commit(session, _enqueue_all)
+def open_slot_edition(
+    session: Session, *, edition_date: date, slot: str, settings: Settings
+) -> tuple[Edition | None, list[list[int]]]:
+    """``open_edition`` for an hourly slot, but no edition at all when nobody is due.
+
+    The beat opens a slot every hour; an empty "finished, 0 recipients" edition
+    for each would fill the admin with 24 rows a day.
+    """
+    existing = session.scalars(
+        select(Edition).where(Edition.edition_date == edition_date, Edition.slot == slot)
+    ).one_or_none()
+    if existing is None:
+        probe = Edition(edition_date=edition_date, slot=slot)
+        audience = due_subscribers(session, edition=probe, send_hour_utc=settings.send_hour_utc)
+        if not session.scalar(select(audience.exists())):
+            return None, []
+    return open_edition(
+        session, edition_date=edition_date, slot=slot, settings=settings, enqueue=True
+    )

@@ -8,9 +8,13 @@ IngestError
 
 from __future__ import annotations
 
+from app.errors import PaperboyError
 
-class IngestError(Exception):
+
+class IngestError(PaperboyError):
     """Base of every error the ingest raises on purpose."""
+
+    error_code = "ingest_failed"
 
 
 class DumpFileError(IngestError):
@@ -19,6 +23,8 @@ class DumpFileError(IngestError):
 
 class FetchError(IngestError):
     """A source could not be fetched; the message names the URL and the cause."""
+
+    status_code = 502
 
 
 class SourceUnreachable(FetchError):

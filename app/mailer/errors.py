@@ -7,9 +7,15 @@ DeliveryError
 
 from __future__ import annotations
 
+from app.errors import PaperboyError
 
-class DeliveryError(Exception):
+
+class DeliveryError(PaperboyError):
     """A message was not accepted by the transport."""
+
+    status_code = 502
+    error_code = "delivery_failed"
+    title = "The mail server did not take the message"
 
     def __init__(self, reply: str, code: int | None = None) -> None:
         super().__init__(f"{code} {reply}" if code else reply)

@@ -34,7 +34,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from app.mailer.pieces import SlotMarkers, SlotTemplate, Static
-from app.models import Paper
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "email"
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -99,33 +98,6 @@ class RenderedDigest:
     text_pieces: Sequence[str] = ()
 
 
-def paper_view(paper: Paper) -> PaperView:
-    """The digest's view of a stored paper."""
-    links = {"paper": paper.hf_url}
-    if paper.pdf_url:
-        links["pdf"] = paper.pdf_url
-    else:
-        links["pdf"] = f"https://arxiv.org/pdf/{paper.arxiv_id}"
-    if paper.github_repo:
-        links["code"] = paper.github_repo
-    if paper.project_page:
-        links["project"] = paper.project_page
-    summary = summarise(paper.ai_summary or paper.abstract or "")
-    return PaperView(
-        arxiv_id=paper.arxiv_id,
-        title=" ".join(paper.title.split()),
-        authors_line=authors_line(paper.authors),
-        organization=paper.organization,
-        upvotes=paper.upvotes,
-        stars_label=_stars(paper.github_stars),
-        summary=summary,
-        summary_wrapped=textwrap.fill(
-            summary, width=72, initial_indent="  ", subsequent_indent="  "
-        ),
-        links=links,
-    )
-
-
 def authors_line(authors: Sequence[str]) -> str:
     if not authors:
         return "Authors not listed"
@@ -152,7 +124,7 @@ def summarise(text: str, limit: int = SUMMARY_CHARS) -> str:
     return summary
 
 
-def _stars(stars: int | None) -> str | None:
+def stars_label(stars: int | None) -> str | None:
     if not stars:
         return None
     return f"{stars / 1000:.1f}k".replace(".0k", "k") if stars >= 1000 else str(stars)

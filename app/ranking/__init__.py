@@ -9,7 +9,8 @@ from app.ranking.candidates import (
     Digest,
     Pick,
     SubscriberProfile,
-    candidate_from_parsed,
+    as_of,
+    candidate_from,
 )
 from app.ranking.ranker import (
     PreparedEdition,
@@ -18,18 +19,16 @@ from app.ranking.ranker import (
     rank_edition,
     rank_subscribers,
 )
-from app.ranking.topics import TOPICS, Topic
 
 __all__ = [
-    "TOPICS",
     "CandidatePaper",
     "Digest",
     "Pick",
     "PreparedEdition",
     "RankingParams",
     "SubscriberProfile",
-    "Topic",
-    "candidate_from_parsed",
+    "as_of",
+    "candidate_from",
     "prepare_edition",
     "rank_edition",
     "rank_subscribers",

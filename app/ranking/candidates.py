@@ -7,11 +7,10 @@ into them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import NamedTuple
-
-from app.ingest.parse import ParsedPaper
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple, Protocol
 
 
 @dataclass(frozen=True)
@@ -74,22 +73,63 @@ class Digest:
     notes: list[str] = field(default_factory=list)
 
 
-def candidate_from_parsed(paper: ParsedPaper, *, upvote_velocity: float = 0.0) -> CandidatePaper:
-    """The ranker's view of a paper parsed from the Daily Papers API (or the database).
+class PaperRecord(Protocol):
+    """What a stored paper and a paper parsed from the API both carry."""
 
-    A single parse has no snapshots, so the upvote velocity is unknown (0) unless given.
+    @property
+    def arxiv_id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def abstract(self) -> str | None: ...
+    @property
+    def ai_keywords(self) -> Sequence[str] | None: ...
+    @property
+    def ai_summary(self) -> str | None: ...
+    @property
+    def upvotes(self) -> int: ...
+    @property
+    def github_stars(self) -> int | None: ...
+    @property
+    def num_comments(self) -> int: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def authors(self) -> Sequence[str] | None: ...
+
+
+def candidate_from(
+    paper: PaperRecord, *, featured_on: date | None, upvote_velocity: float = 0.0
+) -> CandidatePaper:
+    """The ranker's view of a paper, stored or parsed (the one place this is built).
+
+    Velocity comes from the day's upvote snapshots; 0 when unknown (a single parse).
     """
     return CandidatePaper(
         arxiv_id=paper.arxiv_id,
         title=paper.title,
-        abstract=paper.abstract,
-        ai_keywords=list(paper.ai_keywords),
+        abstract=paper.abstract or "",
+        ai_keywords=list(paper.ai_keywords or []),
         ai_summary=paper.ai_summary,
         upvotes=paper.upvotes,
         upvote_velocity=upvote_velocity,
         github_stars=paper.github_stars,
         num_comments=paper.num_comments,
         published_at=paper.published_at,
-        featured_on=paper.featured_on,
-        authors=list(paper.authors),
+        featured_on=featured_on,
+        authors=list(paper.authors or []),
     )
+
+
+def as_of(papers: Sequence[CandidatePaper]) -> datetime:
+    """The moment a set of papers describes: the end of its latest featured day.
+
+    Ranking a saved file "as of now" would make every paper in an old file equally
+    ancient; taking the file's own last day keeps recency meaningful and the
+    output reproducible.
+    """
+    days = [p.featured_on for p in papers if p.featured_on is not None]
+    if days:
+        return datetime.combine(max(days), time(0), tzinfo=UTC) + timedelta(days=1)
+    published = [p.published_at for p in papers if p.published_at is not None]
+    return max(published) if published else datetime.now(UTC)

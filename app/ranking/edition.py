@@ -24,8 +24,8 @@ from app.ranking import explain
 from app.ranking.candidates import CandidatePaper
 from app.ranking.latent import GRAM_LIMIT, LatentSpace, SemanticSpace
 from app.ranking.relevance import TextIndex, similarity
-from app.ranking.topics import TOPICS
 from app.ranking.trending import trending_ranks, trending_scores
+from app.topics import TOPICS
 
 FloatArray = NDArray[np.float32]
 

@@ -54,7 +54,7 @@ from app.ranking.profiles import (
     resolve_profiles,
 )
 from app.ranking.relevance import InterestTerms, pseudo_relevance_feedback
-from app.ranking.topics import TOPICS
+from app.topics import TOPICS
 
 FloatArray = NDArray[np.float32]
 __all__ = [

@@ -241,11 +241,6 @@ class TextIndex:
         return sp.csr_matrix(normalize(combined).astype(np.float32))
 
 
-def normalise_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows scaled to unit length; all-zero rows stay zero."""
-    return sp.csr_matrix(normalize(matrix, copy=False))
-
-
 def similarity(queries: sp.csr_matrix, papers: sp.csr_matrix) -> FloatArray:
     """Cosine similarity of every query row with every paper row (dense result)."""
     product = queries @ papers.T

@@ -14,7 +14,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.mailer.digests import render_sample_digest
+from app.editions.digests import render_sample_digest
 from app.models import Delivery, DeliveryStatus, Edition
 
 # What the sample reader "told us": broad enough to match most days' papers.

@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from app.models.subscriber import Frequency, Subscriber
-from app.ranking.topics import TOPICS
 from app.subscriptions.errors import InvalidField
 from app.subscriptions.validation import (
     MAX_EMAIL_LENGTH,
@@ -20,6 +19,7 @@ from app.subscriptions.validation import (
     known_timezones,
     normalise_email,
 )
+from app.topics import TOPICS
 
 TOPIC_SLUGS: list[JsonValue] = list(TOPICS)
 TIMEZONES: list[JsonValue] = list(sorted(known_timezones()))

@@ -28,6 +28,7 @@ from app.subscriptions.errors import (
     SubscriptionNotConfirmable,
 )
 from app.subscriptions.ratelimit import RateLimiter
+from app.subscriptions.suppression import is_suppressed
 from app.subscriptions.tokens import TokenPurpose, read_token
 from app.subscriptions.validation import Preferences, normalise_email
 
@@ -65,11 +66,6 @@ class Consent:
     source: str
     ip: str | None = None
     user_agent: str | None = None
-
-
-def is_suppressed(session: Session, email: str) -> bool:
-    """True when ``email`` (normalised) must never be mailed again."""
-    return bool(session.scalar(select(exists().where(Suppression.email == email))))
 
 
 def find_subscriber(session: Session, email: str) -> Subscriber | None:

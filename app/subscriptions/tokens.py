@@ -103,16 +103,28 @@ class SubscriptionLinks:
     unsubscribe: str
 
 
+def subscriber_link(
+    purpose: TokenPurpose, *, base_url: str, secret_key: str, subscriber_id: int, token_version: int
+) -> str:
+    """``BASE_URL/{purpose}/TOKEN``: the one way a subscriber's mailed link is built."""
+    mint = token_minter(secret_key, purpose)
+    token = mint(subscriber_id=subscriber_id, token_version=token_version)
+    return f"{base_url.rstrip('/')}/{purpose.value}/{token}"
+
+
 def links_for(
     *, base_url: str, secret_key: str, subscriber_id: int, token_version: int
 ) -> SubscriptionLinks:
     """``BASE_URL/confirm/TOKEN``, ``BASE_URL/manage/TOKEN``, ``BASE_URL/unsubscribe/TOKEN``."""
 
     def link(purpose: TokenPurpose) -> str:
-        token = make_token(
-            secret_key, purpose, subscriber_id=subscriber_id, token_version=token_version
+        return subscriber_link(
+            purpose,
+            base_url=base_url,
+            secret_key=secret_key,
+            subscriber_id=subscriber_id,
+            token_version=token_version,
         )
-        return f"{base_url.rstrip('/')}/{purpose.value}/{token}"
 
     return SubscriptionLinks(
         confirm=link(TokenPurpose.CONFIRM),

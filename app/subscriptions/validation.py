@@ -19,8 +19,8 @@ from email_validator import EmailNotValidError
 from email_validator import validate_email as _validate_email
 
 from app.models.subscriber import Frequency
-from app.ranking.topics import TOPICS
 from app.subscriptions.errors import InvalidField
+from app.topics import TOPICS
 
 MAX_EMAIL_LENGTH = 254
 MAX_INTERESTS_LENGTH = 1000
@@ -30,6 +30,7 @@ DEFAULT_SEND_HOUR = 7
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _WHITESPACE = re.compile(r"\s+")
+_ENCODED_WORD = re.compile(r"=\?[^?]*\?[a-z]\?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,15 +55,31 @@ def _single_line(field_name: str, value: str, max_length: int, label: str) -> st
 
 
 def normalise_email(raw: str) -> str:
-    """The address as we store it, or ``InvalidField("email", ...)`` with a sentence."""
+    """The canonical address (what we store and compare), or ``InvalidField`` with a sentence.
+
+    RFC 2047 encoded words (``=?utf-8?q?...?=``) are refused outright: a mail
+    header may decode them into another mailbox (or several), so they could
+    slip past the suppression list and the per-address limits.
+    """
     value = _single_line("email", raw, MAX_EMAIL_LENGTH, "The email address")
     if not value:
         raise InvalidField("email", "Please enter your email address.")
+    if _ENCODED_WORD.search(value):
+        raise InvalidField("email", "Please enter the address as you would type it.")
     try:
         result = _validate_email(value, check_deliverability=False)
     except EmailNotValidError as error:
         raise InvalidField("email", f"That doesn't look like an email address: {error}") from error
-    return result.normalized.lower()
+    return address_key(result.normalized)
+
+
+def address_key(email: str) -> str:
+    """The form in which addresses are stored and compared: trimmed, lower-cased.
+
+    ``normalise_email`` returns this for new input; suppression, rate limits,
+    import and sending compare stored addresses through it.
+    """
+    return email.strip().lower()
 
 
 def clean_interests(raw: str) -> str:

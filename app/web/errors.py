@@ -1,75 +1,56 @@
-"""The subscription exception tree, mapped to HTTP in one place (pages and JSON API).
+"""The domain's one exception tree (``app.errors``), mapped to HTTP in one place.
 
-A visitor sees a page with a sentence that tells them what to do; an API
-client gets the status below (404 instead of 400 for token problems: the token
-names no subscription it may see) and ``{"detail": sentence, "code": code}``.
+Every ``PaperboyError`` carries its status, code and title. An API client gets
+``{"detail": sentence, "code": code}`` (a token problem is a 404 there: the
+token names no subscription it may see; a bad field is FastAPI's 422 shape). An
+admin's refused action goes back to the page it came from with the sentence as
+a flash message. Everyone else gets a page with a sentence that tells them what
+to do. No route translates errors by hand.
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.subscriptions.errors import (
-    ExpiredToken,
-    InvalidField,
-    InvalidToken,
-    RateLimited,
-    RevokedToken,
-    SubscriptionEnded,
-    SubscriptionError,
-    SubscriptionNotConfirmable,
-    TokenError,
-)
+from app.errors import Conflict, PaperboyError
+from app.subscriptions.errors import InvalidField, RateLimited, TokenError
+from app.web.admin_pages import redirect_with_flash
 from app.web.rendering import render
 
 log = logging.getLogger(__name__)
-
-# Most specific first: the first matching class wins.
-STATUS: list[tuple[type[SubscriptionError], int, str]] = [
-    (ExpiredToken, 400, "expired_token"),
-    (RevokedToken, 400, "revoked_token"),
-    (InvalidToken, 400, "invalid_token"),
-    (SubscriptionNotConfirmable, 409, "subscription_ended"),
-    (SubscriptionEnded, 409, "subscription_ended"),
-    (RateLimited, 429, "rate_limited"),
-    (InvalidField, 422, "invalid_field"),
-    (SubscriptionError, 400, "subscription_error"),
-]
-
-TITLES = {
-    "expired_token": "This link has expired",
-    "revoked_token": "This link is no longer valid",
-    "invalid_token": "This link is not valid",
-    "subscription_ended": "This subscription has ended",
-    "rate_limited": "Slow down a little",
-}
-
-
-def status_for(error: SubscriptionError) -> tuple[int, str]:
-    for error_class, status, code in STATUS:
-        if isinstance(error, error_class):
-            return status, code
-    return 400, "subscription_error"  # pragma: no cover - SubscriptionError is last above
 
 
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _admin_return_path(request: Request) -> str | None:
+    """Where an admin's refused POST goes back to: the admin page it came from."""
+    if request.method != "POST" or not request.url.path.startswith("/admin/"):
+        return None
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return None
+    if referer.path.startswith("/admin"):
+        return referer.path
+    # The page of the thing acted on: /admin/editions/7/pause -> /admin/editions/7.
+    return request.url.path.rsplit("/", 1)[0]
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(SubscriptionError)
-    async def subscription_error(request: Request, error: SubscriptionError) -> Response:
-        status, code = status_for(error)
+    @app.exception_handler(PaperboyError)
+    async def domain_error(request: Request, error: PaperboyError) -> Response:
+        status = error.status_code
         log.info("%s %s -> %s (%s)", request.method, request.url.path, status, error)
         headers = {}
         if isinstance(error, RateLimited):
             headers["Retry-After"] = str(error.retry_after_seconds)
         if is_api(request):
             if isinstance(error, TokenError):
-                # For an API client a bad token names no subscription it may see.
                 status = 404
             if isinstance(error, InvalidField):
                 detail = [
@@ -77,18 +58,19 @@ def install_error_handlers(app: FastAPI) -> None:
                 ]
                 return JSONResponse({"detail": detail}, status_code=status, headers=headers)
             return JSONResponse(
-                {"detail": str(error), "code": code}, status_code=status, headers=headers
+                {"detail": str(error), "code": error.error_code},
+                status_code=status,
+                headers=headers,
             )
+        back = _admin_return_path(request) if isinstance(error, Conflict) else None
+        if back is not None:
+            return redirect_with_flash(request, back, str(error))
         # A broken confirmation link offers a new confirmation email right there.
-        offer_resend = code.endswith("_token") and request.url.path.startswith("/confirm/")
+        offer_resend = isinstance(error, TokenError) and request.url.path.startswith("/confirm/")
         response = render(
             request,
             "web/link_problem.html",
-            {
-                "title": TITLES.get(code, "Something went wrong"),
-                "message": str(error),
-                "offer_resend": offer_resend,
-            },
+            {"title": error.title, "message": str(error), "offer_resend": offer_resend},
             status_code=status,
         )
         response.headers.update(headers)

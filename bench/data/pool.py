@@ -22,8 +22,7 @@ from bm25 import BM25
 
 from app.ingest.parse import load_daily_papers_file
 from app.ranking import SubscriberProfile, prepare_edition, rank_subscribers
-from app.ranking.candidates import candidate_from_parsed
-from app.ranking.recommend_command import as_of
+from app.ranking.candidates import as_of, candidate_from
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_FILE = HERE.parents[2] / "shared/data/hf-daily-papers/2025-09.json"
@@ -69,7 +68,10 @@ def main() -> None:
     args = parser.parse_args()
     queries = {q["id"]: q for q in json.loads((HERE / "queries.json").read_text())}
     query = queries[args.query]
-    papers = [candidate_from_parsed(p) for p in load_daily_papers_file(args.papers_file).papers]
+    papers = [
+        candidate_from(p, featured_on=p.featured_on)
+        for p in load_daily_papers_file(args.papers_file).papers
+    ]
     papers = list({p.arxiv_id: p for p in papers}.values())
     bm25 = BM25([f"{p.title} {p.abstract}" for p in papers])
     scores = bm25.scores(query["interests"])

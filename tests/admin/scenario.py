@@ -144,12 +144,16 @@ def seed_scenario(session: Session) -> Scenario:
     session.add(today)
     session.flush()
     statuses = [s for s, count in TODAY_DELIVERIES.items() for _ in range(count)]
+    # Three of the sent digests went out in the last 30 seconds, the others earlier.
+    sent_ago = iter([5, 15, 25, 120, 300])
     for subscriber, status in zip(active, statuses, strict=True):
+        sent_at = now - timedelta(seconds=next(sent_ago)) if status == DeliveryStatus.SENT else None
         session.add(
             Delivery(
                 edition_id=today.id,
                 subscriber_id=subscriber.id,
                 status=status,
+                sent_at=sent_at,
                 last_error="550 5.1.1 mailbox unavailable"
                 if status == DeliveryStatus.BOUNCED
                 else None,

@@ -21,7 +21,7 @@ from app.admin.sessions import SESSION_SALT
 from app.models import AdminUser
 from app.web.admin_auth import ADMIN_COOKIE
 from tests.admin.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_from, sign_in
-from tests.conftest import TEST_SECRET, make_test_settings
+from tests.factories import TEST_SECRET, make_test_settings
 
 
 def _routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:

@@ -7,42 +7,44 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.admin.edition_actions import (
-    EditionActionError,
+from app.config import Settings
+from app.db import make_session_factory, transaction
+from app.editions.actions import (
+    EditionStateError,
     cancel_edition,
     pause_edition,
     resume_edition,
     retry_failed,
     start_sending,
 )
-from app.admin.editions import delivery_counts
-from app.config import Settings
-from app.db import make_session_factory, transaction
+from app.editions.progress import delivery_counts
 from app.models import Edition, EditionStatus
 from tests.admin.conftest import csrf_from
 from tests.admin.scenario import seed_scenario
+from tests.factories import clear_queue, queued_jobs
 
 
 def test_pause_then_resume_and_repeating_either_changes_nothing(
-    session: Session, settings: Settings
+    session: Session, settings: Settings, redis_url: str
 ) -> None:
     edition = seed_scenario(session).today_edition
     assert edition is not None
     assert pause_edition(session, edition_id=edition.id).changed
     assert edition.status == EditionStatus.PAUSED and edition.pause_reason
     assert not pause_edition(session, edition_id=edition.id).changed
-    queued: list[tuple[int, list[int]]] = []
-    resumed = resume_edition(
-        session,
-        edition_id=edition.id,
-        settings=settings,
-        enqueue=lambda e, ids: queued.append((e, ids)),
-    )
+    clear_queue(redis_url)
+    with_broker = settings.model_copy(update={"broker_url": redis_url})
+    resumed = resume_edition(session, edition_id=edition.id, settings=with_broker, enqueue=True)
     assert resumed.changed and "2 pending" in resumed.message
     assert edition.status == EditionStatus.SENDING and edition.pause_reason is None
-    session.commit()  # chunks are enqueued only once the transaction commits
-    assert [len(ids) for _, ids in queued] == [2]
-    again = resume_edition(session, edition_id=edition.id, settings=settings, enqueue=None)
+    assert queued_jobs(redis_url) == []  # nothing goes to the broker before the commit
+    session.commit()
+    jobs = queued_jobs(redis_url)
+    clear_queue(redis_url)
+    assert [(name, edition_id, len(ids)) for name, (edition_id, ids) in jobs] == [
+        ("editions.send_chunk", edition.id, 2)
+    ]
+    again = resume_edition(session, edition_id=edition.id, settings=settings, enqueue=False)
     assert not again.changed
 
 
@@ -56,10 +58,10 @@ def test_cancel_skips_what_was_pending_and_the_numbers_still_add_up(
     counts = delivery_counts(session, [edition.id])[edition.id]
     assert counts.pending == 0 and counts.skipped == 3 and counts.recipients == 12
     assert not cancel_edition(session, edition_id=edition.id).changed
-    with pytest.raises(EditionActionError):
-        resume_edition(session, edition_id=edition.id, settings=settings, enqueue=None)
-    with pytest.raises(EditionActionError):
-        start_sending(session, edition_id=edition.id, settings=settings, enqueue=None)
+    with pytest.raises(EditionStateError):
+        resume_edition(session, edition_id=edition.id, settings=settings, enqueue=False)
+    with pytest.raises(EditionStateError):
+        start_sending(session, edition_id=edition.id, settings=settings, enqueue=False)
 
 
 def test_retry_failed_requeues_failures_but_not_bounces(
@@ -68,18 +70,20 @@ def test_retry_failed_requeues_failures_but_not_bounces(
     scenario = seed_scenario(session)
     edition = scenario.yesterday_edition
     assert edition is not None and edition.status == EditionStatus.FINISHED
-    result = retry_failed(session, edition_id=edition.id, settings=settings, enqueue=None)
+    result = retry_failed(session, edition_id=edition.id, settings=settings, enqueue=False)
     assert result.changed and "2 failed" in result.message
     assert edition.status == EditionStatus.SENDING
     counts = delivery_counts(session, [edition.id])[edition.id]
     assert (counts.failed, counts.pending, counts.sent) == (0, 2, 10)
-    assert not retry_failed(session, edition_id=edition.id, settings=settings, enqueue=None).changed
+    assert not retry_failed(
+        session, edition_id=edition.id, settings=settings, enqueue=False
+    ).changed
 
 
 def test_a_finished_edition_cannot_be_paused(session: Session) -> None:
     edition = seed_scenario(session).yesterday_edition
     assert edition is not None
-    with pytest.raises(EditionActionError):
+    with pytest.raises(EditionStateError):
         pause_edition(session, edition_id=edition.id)
 
 

@@ -9,9 +9,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.admin.charts import growth_chart
-from app.admin.editions import edition_progress, recent_editions, todays_edition
+from app.admin.editions import recent_editions, todays_edition
 from app.admin.overview import subscriber_growth, subscribers_by_status
 from app.db import make_session_factory, transaction
+from app.editions.progress import edition_progress
 from app.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
 from tests.admin.scenario import SUBSCRIBERS, TODAY_DELIVERIES, seed_scenario
 
@@ -53,9 +54,9 @@ def test_todays_edition_progress_adds_up_to_its_recipients(session: Session) -> 
         == 12
     )
     assert progress.as_json()["percent"] == round(100 * 9 / 12, 1)
-    # 9 done in the 10 minutes since it started: 0.9 a minute, 3 to go.
-    assert progress.rate_per_minute is not None and 0.8 < progress.rate_per_minute <= 0.9
-    assert progress.eta_seconds is not None and 190 < progress.eta_seconds <= 205
+    # 3 sent in the last 30 s: 6 a minute (the same rate `paperboy send` shows), 3 to go.
+    assert progress.rate_per_minute is not None and 5.9 < progress.rate_per_minute <= 6.0
+    assert progress.eta_seconds == 30
 
 
 def test_last_editions_show_sent_failed_and_click_rate(session: Session) -> None:

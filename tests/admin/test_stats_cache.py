@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.admin.editions import recent_editions
 from app.admin.overview import status_figure
-from app.admin.stats_cache import cached_figure, refresh_dashboard
+from app.admin.refresh import refresh_dashboard
+from app.admin.stats_cache import cached_figure
 from app.db import utcnow
 from app.models import DashboardStat, Delivery, DeliveryStatus, Subscriber, SubscriberStatus
 from tests.admin.scenario import seed_scenario

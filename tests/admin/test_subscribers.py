@@ -165,7 +165,7 @@ def test_send_test_digest_mails_the_admin_without_the_subscribers_own_links(
 ) -> None:
     from email import message_from_bytes, policy
 
-    from app.mailer.links import unsubscribe_url
+    from app.subscriptions.tokens import TokenPurpose, subscriber_link
 
     with transaction(make_session_factory(clean_db)) as session:
         scenario = seed_scenario(session)
@@ -186,11 +186,12 @@ def test_send_test_digest_mails_the_admin_without_the_subscribers_own_links(
     raw = written.read_bytes()
     message = message_from_bytes(raw, policy=policy.default)
     assert message["To"] == "ops@example.org" and message["Subject"].startswith("[Test] ")
-    real_link = unsubscribe_url(
-        admin_settings.base_url,
-        admin_settings.resolved_secret_key(),
-        reader.id,
-        reader.token_version,
+    real_link = subscriber_link(
+        TokenPurpose.UNSUBSCRIBE,
+        base_url=admin_settings.base_url,
+        secret_key=admin_settings.resolved_secret_key(),
+        subscriber_id=reader.id,
+        token_version=reader.token_version,
     )
     assert real_link in admin_client.get(page).text  # the preview is the subscriber's own
     body = message.get_body(preferencelist=("plain",))

@@ -10,30 +10,26 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import make_session_factory, transaction, utcnow
+from app.editions.actions import cancel_edition, pause_edition, retry_failed
 from app.editions.deliveries import claim_deliveries
+from app.editions.progress import edition_progress
 from app.editions.recovery import recover_deliveries
-from app.editions.service import (
-    cancel_edition,
-    create_edition,
-    edition_progress,
-    retry_failed,
-    send_edition,
-)
+from app.editions.service import create_edition, open_edition
 from app.models import Delivery, DeliveryStatus, EditionStatus, Frequency
-from tests.editions.builders import DAY, add_papers, add_subscriber, settings_for
+from tests.factories import DAY, add_papers, add_subscriber, settings_for
 
 
 def _edition_with(session: Session, settings: Settings, readers: int) -> tuple[int, list[int]]:
     add_papers(session, count=3)
     for n in range(readers):
         add_subscriber(session, f"r{n}@example.org")
-    edition, chunks = send_edition(session, edition_date=DAY, settings=settings)
+    edition, chunks = open_edition(session, edition_date=DAY, settings=settings)
     return edition.id, [i for chunk in chunks for i in chunk]
 
 
 def test_fan_out_twice_creates_each_delivery_once(session: Session, settings: Settings) -> None:
     edition_id, ids = _edition_with(session, settings, readers=7)
-    again, chunks = send_edition(session, edition_date=DAY, settings=settings)
+    again, chunks = open_edition(session, edition_date=DAY, settings=settings)
     assert again.id == edition_id and chunks == []
     assert create_edition(session, edition_date=DAY).id == edition_id
     count = session.scalar(select(func.count()).select_from(Delivery))
@@ -44,7 +40,7 @@ def test_weekly_readers_are_due_on_their_day_only(session: Session, settings: Se
     add_papers(session, count=2)
     add_subscriber(session, "thu@example.org", frequency=Frequency.WEEKLY, weekly_day=3)
     add_subscriber(session, "mon@example.org", frequency=Frequency.WEEKLY, weekly_day=0)
-    edition, chunks = send_edition(session, edition_date=DAY, settings=settings)
+    edition, chunks = open_edition(session, edition_date=DAY, settings=settings)
     assert sum(len(c) for c in chunks) == 1
     assert edition.recipients == 1
 
@@ -56,8 +52,8 @@ def test_hourly_slot_takes_readers_whose_local_hour_it_is(
     add_subscriber(session, "paris@example.org", timezone="Europe/Paris", send_hour=8)
     add_subscriber(session, "utc@example.org", timezone="UTC", send_hour=7)
     add_subscriber(session, "tokyo@example.org", timezone="Asia/Tokyo", send_hour=8)
-    _, seven = send_edition(session, edition_date=DAY, slot="h07", settings=settings)
-    _, daily = send_edition(session, edition_date=DAY, settings=settings)
+    _, seven = open_edition(session, edition_date=DAY, slot="h07", settings=settings)
+    _, daily = open_edition(session, edition_date=DAY, settings=settings)
     # 07:00 UTC is 08:00 in Paris in November; Tokyo's reader is only in the daily run.
     assert sum(len(c) for c in seven) == 2
     assert sum(len(c) for c in daily) == 1
@@ -78,8 +74,6 @@ def test_two_claimers_never_take_the_same_delivery(session: Session, settings: S
 
 
 def test_paused_edition_gives_out_no_claims(session: Session, settings: Settings) -> None:
-    from app.editions.service import pause_edition
-
     edition_id, ids = _edition_with(session, settings, readers=3)
     pause_edition(session, edition_id=edition_id, reason="testing")
     claimed = claim_deliveries(
@@ -127,9 +121,13 @@ def test_cancel_skips_pending_and_retry_failed_reopens(
     session.execute(
         update(Delivery).where(Delivery.id == ids[0]).values(status=DeliveryStatus.FAILED)
     )
-    assert retry_failed(session, edition_id=edition_id) == 1
+    assert retry_failed(session, edition_id=edition_id, settings=settings, enqueue=False).changed
     progress = edition_progress(session, edition_id=edition_id)
-    assert (progress.pending, progress.failed, progress.recipients) == (4, 0, 4)
-    edition = cancel_edition(session, edition_id=edition_id)
+    assert (progress.counts.pending, progress.counts.failed, progress.counts.recipients) == (
+        4,
+        0,
+        4,
+    )
+    edition = cancel_edition(session, edition_id=edition_id).edition
     assert edition.status == EditionStatus.CANCELLED
-    assert edition_progress(session, edition_id=edition_id).skipped == 4
+    assert edition_progress(session, edition_id=edition_id).counts.skipped == 4

@@ -20,15 +20,14 @@ from typing import BinaryIO
 
 import pytest
 import redis
-from celery import Celery
 from sqlalchemy import Engine
 
 from app.db import make_session_factory, transaction
+from app.editions.progress import edition_progress
 from app.editions.recovery import recover_deliveries
-from app.editions.service import edition_progress, send_edition
+from app.editions.service import open_edition
 from app.models import EditionStatus
-from tests.conftest import truncate_all
-from tests.editions.builders import DAY, add_papers, add_subscriber, settings_for
+from tests.factories import DAY, add_papers, add_subscriber, settings_for, truncate_all
 from tests.smtp_server import SMTPTestServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,12 +108,8 @@ def test_sigkill_mid_send_loses_nothing_and_duplicates_stay_within_the_bound(
         "PAPERBOY_SEND_CHUNK_SIZE": "50",
         "PAPERBOY_SEND_BATCH_SIZE": str(BATCH),
     }
-    broker = Celery("paperboy-test", broker=redis_url)
-    broker.conf.broker_connection_retry_on_startup = True
-
-    def enqueue(edition_id: int, ids: list[int]) -> None:
-        broker.send_task("editions.send_chunk", args=[edition_id, ids])
-
+    # Chunks go through app.jobs to the real broker, as `paperboy send` queues them.
+    with_broker = settings.model_copy(update={"broker_url": redis_url})
     factory = make_session_factory(pg)
     with transaction(factory) as session:
         add_papers(session)
@@ -129,8 +124,8 @@ def test_sigkill_mid_send_loses_nothing_and_duplicates_stay_within_the_bound(
     second: subprocess.Popen[bytes] | None = None
     try:
         with transaction(factory) as session:
-            edition, chunks = send_edition(
-                session, edition_date=DAY, settings=settings, enqueue=enqueue
+            edition, chunks = open_edition(
+                session, edition_date=DAY, settings=with_broker, enqueue=True
             )
         assert sum(len(c) for c in chunks) == READERS
         # Kill once 80 messages are out and a batch is claimed but not yet recorded,
@@ -140,7 +135,7 @@ def test_sigkill_mid_send_loses_nothing_and_duplicates_stay_within_the_bound(
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             if len(smtp_server.messages) >= 80:
                 with transaction(factory) as session:
-                    if edition_progress(session, edition_id=edition.id).sending > 0:
+                    if edition_progress(session, edition_id=edition.id).counts.sending > 0:
                         break
             time.sleep(0.01)
         _kill(first, signal.SIGKILL)
@@ -151,7 +146,7 @@ def test_sigkill_mid_send_loses_nothing_and_duplicates_stay_within_the_bound(
         deadline = time.monotonic() + 120
         while True:
             with transaction(factory) as session:
-                recover_deliveries(session, settings=settings, enqueue=enqueue)
+                recover_deliveries(session, settings=with_broker, enqueue=True)
             with transaction(factory) as session:
                 progress = edition_progress(session, edition_id=edition.id)
             if progress.status == EditionStatus.FINISHED:
@@ -164,7 +159,11 @@ def test_sigkill_mid_send_loses_nothing_and_duplicates_stay_within_the_bound(
                 _kill(worker, signal.SIGTERM)
         log_file.close()
 
-    assert (progress.sent, progress.failed, progress.bounced) == (READERS, 0, 0)
+    assert (progress.counts.sent, progress.counts.failed, progress.counts.bounced) == (
+        READERS,
+        0,
+        0,
+    )
     received = Counter(r for m in smtp_server.messages for r in m.recipients)
     assert len(received) == READERS  # nobody lost
     duplicates = sum(count - 1 for count in received.values())

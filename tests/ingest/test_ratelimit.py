@@ -9,7 +9,7 @@ from pathlib import Path
 import redis
 
 from app.ingest.ratelimit import IntervalLimiter, RedisIntervalLimiter, arxiv_limiter
-from tests.conftest import make_test_settings
+from tests.factories import make_test_settings
 from tests.ingest.conftest import FakeTime
 
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.ingest.errors import SourceUnreachable
 from app.models.ingest_run import IngestRun, IngestRunStatus
-from tests.conftest import make_test_settings
-from workers.schedule import beat_schedule
+from app.schedule import beat_schedule
+from tests.factories import make_test_settings
 
 
 def test_the_day_is_ingested_several_times_on_weekdays_and_once_before_the_send(

@@ -31,7 +31,7 @@ def test_a_static_piece_keeps_its_encoding() -> None:
 
 
 def test_chosen_topics_are_named_by_their_label_in_the_digest() -> None:
-    from app.mailer.digests import interest_phrases
+    from app.editions.digests import interest_phrases
     from app.models import Subscriber
 
     reader = Subscriber(email="r@example.org", interests="GUI agents", topics=["llm"])
@@ -52,7 +52,7 @@ class _FakeClock:
 
 
 def test_throttle_spaces_messages_at_the_configured_rate() -> None:
-    from app.mailer.send import Throttle
+    from app.editions.sending import Throttle
 
     clock = _FakeClock()
     throttle = Throttle(4.0, clock=clock, sleep=clock.sleep)
@@ -64,7 +64,7 @@ def test_throttle_spaces_messages_at_the_configured_rate() -> None:
 
 
 def test_throttle_of_zero_never_waits() -> None:
-    from app.mailer.send import Throttle
+    from app.editions.sending import Throttle
 
     clock = _FakeClock()
     throttle = Throttle(0.0, clock=clock, sleep=clock.sleep)

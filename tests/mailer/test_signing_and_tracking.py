@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import make_session_factory, transaction
-from app.mailer.dispatch import run_edition
+from app.editions.running import send_edition
 from app.models import Delivery, Edition, Event, EventKind
 from app.web.app import create_app
-from tests.editions.builders import DAY, add_papers, add_subscriber, settings_for
 from tests.environment import ProcessSettings, process_settings
+from tests.factories import DAY, add_papers, add_subscriber, settings_for
 from tests.smtp_server import ReceivedMessage, SMTPTestServer
 
 __all__ = ["process_settings"]  # the fixture, for the task test
@@ -33,7 +33,7 @@ def _send_one(settings: Settings, engine: Engine) -> None:
     with transaction(make_session_factory(engine)) as session:
         add_papers(session, count=5)
         add_subscriber(session, "reader@example.org")
-    run_edition(settings, make_session_factory(engine), edition_date=DAY)
+    send_edition(settings, make_session_factory(engine), edition_date=DAY)
 
 
 def _html(received: ReceivedMessage) -> str:
@@ -116,7 +116,7 @@ def tasks_on(
     clean_db: Engine, smtp_server: SMTPTestServer, process_settings: ProcessSettings
 ) -> Iterator[Engine]:
     """Tasks (which read the process settings) pointed at this test's database and server."""
-    from workers.sending import close_send_context
+    from app.editions.jobs import close_send_context
 
     process_settings(clean_db, mail_url=smtp_server.url)
     yield clean_db

@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from app.db import make_session_factory, transaction
-from app.mailer.dispatch import run_edition
-from tests.editions.builders import DAY, add_papers, add_subscriber, settings_for
+from app.editions.running import send_edition
+from tests.factories import DAY, add_papers, add_subscriber, settings_for
 from tests.smtp_server import SMTPTestServer
 
 SPAMASSASSIN = "/usr/bin/spamassassin"
@@ -29,7 +29,7 @@ def spam_score(raw: bytes) -> tuple[float, str]:
 def test_every_digest_scores_at_most_one_with_spamassassin(
     postgresql_engine: Engine, smtp_server: SMTPTestServer, tmp_path: Path
 ) -> None:
-    from tests.conftest import truncate_all
+    from tests.factories import truncate_all
 
     truncate_all(postgresql_engine)
     try:
@@ -44,7 +44,7 @@ def test_every_digest_scores_at_most_one_with_spamassassin(
             add_papers(session)
             add_subscriber(session, "reader@example.org")
             add_subscriber(session, "blank@example.org", interests="")
-        run_edition(settings, make_session_factory(postgresql_engine), edition_date=DAY)
+        send_edition(settings, make_session_factory(postgresql_engine), edition_date=DAY)
         assert len(smtp_server.messages) == 2
         for received in smtp_server.messages:
             score, report = spam_score(received.raw)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError
-from app.mailer.pipeline import open_pipeline
+from app.mailer.smtp_pipeline import open_pipeline
 from app.mailer.transports import FileTransport, MailURLError, SMTPTransport, transport_for
 from tests.smtp_server import SMTPTestServer
 

@@ -5,9 +5,10 @@ from dataclasses import replace
 import pytest
 import scipy.sparse as sp
 
-from app.ranking import TOPICS, RankingParams, SubscriberProfile, prepare_edition, rank_subscribers
+from app.ranking import RankingParams, SubscriberProfile, prepare_edition, rank_subscribers
 from app.ranking.candidates import Digest
 from app.ranking.feedback import MIN_CLICKS, blend_weight
+from app.topics import TOPICS
 from tests.ranking.papers import EDITION, NOW, paper
 
 SPECULATIVE = {"2509.00001", "2509.00002"}

@@ -13,8 +13,8 @@ from app.subscriptions.ratelimit import NoRateLimit
 from app.subscriptions.service import Consent
 from app.subscriptions.tokens import TokenPurpose
 from app.subscriptions.validation import clean_preferences
-from tests.conftest import TEST_SECRET
 from tests.environment import ProcessSettings
+from tests.factories import TEST_SECRET
 from tests.smtp_server import SMTPTestServer
 from workers.subscriptions import send_confirmation
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.models import Frequency
-from app.ranking.topics import TOPICS
 from app.subscriptions.errors import InvalidField
 from app.subscriptions.validation import clean_preferences, normalise_email
+from app.topics import TOPICS
 
 
 def test_addresses_are_stored_lowercase() -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Subscriber
 from app.subscriptions.tokens import SubscriptionLinks, links_for
-from tests.conftest import TEST_SECRET
+from tests.factories import TEST_SECRET
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

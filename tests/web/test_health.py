@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.web.app import create_app
-from tests.conftest import make_test_settings
+from tests.factories import make_test_settings
 
 
 def test_healthz_is_ok_when_the_database_answers(db_engine: Engine, tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.db import make_session_factory, transaction
-from app.mailer.dispatch import run_edition
+from app.editions.running import send_edition
 from app.web.app import create_app
-from tests.editions.builders import DAY, add_papers, add_subscriber
 from tests.environment import ProcessSettings
+from tests.factories import DAY, add_papers, add_subscriber
 
 
 def test_sample_digest_appears_after_an_edition_and_shows_no_subscriber(
@@ -26,7 +26,7 @@ def test_sample_digest_appears_after_an_edition_and_shows_no_subscriber(
     assert 'href="/sample"' not in before.get("/").text
     assert before.get("/sample").status_code == 404
 
-    run_edition(settings, factory, edition_date=DAY)
+    send_edition(settings, factory, edition_date=DAY)
     sent = next((tmp_path / "outbox").glob("*.eml")).read_text()
     assert "private.reader@example.org" in sent  # the real digest went to them
 

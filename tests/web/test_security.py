@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Subscriber, SubscriberStatus, Suppression, SuppressionReason
 from app.web.app import create_app
-from tests.conftest import make_test_settings
+from tests.factories import make_test_settings
 from tests.web.conftest import MakeClient
 from tests.web.pages import bodies, csrf_token, link, links_of, outbox_messages, path_of
 

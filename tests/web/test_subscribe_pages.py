@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Subscriber
-from app.ranking.topics import TOPICS
+from app.topics import TOPICS
 from tests.web.pages import csrf_token, link, outbox_messages
 
 

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from app.db import transaction
 from app.models.subscriber import Subscriber
 from app.subscriptions import service
+from app.subscriptions.confirmation import queue_confirmation
 from app.subscriptions.errors import InvalidToken
 from app.subscriptions.schemas import (
     ErrorOut,
@@ -27,7 +28,6 @@ from app.subscriptions.schemas import (
 )
 from app.subscriptions.tokens import TokenPurpose
 from app.subscriptions.validation import Preferences
-from app.web.confirmations import send_confirmation_after_commit
 from app.web.deps import SessionDep, StateDep
 from app.web.ratelimit import RateLimiterDep, SubscribeRateLimited, client_ip
 
@@ -75,7 +75,7 @@ async def create_subscription(
                 limiter=limiter,
                 confirmation_mails_per_hour=state.settings.confirmation_mails_per_hour,
             )
-            send_confirmation_after_commit(session, result)
+            queue_confirmation(session, result, settings=state.settings)
 
     await run_in_threadpool(subscribe)
     return SubscriptionAccepted()

@@ -17,14 +17,14 @@ from starlette.concurrency import run_in_threadpool
 
 from app.db import transaction
 from app.models.subscriber import Subscriber, SubscriberStatus
-from app.ranking.topics import TOPICS
 from app.subscriptions import service
+from app.subscriptions.confirmation import queue_confirmation
 from app.subscriptions.errors import InvalidField
 from app.subscriptions.sample import has_sample_digest, latest_sample_digest
 from app.subscriptions.tokens import TokenPurpose, links_for
 from app.subscriptions.validation import clean_preferences
+from app.topics import TOPICS
 from app.web.choices import HOURS, WEEKDAYS, timezone_options
-from app.web.confirmations import send_confirmation_after_commit
 from app.web.csrf import CSRFProtected
 from app.web.deps import SessionDep, StateDep
 from app.web.forms import (
@@ -119,7 +119,7 @@ def subscribe(
         context = _form_context(form_values(form), {error.field: error.message})
         context["sample_available"] = False
         return render(request, "web/index.html", context, status_code=422)
-    send_confirmation_after_commit(session, result)
+    queue_confirmation(session, result, settings=state.settings)
     return render(request, CHECK_INBOX)
 
 
@@ -152,7 +152,7 @@ def resend_confirmation(
             },
             status_code=422,
         )
-    send_confirmation_after_commit(session, result)
+    queue_confirmation(session, result, settings=state.settings)
     return render(request, CHECK_INBOX)
 
 

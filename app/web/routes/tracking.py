@@ -10,8 +10,8 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from app.mailer.feedback import ProviderEvent, apply_provider_events, record_click, record_open
-from app.mailer.links import ClickLinks
+from app.feedback.links import ClickLinks
+from app.feedback.service import ProviderEvent, apply_provider_events, record_click, record_open
 from app.web.deps import SessionDep, StateDep
 from app.web.rendering import render
 

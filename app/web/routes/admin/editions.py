@@ -5,62 +5,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from app.admin import edition_actions
-from app.admin.editions import (
-    count_editions,
-    edition_detail,
-    edition_progress,
-    recent_editions,
-)
+from app.admin.editions import count_editions, edition_detail, recent_editions
 from app.config import Settings
+from app.editions import actions
+from app.editions.progress import edition_progress
+from app.errors import NotFound
 from app.models import DeliveryStatus
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
 from app.web.deps import SessionDep, SettingsDep
-from workers.sending import enqueue_chunk
 
 router = APIRouter()
 PAGE_SIZE = 25
 
 
-def _send(session: Session, edition_id: int, settings: Settings) -> edition_actions.ActionResult:
-    return edition_actions.start_sending(
-        session, edition_id=edition_id, settings=settings, enqueue=enqueue_chunk
-    )
-
-
-def _pause(session: Session, edition_id: int, settings: Settings) -> edition_actions.ActionResult:
-    return edition_actions.pause_edition(session, edition_id=edition_id)
-
-
-def _resume(session: Session, edition_id: int, settings: Settings) -> edition_actions.ActionResult:
-    return edition_actions.resume_edition(
-        session, edition_id=edition_id, settings=settings, enqueue=enqueue_chunk
-    )
-
-
-def _cancel(session: Session, edition_id: int, settings: Settings) -> edition_actions.ActionResult:
-    return edition_actions.cancel_edition(session, edition_id=edition_id)
-
-
-def _retry(session: Session, edition_id: int, settings: Settings) -> edition_actions.ActionResult:
-    return edition_actions.retry_failed(
-        session, edition_id=edition_id, settings=settings, enqueue=enqueue_chunk
-    )
-
-
-# Chunks are enqueued after the request commits (in-process at once in embedded mode).
-ACTIONS: dict[str, Callable[[Session, int, Settings], edition_actions.ActionResult]] = {
-    "send": _send,
-    "pause": _pause,
-    "resume": _resume,
-    "cancel": _cancel,
-    "retry-failed": _retry,
+# Chunks are queued once the request commits (in embedded mode they run then).
+ACTIONS: dict[str, Callable[[Session, int, Settings], actions.ActionResult]] = {
+    "send": lambda s, i, settings: actions.start_sending(
+        s, edition_id=i, settings=settings, enqueue=True
+    ),
+    "pause": lambda s, i, settings: actions.pause_edition(s, edition_id=i),
+    "resume": lambda s, i, settings: actions.resume_edition(
+        s, edition_id=i, settings=settings, enqueue=True
+    ),
+    "cancel": lambda s, i, settings: actions.cancel_edition(s, edition_id=i),
+    "retry-failed": lambda s, i, settings: actions.retry_failed(
+        s, edition_id=i, settings=settings, enqueue=True
+    ),
 }
 
 
@@ -86,8 +62,6 @@ def edition_page(
 ) -> Response:
     wanted = DeliveryStatus(status) if status in set(DeliveryStatus) else None
     detail = edition_detail(session, edition_id=edition_id, status=wanted, page=page)
-    if detail is None:
-        raise HTTPException(status_code=404, detail="No such edition.")
     context = {
         "detail": detail,
         "edition": detail.row.edition,
@@ -111,19 +85,12 @@ def edition_action(
 ) -> Response:
     service = ACTIONS.get(action)
     if service is None:
-        raise HTTPException(status_code=404, detail="No such action.")
-    try:
-        result = service(session, edition_id, settings)
-    except edition_actions.EditionNotFound as error:
-        raise HTTPException(status_code=404, detail="No such edition.") from error
-    except edition_actions.EditionActionError as error:
-        return redirect_with_flash(request, f"/admin/editions/{edition_id}", str(error))
+        raise NotFound("There is no such action.")
+    result = service(session, edition_id, settings)
     return redirect_with_flash(request, f"/admin/editions/{edition_id}", result.message)
 
 
 @router.get("/admin/api/editions/{edition_id}/progress")
 def edition_progress_json(edition_id: int, admin: AdminDep, session: SessionDep) -> JSONResponse:
     progress = edition_progress(session, edition_id=edition_id)
-    if progress is None:
-        return JSONResponse({"detail": "No such edition."}, status_code=404)
     return JSONResponse(progress.as_json(), headers={"Cache-Control": "no-store"})

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.admin.outbox import MessageNotFound, OutboxEntry, list_outbox, read_message
+from app.admin.outbox import OutboxEntry, list_outbox, read_message
+from app.errors import NotFound
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import render_admin
 from app.web.deps import SettingsDep
@@ -41,10 +42,7 @@ def outbox_page(
 @router.get("/admin/outbox/{name}")
 def outbox_message(request: Request, name: str, admin: AdminDep, settings: SettingsDep) -> Response:
     if settings.outbox_dir is None:
-        raise HTTPException(status_code=404, detail="Mail is not written to an outbox.")
-    try:
-        message = read_message(settings.outbox_dir, name)
-    except MessageNotFound as error:
-        raise HTTPException(status_code=404, detail="No such message.") from error
+        raise NotFound("Mail is not written to an outbox (PAPERBOY_MAIL_URL is SMTP).")
+    message = read_message(settings.outbox_dir, name)
     context = {"message": message}
     return render_admin(request, "admin/outbox_message.html", admin, "outbox", context)

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.admin.charts import growth_chart
-from app.admin.editions import progress_of, recent_editions, todays_edition
+from app.admin.editions import recent_editions, todays_edition
 from app.admin.overview import growth_figure, recent_ingest_runs, status_figure
+from app.editions.progress import progress_of
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import render_admin
 from app.web.deps import SessionDep

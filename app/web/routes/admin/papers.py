@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from app import jobs
 from app.admin.overview import count_ingest_runs, recent_ingest_runs
 from app.admin.papers import (
     latest_featured_day,
@@ -19,7 +19,7 @@ from app.admin.papers import (
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
-from app.web.deps import SessionDep, StateDep
+from app.web.deps import SessionDep, SettingsDep
 
 router = APIRouter()
 RUNS_PER_PAGE = 20
@@ -53,16 +53,11 @@ def papers_page(
 
 @router.post("/admin/papers/ingest")
 def trigger_ingest(
-    request: Request, _csrf: CSRFProtected, admin: AdminDep, state: StateDep
+    request: Request, _csrf: CSRFProtected, admin: AdminDep, settings: SettingsDep
 ) -> Response:
-    from workers.ingest import fetch_day
-
-    if state.settings.embedded_tasks:
-        # In-process tasks run eagerly; a fetch waits on arXiv's 3 s spacing, so it
-        # runs beside the request instead of holding the admin's browser.
-        threading.Thread(target=fetch_day.apply, name="admin-ingest", daemon=True).start()
-    else:
-        fetch_day.delay()
+    # A fetch waits on arXiv's 3 s spacing: in embedded mode it runs beside the
+    # request instead of holding the admin's browser.
+    jobs.enqueue("ingest.fetch_day", settings=settings, background=True)
     return redirect_with_flash(
         request,
         "/admin/papers",

@@ -11,14 +11,13 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from email_validator import EmailNotValidError, validate_email
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from app.admin.overview import status_figure
 from app.admin.previews import NothingToPreview, preview_digest, send_test_digest
 from app.admin.subscribers import (
-    SubscriberNotFound,
     export_csv_batch,
     export_csv_header,
     search_subscribers,
@@ -27,6 +26,7 @@ from app.admin.subscribers import (
     unsubscribe_by_admin,
 )
 from app.db import transaction, utcnow
+from app.errors import NotFound
 from app.mailer.errors import DeliveryError
 from app.mailer.transports import transport_for
 from app.models import SubscriberStatus
@@ -152,10 +152,7 @@ def import_upload(
 def subscriber_page(
     request: Request, subscriber_id: int, admin: AdminDep, session: SessionDep
 ) -> Response:
-    try:
-        detail = subscriber_detail(session, subscriber_id=subscriber_id)
-    except SubscriberNotFound as error:
-        raise HTTPException(status_code=404, detail="No such subscriber.") from error
+    detail = subscriber_detail(session, subscriber_id=subscriber_id)
     context = {"detail": detail, "subscriber": detail.subscriber}
     return render_admin(request, "admin/subscriber.html", admin, "subscribers", context)
 
@@ -169,10 +166,7 @@ def preview_page(
     settings: SettingsDep,
     day: date | None = None,
 ) -> Response:
-    try:
-        detail = subscriber_detail(session, subscriber_id=subscriber_id)
-    except SubscriberNotFound as error:
-        raise HTTPException(status_code=404, detail="No such subscriber.") from error
+    detail = subscriber_detail(session, subscriber_id=subscriber_id)
     edition_date = day or utcnow().date()
     context: dict[str, object] = {
         "subscriber": detail.subscriber,
@@ -216,7 +210,7 @@ def send_test(
                 to=address,
                 transport=transport,
             )
-    except LookupError as error:  # no such subscriber, or nothing to send
+    except NotFound as error:  # no such subscriber, or nothing to send
         return redirect_with_flash(request, back, f"Nothing sent: {error}.")
     except DeliveryError as error:
         return redirect_with_flash(request, back, f"The mail server refused it: {error}")
@@ -227,10 +221,7 @@ def send_test(
 def unsubscribe(
     request: Request, subscriber_id: int, _csrf: CSRFProtected, admin: AdminDep, session: SessionDep
 ) -> Response:
-    try:
-        subscriber, changed = unsubscribe_by_admin(session, subscriber_id=subscriber_id)
-    except SubscriberNotFound as error:
-        raise HTTPException(status_code=404, detail="No such subscriber.") from error
+    subscriber, changed = unsubscribe_by_admin(session, subscriber_id=subscriber_id)
     message = f"{subscriber.email} is unsubscribed." if changed else "Already unsubscribed."
     return redirect_with_flash(request, f"/admin/subscribers/{subscriber_id}", message)
 
@@ -239,12 +230,9 @@ def unsubscribe(
 def suppress(
     request: Request, subscriber_id: int, _csrf: CSRFProtected, admin: AdminDep, session: SessionDep
 ) -> Response:
-    try:
-        subscriber, changed = suppress_by_admin(
-            session, subscriber_id=subscriber_id, detail=f"suppressed by {admin.email}"
-        )
-    except SubscriberNotFound as error:
-        raise HTTPException(status_code=404, detail="No such subscriber.") from error
+    subscriber, changed = suppress_by_admin(
+        session, subscriber_id=subscriber_id, detail=f"suppressed by {admin.email}"
+    )
     message = (
         f"{subscriber.email} will never be mailed again." if changed else "Already suppressed."
     )

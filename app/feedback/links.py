@@ -1,4 +1,4 @@
-"""The links in a digest: signed click redirects, and the manage/unsubscribe URLs.
+"""Signed click redirects and open-tracking tokens in a digest.
 
 A click link is ``BASE_URL/c/{token}``; the token names a delivery (signed with
 HMAC-SHA256 truncated to 96 bits, one signature per message: 40 links a digest
@@ -7,9 +7,6 @@ paper in that delivery's digest and the kind of link (paper page, PDF, code,
 project page). It carries no URL: ``GET /c/{token}`` looks the destination up in
 what was recorded for that delivery, so an altered token can at most open
 another link of the same digest, never anywhere else (no open redirect).
-
-The manage and unsubscribe URLs carry ``app.subscriptions.tokens`` tokens, the
-ones ``/manage/{token}`` and ``/unsubscribe/{token}`` read.
 """
 
 from __future__ import annotations
@@ -19,8 +16,6 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from app.subscriptions.tokens import TokenPurpose, token_minter
 
 KIND_CODES = {"paper": "p", "pdf": "f", "code": "c", "project": "w"}
 KINDS_BY_CODE = {code: kind for kind, code in KIND_CODES.items()}
@@ -91,17 +86,3 @@ def verify_open_token(links: ClickLinks, token: str) -> int | None:
         return int(body[:-2], 16)
     except ValueError:
         return None
-
-
-def unsubscribe_url(base_url: str, secret_key: str, subscriber_id: int, token_version: int) -> str:
-    """``BASE_URL/unsubscribe/TOKEN``: the page, and the RFC 8058 one-click POST target."""
-    mint = token_minter(secret_key, TokenPurpose.UNSUBSCRIBE)
-    return (
-        f"{base_url}/unsubscribe/{mint(subscriber_id=subscriber_id, token_version=token_version)}"
-    )
-
-
-def manage_url(base_url: str, secret_key: str, subscriber_id: int, token_version: int) -> str:
-    """``BASE_URL/manage/TOKEN``: the subscriber's preferences page."""
-    mint = token_minter(secret_key, TokenPurpose.MANAGE)
-    return f"{base_url}/manage/{mint(subscriber_id=subscriber_id, token_version=token_version)}"

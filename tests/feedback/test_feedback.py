@@ -12,12 +12,11 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.db import make_session_factory, transaction
-from app.mailer.bounces import parse_dsn, process_maildir
+from app.feedback.bounces import parse_dsn, process_maildir
 from app.models import Subscriber, SubscriberStatus, Suppression, SuppressionReason
 from app.web.app import create_app
-from tests.conftest import make_test_settings
-from tests.editions.builders import add_subscriber
 from tests.environment import ProcessSettings, process_settings
+from tests.factories import add_subscriber, make_test_settings
 
 __all__ = ["process_settings"]  # the fixture, for the CLI test
 

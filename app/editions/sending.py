@@ -4,7 +4,7 @@ A chunk (a few hundred delivery ids, one Celery task) is worked through in
 batches of ``settings.send_batch_size``. Per batch, one transaction claims the
 rows (pending -> sending, with a lease), loads the subscribers and re-checks
 that each may still be mailed; then the messages go out back to back over the
-process's one SMTP connection (``pipeline``: one round trip per message);
+process's one SMTP connection (``smtp_pipeline``: one round trip per message);
 then one transaction records every outcome. This is a flow: it owns its
 transactions, so it takes a session factory rather than a session.
 
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.db import transaction, utcnow
+from app.editions.actions import pause_edition
 from app.editions.deliveries import (
     ClaimedDelivery,
     DeliveryResult,
@@ -34,13 +35,12 @@ from app.editions.deliveries import (
     record_results,
     retry_delay,
 )
-from app.editions.service import finish_if_done, pause_edition
+from app.editions.digests import EditionKit, PreparedDigest, kit_for_edition, prepare_digests
+from app.editions.service import finish_if_done
+from app.feedback.links import ClickLinks, open_pixel_url
 from app.mailer.compose import ComposedMessage, Composer
-from app.mailer.digests import EditionKit, PreparedDigest, kit_for_edition, prepare_digests
 from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError
-from app.mailer.feedback import Suppress, suppress_addresses
-from app.mailer.links import ClickLinks, open_pixel_url
-from app.mailer.pipeline import Outcome, open_pipeline
+from app.mailer.smtp_pipeline import Outcome, open_pipeline
 from app.mailer.transports import FileTransport, SMTPTransport, transport_for
 from app.models import (
     Delivery,
@@ -49,9 +49,10 @@ from app.models import (
     EditionStatus,
     Subscriber,
     SubscriberStatus,
-    Suppression,
     SuppressionReason,
 )
+from app.subscriptions.suppression import Suppress, suppress_addresses, suppressed_among
+from app.subscriptions.validation import address_key
 
 log = logging.getLogger(__name__)
 STAGES = ("claim", "rank", "render", "send", "record")
@@ -195,20 +196,14 @@ def _mailable(
             select(Subscriber).where(Subscriber.id.in_([c.subscriber_id for c in claimed]))
         )
     }
-    suppressed = set(
-        session.scalars(
-            select(Suppression.email).where(
-                Suppression.email.in_([s.email.lower() for s in subscribers.values()])
-            )
-        )
-    )
+    suppressed = suppressed_among(session, (s.email for s in subscribers.values()))
     mailable, skipped = [], []
     for claim in claimed:
         subscriber = subscribers.get(claim.subscriber_id)
         if subscriber is None or subscriber.status != SubscriberStatus.ACTIVE:
             status = subscriber.status.value if subscriber else "deleted"
             skipped.append((claim, f"subscriber is {status}"))
-        elif subscriber.email.lower() in suppressed:
+        elif address_key(subscriber.email) in suppressed:
             skipped.append((claim, "address is on the suppression list"))
         else:
             mailable.append((claim, subscriber))

@@ -13,19 +13,17 @@ from typing import Any
 
 from celery.schedules import crontab
 
-from workers.celery_app import app as celery_app
+from app import jobs
+from app.config import get_settings
 
 log = logging.getLogger(__name__)
 
 
 class EmbeddedScheduler(threading.Thread):
-    """Sleeps until the next crontab entry is due, then runs its task eagerly."""
+    """Sleeps until the next crontab entry is due, then runs its job in this process."""
 
     def __init__(self, schedule: dict[str, dict[str, Any]]) -> None:
         super().__init__(name="paperboy-scheduler", daemon=True)
-        # A worker imports the task modules itself; in-process we must, before
-        # looking tasks up by name.
-        celery_app.loader.import_default_modules()
         self._schedule = {
             name: entry
             for name, entry in schedule.items()
@@ -60,9 +58,5 @@ class EmbeddedScheduler(threading.Thread):
         entry = self._schedule[name]
         self._last_run[name] = now
         log.info("scheduler: running %s", name)
-        try:
-            celery_app.tasks[str(entry["task"])].apply(
-                args=entry.get("args", ()), kwargs=entry.get("kwargs", {})
-            )
-        except Exception:
-            log.exception("scheduler: %s failed", name)
+        # Without a broker, app.jobs runs the job here and logs its failure.
+        jobs.enqueue(str(entry["task"]), *entry.get("args", ()), settings=get_settings())

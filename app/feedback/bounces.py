@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import on_commit
-from app.mailer.feedback import Suppress, suppress_addresses
 from app.models import Delivery, SuppressionReason
+from app.subscriptions.suppression import Suppress, suppress_addresses
 
 
 @dataclass(frozen=True)

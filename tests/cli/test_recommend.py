@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from app.cli.recommend import recommend
 from app.ingest.parse import DumpFileError
-from app.ranking.recommend_command import recommend
 
-PAPERS_FILE = Path(__file__).parent / "data" / "daily_papers_small.json"
+PAPERS_FILE = Path(__file__).parents[1] / "ranking" / "data" / "daily_papers_small.json"
 PAPER_IDS = {f"2509.0000{n}" for n in range(1, 10)}
 
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 
-PAPERS_FILE = Path(__file__).parent / "data" / "daily_papers_small.json"
+PAPERS_FILE = Path(__file__).parents[1] / "ranking" / "data" / "daily_papers_small.json"
 
 
 def test_recommend_prints_picks_best_first_as_json() -> None:

@@ -12,10 +12,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.db import make_session_factory, transaction
-from app.mailer.dispatch import run_edition
+from app.editions.running import send_edition
 from app.models import Paper, PaperFeature, Subscriber, SubscriberStatus
 from app.web.app import create_app
-from tests.editions.builders import DAY, add_papers, add_subscriber, settings_for
+from tests.factories import DAY, add_papers, add_subscriber, settings_for
 from tests.smtp_server import SMTPTestServer
 
 NEXT_DAY = DAY + timedelta(days=1)
@@ -41,7 +41,7 @@ def test_one_click_post_of_the_list_unsubscribe_url_unsubscribes_and_the_next_ed
         add_papers(session)
         add_subscriber(session, "reader@example.org")
         add_subscriber(session, "other@example.org", interests="")
-    run_edition(settings, factory, edition_date=DAY)
+    send_edition(settings, factory, edition_date=DAY)
     [received] = smtp_server.messages_to("reader@example.org")
     header = received.message["List-Unsubscribe"]
     [url] = [u for u in re.findall(r"<([^>]+)>", header) if u.startswith(("https:", "http:"))]
@@ -75,7 +75,7 @@ def test_one_click_post_of_the_list_unsubscribe_url_unsubscribes_and_the_next_ed
         session.add(paper)
         session.flush()
         session.add(PaperFeature(paper_id=paper.id, featured_on=NEXT_DAY))
-    run_edition(settings, factory, edition_date=NEXT_DAY)
+    send_edition(settings, factory, edition_date=NEXT_DAY)
     latest = [m for m in smtp_server.messages if "Fri 28 Nov" in m.message["Subject"]]
     assert [r for m in latest for r in m.recipients] == ["other@example.org"]
     assert len(smtp_server.messages_to("reader@example.org")) == 1

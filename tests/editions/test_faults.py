@@ -8,8 +8,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.db import make_session_factory, transaction
-from app.editions.service import edition_progress, resume_edition
-from app.mailer.dispatch import run_edition
+from app.editions.actions import resume_edition
+from app.editions.progress import edition_progress
+from app.editions.running import send_edition
 from app.models import (
     Delivery,
     DeliveryStatus,
@@ -19,7 +20,7 @@ from app.models import (
     Suppression,
     SuppressionReason,
 )
-from tests.editions.builders import DAY, add_papers, add_subscriber, settings_for
+from tests.factories import DAY, add_papers, add_subscriber, settings_for
 from tests.smtp_server import SMTPTestServer
 
 READERS = [f"reader{n}@example.org" for n in range(6)]
@@ -40,7 +41,7 @@ def test_temporary_failures_are_retried_and_delivered_exactly_once(
     smtp_server.faults.temporary[READERS[0]] = 2
     smtp_server.faults.temporary[READERS[1]] = 1
     smtp_server.faults.drop_during_data[READERS[2]] = 1
-    final = run_edition(settings, make_session_factory(clean_db), edition_date=DAY)
+    final = send_edition(settings, make_session_factory(clean_db), edition_date=DAY)
     assert final.status == EditionStatus.FINISHED
     for email in READERS:
         assert len(smtp_server.messages_to(email)) == 1, email
@@ -65,8 +66,8 @@ def test_temporary_failures_give_up_after_max_attempts(
     settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url, delivery_max_attempts=3)
     _setup(clean_db)
     smtp_server.faults.temporary[READERS[0]] = 10
-    final = run_edition(settings, make_session_factory(clean_db), edition_date=DAY)
-    assert (final.sent, final.failed) == (5, 1)
+    final = send_edition(settings, make_session_factory(clean_db), edition_date=DAY)
+    assert (final.counts.sent, final.counts.failed) == (5, 1)
     assert smtp_server.messages_to(READERS[0]) == []
 
 
@@ -76,8 +77,8 @@ def test_hard_bounce_suppresses_the_address_and_the_next_edition_skips_it(
     settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
     _setup(clean_db)
     smtp_server.faults.permanent.add(READERS[4])
-    final = run_edition(settings, make_session_factory(clean_db), edition_date=DAY)
-    assert (final.sent, final.bounced) == (5, 1)
+    final = send_edition(settings, make_session_factory(clean_db), edition_date=DAY)
+    assert (final.counts.sent, final.counts.bounced) == (5, 1)
     with Session(clean_db) as session:
         suppression = session.scalars(select(Suppression)).one()
         bounced = session.scalars(select(Subscriber).where(Subscriber.email == READERS[4])).one()
@@ -91,7 +92,9 @@ def test_hard_bounce_suppresses_the_address_and_the_next_edition_skips_it(
         550,
         1,
     )
-    second = run_edition(settings, make_session_factory(clean_db), edition_date=DAY.replace(day=28))
+    second = send_edition(
+        settings, make_session_factory(clean_db), edition_date=DAY.replace(day=28)
+    )
     with Session(clean_db) as session:
         due = session.scalars(
             select(Subscriber.email)
@@ -100,7 +103,7 @@ def test_hard_bounce_suppresses_the_address_and_the_next_edition_skips_it(
         ).all()
     assert sorted(due) == sorted(READERS[:4] + READERS[5:])
     # Nothing new was featured on the 28th: no empty digests either.
-    assert (second.sent, second.skipped) == (0, 5)
+    assert (second.counts.sent, second.counts.skipped) == (0, 5)
     assert len(smtp_server.messages) == 5
 
 
@@ -118,16 +121,16 @@ def test_edition_pauses_itself_when_most_mail_bounces_and_can_be_resumed(
     _setup(clean_db)
     smtp_server.faults.temporary.update({email: 1 for email in READERS[:4]})
     factory = make_session_factory(clean_db)
-    paused = run_edition(settings, factory, edition_date=DAY)
+    paused = send_edition(settings, factory, edition_date=DAY)
     assert paused.status == EditionStatus.PAUSED
     assert paused.pause_reason is not None and "resume" in paused.pause_reason
-    assert paused.pending > 0
+    assert paused.counts.pending > 0
     with transaction(factory) as session:
         resume_edition(session, edition_id=paused.edition_id, settings=settings)
-    final = run_edition(settings, factory, edition_date=DAY)
+    final = send_edition(settings, factory, edition_date=DAY)
     assert final.status == EditionStatus.FINISHED
-    assert final.sent == len(READERS)
+    assert final.counts.sent == len(READERS)
     for email in READERS:
         assert len(smtp_server.messages_to(email)) == 1
     with Session(clean_db) as session:
-        assert edition_progress(session, edition_id=final.edition_id).pending == 0
+        assert edition_progress(session, edition_id=final.edition_id).counts.pending == 0

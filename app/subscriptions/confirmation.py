@@ -12,12 +12,14 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session
 
+from app import jobs
 from app.config import Settings
 from app.mailer.transports import Transport
 from app.models.subscriber import Frequency, Subscriber, SubscriberStatus
-from app.ranking.topics import TOPICS
-from app.subscriptions.service import is_suppressed, mark_confirmation_sent
+from app.subscriptions.service import SubscribeResult, mark_confirmation_sent
+from app.subscriptions.suppression import is_suppressed
 from app.subscriptions.tokens import links_for
+from app.topics import TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -102,3 +104,14 @@ def send_confirmation_email(
     transport.send(compose_confirmation(subscriber, settings=settings))
     mark_confirmation_sent(session, subscriber=subscriber)
     return True
+
+
+def queue_confirmation(session: Session, result: SubscribeResult, *, settings: Settings) -> None:
+    """Queue the confirmation email once ``session`` commits, if ``result`` says one is due."""
+    if result.confirmation_due and result.subscriber_id is not None:
+        jobs.enqueue(
+            "subscriptions.send_confirmation",
+            result.subscriber_id,
+            settings=settings,
+            session=session,
+        )

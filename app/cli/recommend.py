@@ -3,19 +3,16 @@
 No database: the file is parsed with the shared ingest parser (broken items are
 skipped exactly as ingest skips them), its papers are both the candidates and
 the corpus, and one profile is built from the command line. The ranking is the
-same ``prepare_edition`` / ``rank_subscribers`` path the mailer uses.
+same ``prepare_edition`` / ``rank_subscribers`` path every digest goes through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import TypedDict
+from typing import Literal, TypedDict
 
-from app.config import get_settings
 from app.ingest.parse import load_daily_papers_file
-from app.ranking.candidates import CandidatePaper, SubscriberProfile, candidate_from_parsed
+from app.ranking.candidates import SubscriberProfile, as_of, candidate_from
 from app.ranking.ranker import prepare_edition, rank_subscribers
 
 
@@ -25,26 +22,14 @@ class Recommendation(TypedDict):
     why: str
 
 
-def as_of(papers: Sequence[CandidatePaper]) -> datetime:
-    """The moment a saved file describes: the end of its latest featured day.
-
-    Ranking a file "as of now" would make every paper in an old file equally
-    ancient; taking the file's own last day keeps recency meaningful and the
-    output reproducible.
-    """
-    days = [p.featured_on for p in papers if p.featured_on is not None]
-    if days:
-        return datetime.combine(max(days), time(0), tzinfo=UTC) + timedelta(days=1)
-    published = [p.published_at for p in papers if p.published_at is not None]
-    return max(published) if published else datetime.now(UTC)
-
-
 def recommend(
     papers_file: Path,
     interests: str,
     seed_papers: list[str],
     clicked: list[str],
     k: int,
+    *,
+    backend: Literal["tfidf", "dense"] = "tfidf",
 ) -> list[Recommendation]:
     """The top ``k`` papers of ``papers_file`` for one reader, best first.
 
@@ -53,8 +38,7 @@ def recommend(
     ``app.ingest.parse.DumpFileError`` when the file cannot be read as a whole.
     """
     parsed = load_daily_papers_file(papers_file)
-    candidates = [candidate_from_parsed(p) for p in parsed.papers]
-    backend = get_settings().ranking_backend
+    candidates = [candidate_from(p, featured_on=p.featured_on) for p in parsed.papers]
     edition = prepare_edition(candidates, now=as_of(candidates), backend=backend)
     profile = SubscriberProfile(
         key=0, interests=interests, seed_papers=list(seed_papers), clicked=list(clicked), k=k

@@ -1,107 +1,21 @@
-"""What comes back from a digest: clicks, opens, bounces and complaints.
+"""What comes back from a digest: clicks, opens, and provider bounce/complaint events.
 
 Hard bounces and complaints (from SMTP replies, the provider webhook or DSN
-messages in a maildir) all end in ``suppress_addresses``: a ``Suppression`` row,
-the subscriber's status set to bounced / complained, and an event. The send
-pipeline re-checks the suppression list when it claims a delivery.
+messages in a maildir) all end in ``app.subscriptions.suppression``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
-from app.mailer.links import ClickLinks, verify_open_token
-from app.models import (
-    Delivery,
-    Event,
-    EventKind,
-    Subscriber,
-    SubscriberStatus,
-    Suppression,
-    SuppressionReason,
-)
-
-_SUBSCRIBER_STATUS = {
-    SuppressionReason.HARD_BOUNCE: SubscriberStatus.BOUNCED,
-    SuppressionReason.COMPLAINT: SubscriberStatus.COMPLAINED,
-}
-_EVENT_KIND = {
-    SuppressionReason.HARD_BOUNCE: EventKind.BOUNCE,
-    SuppressionReason.COMPLAINT: EventKind.COMPLAINT,
-}
-
-
-@dataclass(frozen=True)
-class Suppress:
-    email: str
-    reason: SuppressionReason
-    detail: str = ""
-    delivery_id: int | None = None
-
-
-def suppress_addresses(session: Session, entries: Sequence[Suppress]) -> int:
-    """Never mail these addresses again; returns how many were newly suppressed."""
-    if not entries:
-        return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    now = utcnow()
-    by_email = {entry.email.strip().lower(): entry for entry in entries}
-    result = session.execute(
-        insert(Suppression)
-        .values(
-            [
-                {"email": email, "reason": e.reason, "detail": e.detail[:2000], "created_at": now}
-                for email, e in by_email.items()
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["email"])
-        .returning(Suppression.email)
-    )
-    added = len(result.all())
-    subscribers: dict[str, int] = dict(
-        session.execute(
-            # Addresses are stored lowercased (normalise_email), so the unique
-            # index on email answers this.
-            select(Subscriber.email, Subscriber.id).where(Subscriber.email.in_(list(by_email)))
-        ).all()
-    )
-    for reason in _SUBSCRIBER_STATUS:
-        emails = [email for email, e in by_email.items() if e.reason == reason]
-        if emails:
-            session.execute(
-                update(Subscriber)
-                .where(
-                    Subscriber.email.in_(emails),
-                    Subscriber.status.in_([SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED]),
-                )
-                .values(status=_SUBSCRIBER_STATUS[reason], updated_at=now),
-                execution_options={"synchronize_session": False},
-            )
-    session.add_all(
-        Event(
-            kind=_EVENT_KIND.get(e.reason, EventKind.BOUNCE),
-            subscriber_id=subscribers.get(email),
-            delivery_id=e.delivery_id,
-            detail={"reason": e.reason.value, "detail": e.detail[:500]},
-            created_at=now,
-        )
-        for email, e in by_email.items()
-    )
-    return added
-
-
-def is_suppressed(session: Session, email: str) -> bool:
-    return (
-        session.scalar(select(Suppression.id).where(Suppression.email == email.lower())) is not None
-    )
+from app.feedback.links import ClickLinks, verify_open_token
+from app.models import Delivery, Event, EventKind, SuppressionReason
+from app.subscriptions.suppression import Suppress, suppress_addresses
 
 
 def record_click(

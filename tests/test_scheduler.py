@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from celery.schedules import crontab
 
-from workers.embedded import EmbeddedScheduler
+from app.scheduler import EmbeddedScheduler
 
 
 def test_an_entry_becomes_due_at_its_crontab_time() -> None:
@@ -22,10 +22,15 @@ def test_non_crontab_entries_are_ignored() -> None:
     assert scheduler.due_in(datetime.now(UTC)) == {}
 
 
-def test_every_beat_entry_names_a_task_the_embedded_scheduler_can_run() -> None:
+def test_every_beat_entry_names_a_job_both_modes_can_run() -> None:
+    from app.jobs import JOBS, job_function
     from workers.celery_app import app
 
+    app.loader.import_default_modules()
     EmbeddedScheduler(app.conf.beat_schedule)
     assert app.conf.beat_schedule, "the beat schedule has no entries"
     for name, entry in app.conf.beat_schedule.items():
         assert entry["task"] in app.tasks, f"{name}: task {entry['task']} is not registered"
+        assert callable(job_function(entry["task"])), f"{name}: no in-process job"
+    for job in JOBS:
+        assert job in app.tasks, f"job {job} has no Celery task"

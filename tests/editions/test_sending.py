@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import make_session_factory, transaction
-from app.editions.service import edition_progress, send_edition
-from app.mailer.digests import render_digest_for
-from app.mailer.dispatch import run_edition
+from app.editions.digests import render_digest_for
+from app.editions.progress import edition_progress
+from app.editions.running import send_edition
+from app.editions.service import open_edition
 from app.models import Delivery, DeliveryStatus, Event, EventKind, Frequency, SubscriberStatus
 from app.web.app import create_app
-from tests.editions.builders import DAY, add_papers, add_subscriber, settings_for
+from tests.factories import DAY, add_papers, add_subscriber, settings_for
 from tests.smtp_server import ReceivedMessage, SMTPTestServer
 
 
@@ -33,7 +34,7 @@ def _setup(engine: Engine) -> None:
 
 
 def _send(settings: Settings, engine: Engine) -> None:
-    final = run_edition(settings, make_session_factory(engine), edition_date=DAY)
+    final = send_edition(settings, make_session_factory(engine), edition_date=DAY)
     assert final.status.value == "finished"
 
 
@@ -203,13 +204,13 @@ def test_sending_again_sends_nothing_twice(
     settings, engine, server = sent
     before = len(server.messages)
     with transaction(make_session_factory(engine)) as session:
-        edition, chunks = send_edition(session, edition_date=DAY, settings=settings)
+        edition, chunks = open_edition(session, edition_date=DAY, settings=settings)
     assert chunks == []
     _send(settings, engine)
     assert len(server.messages) == before
     with Session(engine) as session:
         progress = edition_progress(session, edition_id=edition.id)
-    assert (progress.recipients, progress.sent) == (3, 3)
+    assert (progress.counts.recipients, progress.counts.sent) == (3, 3)
 
 
 def test_preview_renders_what_was_sent(sent: tuple[Settings, Engine, SMTPTestServer]) -> None:
@@ -235,7 +236,7 @@ def test_a_reader_who_unsubscribes_after_fan_out_is_not_mailed(
     _setup(clean_db)
     factory = make_session_factory(clean_db)
     with transaction(factory) as session:
-        edition, chunks = send_edition(session, edition_date=DAY, settings=settings)
+        edition, chunks = open_edition(session, edition_date=DAY, settings=settings)
     with transaction(factory) as session:
         from app.models import Subscriber
 

@@ -7,16 +7,16 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.editions.picks import (
+from app.editions.digests import kit_for_edition, prepare_digests
+from app.editions.ranking_inputs import (
     candidate_papers_for,
     edition_as_of,
     prepared_edition,
     subscriber_profiles,
 )
 from app.editions.service import create_edition
-from app.mailer.digests import kit_for_edition, prepare_digests
 from app.models import Delivery, DeliveryStatus, Event, EventKind, PaperSnapshot
-from tests.editions.builders import DAY, add_papers, add_subscriber
+from tests.factories import DAY, add_papers, add_subscriber
 
 AS_OF = edition_as_of(DAY)
 

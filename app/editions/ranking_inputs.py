@@ -12,7 +12,7 @@ turns rows into them, set-based, for a whole chunk of subscribers at once:
   papers, papers shown but not clicked, and everything already sent, from two
   queries for the whole chunk.
 
-The send path, the admin preview (``app.mailer.digests``) and the sample digest
+The send path, the admin preview (``app.editions.digests``) and the sample digest
 all go through here, then ``rank_subscribers`` in one batch call; ``paperboy
 recommend`` calls the same ``prepare_edition`` / ``rank_subscribers`` on a file.
 """
@@ -39,7 +39,13 @@ from app.models import (
     PaperSnapshot,
     Subscriber,
 )
-from app.ranking import CandidatePaper, PreparedEdition, SubscriberProfile, prepare_edition
+from app.ranking import (
+    CandidatePaper,
+    PreparedEdition,
+    SubscriberProfile,
+    candidate_from,
+    prepare_edition,
+)
 from app.ranking.feedback import MIN_CLICKS
 
 # How far back a subscriber's history (clicks, papers shown) counts.
@@ -110,9 +116,13 @@ def candidate_papers_for(
     }
     ids = [p.id for p in papers.values()]
     featured = _featured_on(session, ids, until=as_of.date())
-    velocity = _upvote_velocity(session, ids, as_of=as_of)
+    velocity = upvote_velocity(session, ids, start=as_of - timedelta(days=1), end=as_of)
     return [
-        _candidate(papers[a], featured.get(papers[a].id), velocity.get(papers[a].id, 0.0))
+        candidate_from(
+            papers[a],
+            featured_on=featured.get(papers[a].id),
+            upvote_velocity=velocity.get(papers[a].id, 0.0),
+        )
         for a in arxiv_ids
         if a in papers
     ]
@@ -140,24 +150,7 @@ def recent_corpus(session: Session, *, until: date, days: int) -> list[Candidate
         .order_by(Paper.id)
     ).all()
     featured = _featured_on(session, [p.id for p in rows], until=until)
-    return [_candidate(p, featured.get(p.id), 0.0) for p in rows]
-
-
-def _candidate(paper: Paper, featured_on: date | None, velocity: float) -> CandidatePaper:
-    return CandidatePaper(
-        arxiv_id=paper.arxiv_id,
-        title=paper.title,
-        abstract=paper.abstract or "",
-        ai_keywords=list(paper.ai_keywords or []),
-        ai_summary=paper.ai_summary,
-        upvotes=paper.upvotes,
-        upvote_velocity=velocity,
-        github_stars=paper.github_stars,
-        num_comments=paper.num_comments,
-        published_at=paper.published_at,
-        featured_on=featured_on,
-        authors=list(paper.authors or []),
-    )
+    return [candidate_from(p, featured_on=featured.get(p.id)) for p in rows]
 
 
 def _featured_on(session: Session, paper_ids: Sequence[int], *, until: date) -> dict[int, date]:
@@ -172,13 +165,14 @@ def _featured_on(session: Session, paper_ids: Sequence[int], *, until: date) -> 
     return {paper_id: day for paper_id, day in rows if day is not None}
 
 
-def _upvote_velocity(
-    session: Session, paper_ids: Sequence[int], *, as_of: datetime
+def upvote_velocity(
+    session: Session, paper_ids: Sequence[int], *, start: datetime, end: datetime
 ) -> dict[int, float]:
-    """Upvotes gained per hour between the first and the last snapshot of the last day.
+    """Upvotes gained per hour between each paper's first and last snapshot in (start, end].
 
-    The day is the 24 hours before ``as_of``: a paper still collecting votes
-    then is taking off; one whose snapshots stopped changing scores 0.
+    The ranker asks for the 24 hours before an edition's moment: a paper still
+    collecting votes then is taking off; one whose snapshots stopped changing
+    scores 0. The admin's papers page asks for one UTC day.
     """
     if not paper_ids:
         return {}
@@ -186,8 +180,8 @@ def _upvote_velocity(
         select(PaperSnapshot.paper_id, PaperSnapshot.fetched_at, PaperSnapshot.upvotes)
         .where(
             PaperSnapshot.paper_id.in_(list(paper_ids)),
-            PaperSnapshot.fetched_at > as_of - timedelta(days=1),
-            PaperSnapshot.fetched_at <= as_of,
+            PaperSnapshot.fetched_at > start,
+            PaperSnapshot.fetched_at <= end,
         )
         .order_by(PaperSnapshot.paper_id, PaperSnapshot.fetched_at)
     ).all()

@@ -1,5 +1,9 @@
 """From subscribers to digests: rank, pick the trending extras, build what to render.
 
+The seam between the database and the mailer: papers become ``PaperView`` (with
+every outside URL checked again), subscribers become ``Reader`` (with their
+manage and unsubscribe links), and the mailer renders them.
+
 Shared by the send pipeline and the admin preview (``render_digest_for``), so a
 preview is exactly what would be sent, except that its links go straight to
 their destinations instead of through click tracking.
@@ -8,9 +12,11 @@ their destinations instead of through click tracking.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,9 +26,17 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import utcnow
 from app.editions.audience import candidate_papers
-from app.editions.picks import edition_as_of, prepared_edition, subscriber_profiles
-from app.mailer.links import manage_url, unsubscribe_url
-from app.mailer.render import DigestItem, DigestRenderer, Reader, RenderedDigest, paper_view
+from app.editions.ranking_inputs import edition_as_of, prepared_edition, subscriber_profiles
+from app.mailer.render import (
+    DigestItem,
+    DigestRenderer,
+    PaperView,
+    Reader,
+    RenderedDigest,
+    authors_line,
+    stars_label,
+    summarise,
+)
 from app.models import Edition, Paper, Subscriber
 from app.ranking import (
     Digest,
@@ -32,7 +46,9 @@ from app.ranking import (
     rank_subscribers,
 )
 from app.ranking.explain import trending_phrase
-from app.ranking.topics import TOPICS
+from app.subscriptions.tokens import TokenPurpose, subscriber_link
+from app.topics import TOPICS
+from app.urls import safe_http_url
 
 _PHRASE_SPLIT = re.compile(r"[,;\n]+")
 RANKING = RankingParams()
@@ -125,6 +141,33 @@ def kit_for_edition(session: Session, edition: Edition, settings: Settings) -> E
     )
 
 
+def paper_view(paper: Paper) -> PaperView:
+    """The digest's view of a stored paper."""
+    # Outside URLs pass the one check again here: a row stored before ingest
+    # checked them, or written by hand, never becomes a javascript: link.
+    candidates = {
+        "paper": paper.hf_url,
+        "pdf": safe_http_url(paper.pdf_url) or f"https://arxiv.org/pdf/{paper.arxiv_id}",
+        "code": safe_http_url(paper.github_repo),
+        "project": safe_http_url(paper.project_page),
+    }
+    links = {kind: url for kind, url in candidates.items() if url}
+    summary = summarise(paper.ai_summary or paper.abstract or "")
+    return PaperView(
+        arxiv_id=paper.arxiv_id,
+        title=" ".join(paper.title.split()),
+        authors_line=authors_line(paper.authors),
+        organization=paper.organization,
+        upvotes=paper.upvotes,
+        stars_label=stars_label(paper.github_stars),
+        summary=summary,
+        summary_wrapped=textwrap.fill(
+            summary, width=72, initial_indent="  ", subsequent_indent="  "
+        ),
+        links=links,
+    )
+
+
 def interest_phrases(subscriber: Subscriber) -> list[str]:
     phrases = [p.strip() for p in _PHRASE_SPLIT.split(subscriber.interests or "") if p.strip()]
     # Topics by their label, as the form and the reasons name them ("Large language models").
@@ -149,14 +192,17 @@ def prepare_digests(
     prepared = []
     for subscriber, profile, digest in zip(subscribers, profiles, ranked, strict=True):
         items, scores = _layout(kit, digest, profile.already_sent, settings.digest_trending_count)
+        link = partial(
+            subscriber_link,
+            base_url=settings.base_url,
+            secret_key=secret,
+            subscriber_id=subscriber.id,
+            token_version=subscriber.token_version,
+        )
         reader = Reader(
             email=subscriber.email,
-            manage_url=manage_url(
-                settings.base_url, secret, subscriber.id, subscriber.token_version
-            ),
-            unsubscribe_url=unsubscribe_url(
-                settings.base_url, secret, subscriber.id, subscriber.token_version
-            ),
+            manage_url=link(TokenPurpose.MANAGE),
+            unsubscribe_url=link(TokenPurpose.UNSUBSCRIBE),
             interests=interest_phrases(subscriber),
             weekly=subscriber.frequency.value == "weekly",
             trending_fallback=digest.trending_fallback,

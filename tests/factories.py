@@ -1,16 +1,51 @@
-"""Rows for edition and mailer tests: papers featured on a day, subscribers."""
+"""Builders shared by the whole suite: settings, rows, and what a test reads back.
+
+Fixtures live in the ``conftest.py`` files; everything a test module imports
+by name lives here, so no test imports a conftest.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+import redis
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import Base
 from app.models import Frequency, Paper, PaperFeature, Subscriber, SubscriberStatus
-from tests.conftest import make_test_settings
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def make_test_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings for a test: its own var dir and outbox, a fixed secret, no broker."""
+    values: dict[str, object] = {
+        "var_dir": tmp_path / "var",
+        "secret_key": TEST_SECRET,
+        "base_url": "http://testserver",
+        "from_address": "Paperboy <digest@paperboy.test>",
+        "broker_url": None,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def truncate_all(engine: Engine) -> None:
+    """Empty every table (for tests whose work must really commit)."""
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
 
 DAY = date(2025, 11, 27)  # a Thursday
 
@@ -89,3 +124,26 @@ def settings_for(tmp_path: Path, engine: Engine, **overrides: object) -> Setting
     }
     values.update(overrides)
     return make_test_settings(tmp_path, **values)
+
+
+def queued_jobs(redis_url: str, queue: str = "celery") -> list[tuple[str, list[Any]]]:
+    """(job name, args) of every message waiting in ``queue`` on the broker, oldest first."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        raw = client.lrange(queue, 0, -1)
+    finally:
+        client.close()
+    jobs = []
+    for item in reversed(raw):  # kombu pushes on the left, workers pop on the right
+        message = json.loads(item)
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        jobs.append((message["headers"]["task"], args))
+    return jobs
+
+
+def clear_queue(redis_url: str, queue: str = "celery") -> None:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.delete(queue)
+    finally:
+        client.close()

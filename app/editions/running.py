@@ -1,0 +1,93 @@
+"""Drive one edition to the end: what ``paperboy send --date D`` does.
+
+Fan out, then queue one ``editions.send_chunk`` job per chunk (Celery workers
+take them, or, in embedded mode, this process sends each as it is queued),
+then keep running recovery (stale leases, lost tasks, retries whose backoff has
+passed) until the edition is finished, cancelled or paused, reporting progress
+after every step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.db import transaction
+from app.editions.audience import DAILY_SLOT
+from app.editions.progress import EditionProgress, edition_progress
+from app.editions.recovery import recover_deliveries
+from app.editions.service import enqueue_chunks, open_edition, pending_chunks
+from app.models import EditionStatus
+
+ProgressCallback = Callable[[EditionProgress], None]
+POLL_SECONDS = 0.5
+
+
+def send_edition(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    *,
+    edition_date: date,
+    slot: str = DAILY_SLOT,
+    on_progress: ProgressCallback | None = None,
+) -> EditionProgress:
+    """Send edition (date, slot) to everyone due and wait until it is over (or paused)."""
+    with transaction(session_factory) as session:
+        edition, chunks = open_edition(
+            session, edition_date=edition_date, slot=slot, settings=settings, enqueue=False
+        )
+        edition_id = edition.id
+        if not chunks and edition.status == EditionStatus.SENDING:
+            # Fanned out before (an earlier run, the admin): take over what is
+            # still pending now rather than wait for recovery's orphan timeout.
+            # Claims are atomic, so a task still queued for these rows is harmless.
+            chunks = pending_chunks(
+                session, edition_id=edition_id, settings=settings, enqueue=False
+            )
+    _queue(settings, session_factory, edition_id, chunks, on_progress)
+    recovery_every = max(
+        1.0, min(settings.recovery_interval_seconds, settings.delivery_lease_seconds / 2)
+    )
+    last_recovery = time.monotonic()
+    while True:
+        progress = _report(session_factory, edition_id, on_progress)
+        if progress.finished or progress.status == EditionStatus.PAUSED:
+            return progress
+        idle = progress.counts.pending > 0 and progress.counts.sending == 0
+        if idle or time.monotonic() - last_recovery >= recovery_every:
+            last_recovery = time.monotonic()
+            with transaction(session_factory) as session:
+                report = recover_deliveries(session, settings=settings, enqueue=False)
+            for recovered_edition, recovered in report.chunks.items():
+                _queue(settings, session_factory, recovered_edition, recovered, on_progress)
+            if report.requeued or report.finished:
+                continue
+        time.sleep(POLL_SECONDS)
+
+
+def _queue(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    edition_id: int,
+    chunks: list[list[int]],
+    on_progress: ProgressCallback | None,
+) -> None:
+    # One chunk at a time, with progress between: in embedded mode each job runs
+    # as it is queued, so the bar moves chunk by chunk.
+    for chunk in chunks:
+        enqueue_chunks(None, settings=settings, edition_id=edition_id, chunks=[chunk])
+        _report(session_factory, edition_id, on_progress)
+
+
+def _report(
+    session_factory: sessionmaker[Session], edition_id: int, on_progress: ProgressCallback | None
+) -> EditionProgress:
+    with transaction(session_factory) as session:
+        progress = edition_progress(session, edition_id=edition_id)
+    if on_progress is not None:
+        on_progress(progress)
+    return progress

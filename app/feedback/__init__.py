@@ -1,0 +1,1 @@
+"""Feedback: clicks, opens, bounces, complaints and provider webhooks flowing back from digests."""

@@ -1,0 +1,102 @@
+"""Jobs: enqueue a task by name once the caller's transaction commits.
+
+The only place that knows whether a task goes to Celery workers (a broker is
+configured) or runs in this process (embedded mode, no broker). Domains and the
+web layer name the job (``"<domain>.<verb>"``) and pass ids; they never import
+``workers``. Each name maps to a plain function in ``app`` that takes the
+settings first, then the ids: ``workers/`` wraps the same functions as Celery
+tasks of the same names, so both modes run the same code.
+
+In-process jobs run right after the commit, in the caller's thread (as Celery's
+eager mode would), unless ``background=True`` asks for a thread of their own
+(an ingest that waits on arXiv's spacing should not hold an admin's browser).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from celery import Celery
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import on_commit
+from app.errors import PaperboyError
+
+log = logging.getLogger(__name__)
+
+# Job name -> "module:function"; workers/ registers a Celery task for each name.
+JOBS: dict[str, str] = {
+    "subscriptions.send_confirmation": "app.subscriptions.jobs:send_confirmation",
+    "editions.send_chunk": "app.editions.jobs:send_chunk",
+    "editions.recover": "app.editions.jobs:recover",
+    "editions.send_slot": "app.editions.jobs:send_slot",
+    "ingest.fetch_day": "app.ingest.jobs:fetch_day",
+    "admin.refresh_dashboard": "app.admin.jobs:refresh_dashboard",
+}
+
+
+def job_function(name: str) -> Callable[..., Any]:
+    """The function behind job ``name`` (raises KeyError for an unknown name)."""
+    module, _, attribute = JOBS[name].partition(":")
+    function: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+    return function
+
+
+def enqueue(
+    name: str,
+    *args: Any,
+    settings: Settings,
+    session: Session | None = None,
+    background: bool = False,
+) -> None:
+    """Run job ``name`` with ``args`` (ids, JSON-serialisable) after ``session`` commits.
+
+    Without a session it is dispatched at once. Nothing is enqueued when the
+    session's transaction rolls back.
+    """
+    if name not in JOBS:
+        raise KeyError(f"unknown job {name!r}")
+    if session is None:
+        _dispatch(name, args, settings, background)
+    else:
+        on_commit(session, lambda: _dispatch(name, args, settings, background))
+
+
+def _dispatch(name: str, args: tuple[Any, ...], settings: Settings, background: bool) -> None:
+    if settings.broker_url:
+        producer(settings.broker_url).send_task(name, args=list(args))
+    elif background:
+        threading.Thread(
+            target=_run_in_process, args=(name, args, settings), name=f"job-{name}", daemon=True
+        ).start()
+    else:
+        _run_in_process(name, args, settings)
+
+
+def _run_in_process(name: str, args: tuple[Any, ...], settings: Settings) -> None:
+    try:
+        job_function(name)(settings, *args)
+    except PaperboyError as error:
+        # Expected failures (an SMTP server refusing, a source down): one line.
+        # The work that enqueued the job is committed and stays so.
+        log.warning("job %s%s failed: %s", name, args, error)
+    except Exception:
+        log.exception("job %s%s failed", name, args)
+
+
+@lru_cache(maxsize=4)
+def producer(broker_url: str) -> Celery:
+    """A Celery client that only publishes (tasks are registered by the workers)."""
+    client = Celery("paperboy-producer", broker=broker_url)
+    client.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+    )
+    return client
