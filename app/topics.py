@@ -89,8 +89,3 @@ TOPICS: dict[str, Topic] = {
     ),
 }
 
-
-def topic_label(slug: str) -> str:
-    """The label of a topic, or the slug itself for a topic we no longer offer."""
-    topic = TOPICS.get(slug)
-    return topic.label if topic else slug
