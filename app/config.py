@@ -68,9 +68,13 @@ class Settings(BaseSettings):
     dkim_private_key_path: Path | None = None
     dkim_selector: str = "paperboy"
     webhook_token: str = ""
-    # Deliveries claimed, sent and recorded together inside a chunk: also the most
-    # messages a killed worker can have sent without recording them (duplicates bound).
+    # Deliveries claimed (and rendered) together inside a chunk.
     send_batch_size: int = 50
+    # Accepted messages are recorded as soon as this many are settled (1: each one as the
+    # server accepts it), so a killed worker re-sends at most these plus what was on the wire.
+    send_record_every: int = 1
+    # How long work waits out a database outage (a restart, a failover) before giving up.
+    database_outage_seconds: float = 300.0
     # Temporary failures wait base * 2**(attempt-1) seconds before the next try.
     delivery_retry_base_seconds: float = 60.0
     # How often the recovery job looks for stale and orphaned deliveries.

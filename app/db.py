@@ -6,16 +6,20 @@ the CLI and a running ``paperboy run`` can use the same file at the same time.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -52,6 +56,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -145,3 +153,56 @@ def _run_on_commit(session: Session) -> None:
 
 def _drop_on_commit(session: Session) -> None:
     session.info.pop("on_commit", None)
+
+
+def is_outage(error: BaseException) -> bool:
+    """True for a database that is away for a while (restarting, failing over, locked).
+
+    Connection refused, "terminating connection", a dropped socket (psycopg's
+    ``OperationalError`` family) and SQLite's busy lock are worth waiting out;
+    a missing table or a constraint violation is not.
+    """
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    if isinstance(original, psycopg.OperationalError):
+        return True
+    if isinstance(original, sqlite3.OperationalError):
+        return "locked" in str(original) or "busy" in str(original)
+    return False
+
+
+def wait_out_outage(
+    work: Callable[[], T],
+    *,
+    patience_seconds: float,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """``work()``, retried with backoff while the database is away (``is_outage``).
+
+    Says so once in the log when it starts waiting and once when the database is
+    back; gives up (re-raises) after ``patience_seconds``. ``work`` must be safe
+    to run again: a transaction that failed was rolled back.
+    """
+    deadline = clock() + patience_seconds
+    delay = 0.25
+    waiting_since: float | None = None
+    while True:
+        try:
+            result = work()
+        except DBAPIError as error:
+            if not is_outage(error) or clock() + delay > deadline:
+                raise
+            if waiting_since is None:
+                waiting_since = clock()
+                log.warning("database unavailable while %s; waiting: %s", what, error.orig)
+            sleep(delay)
+            delay = min(delay * 2, 5.0)
+            continue
+        if waiting_since is not None:
+            log.warning("database back after %.0f s; %s goes on", clock() - waiting_since, what)
+        return result

@@ -119,3 +119,9 @@ def redis_url() -> str:
 def smtp_server() -> Iterator[SMTPTestServer]:
     """A real SMTP server on a free local port, collecting every message it accepts."""
     yield from running_smtp_server()
+
+
+@pytest.fixture
+def smtputf8_server() -> Iterator[SMTPTestServer]:
+    """A real SMTP server that offers SMTPUTF8 (international local parts)."""
+    yield from running_smtp_server(smtputf8=True)

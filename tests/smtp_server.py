@@ -96,10 +96,13 @@ class _Handler:
 class SMTPTestServer:
     """Start with ``with SMTPTestServer() as server:``; ``server.port`` is free and real."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, smtputf8: bool = False) -> None:
+        # Without ``smtputf8`` the server does not offer SMTPUTF8, as many relays do not.
         self.handler = _Handler()
         self.port = _free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=smtputf8
+        )
 
     @property
     def messages(self) -> list[ReceivedMessage]:
@@ -132,6 +135,6 @@ def _free_port() -> int:
         return port
 
 
-def running_smtp_server() -> Iterator[SMTPTestServer]:
-    with SMTPTestServer() as server:
+def running_smtp_server(*, smtputf8: bool = False) -> Iterator[SMTPTestServer]:
+    with SMTPTestServer(smtputf8=smtputf8) as server:
         yield server

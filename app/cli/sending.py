@@ -21,7 +21,8 @@ def send(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from app.editions.progress import EditionProgress, duration_text
+    from app.db import transaction
+    from app.editions.progress import EditionProgress, duration_text, failed_deliveries
     from app.editions.running import send_edition
 
     settings = get_settings()
@@ -55,6 +56,8 @@ def send(
             )
 
         final = send_edition(settings, factory, edition_date=edition_date.date(), on_progress=show)
+        with transaction(factory) as session:
+            failures = failed_deliveries(session, edition_id=final.edition_id, limit=20)
     counts = final.counts
     console.print(
         f"Edition {final.edition_id}: {final.status.value} — {counts.sent} sent, "
@@ -62,6 +65,16 @@ def send(
         f" of {counts.recipients} recipients."
         + (f" {final.pause_reason}" if final.pause_reason else "")
     )
+    # Nothing fails silently: each failed or bounced delivery with its reason (the first 20).
+    total = counts.failed + counts.bounced
+    if failures:
+        console.print(f"Not delivered ({total}):", markup=False, highlight=False)
+        for email, status, reason in failures:
+            line = f"  {email} — {status.value}: {reason or 'no reason recorded'}"
+            console.print(line, markup=False, highlight=False)
+        if total > len(failures):
+            more = f"  … and {total - len(failures)} more: /admin/editions/{final.edition_id}"
+            console.print(more, markup=False, highlight=False)
     if final.status.value == "paused":
         raise typer.Exit(1)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Delivery, DeliveryStatus, Edition, EditionStatus
@@ -97,7 +97,9 @@ def claim_deliveries(
     return sorted(ClaimedDelivery(*row) for row in rows) if rows else []
 
 
-def record_results(session: Session, *, results: Sequence[DeliveryResult], now: datetime) -> None:
+def record_results(
+    session: Session | Connection, *, results: Sequence[DeliveryResult], now: datetime
+) -> None:
     """Write a batch of outcomes in two executemany statements.
 
     A row is only updated while it is still ``sending`` (a cancelled or

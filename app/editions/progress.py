@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.editions.errors import EditionNotFound
-from app.models import Delivery, DeliveryStatus, Edition, EditionStatus
+from app.models import Delivery, DeliveryStatus, Edition, EditionStatus, Subscriber
 
 RATE_WINDOW_SECONDS = 30.0
 OVER = (EditionStatus.FINISHED, EditionStatus.CANCELLED)
@@ -185,3 +185,20 @@ def progress_of(
         if rate > 0:
             eta = round(counts.outstanding / rate)
     return EditionProgress(edition=edition, counts=counts, rate_per_second=rate, eta_seconds=eta)
+
+
+def failed_deliveries(
+    session: Session, *, edition_id: int, limit: int = 20
+) -> list[tuple[str, DeliveryStatus, str | None]]:
+    """(address, status, reason) of the edition's failed and bounced deliveries, first ``limit``."""
+    rows = session.execute(
+        select(Subscriber.email, Delivery.status, Delivery.last_error)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.BOUNCED]),
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    return [(email, DeliveryStatus(status), error) for email, status, error in rows]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.db import transaction
 from app.editions.audience import DAILY_SLOT
+from app.editions.jobs import close_send_context
 from app.editions.progress import EditionProgress, edition_progress
 from app.editions.recovery import recover_deliveries
 from app.editions.service import enqueue_chunks, open_edition, pending_chunks
@@ -48,6 +49,20 @@ def send_edition(
             chunks = pending_chunks(
                 session, edition_id=edition_id, settings=settings, enqueue=False
             )
+    try:
+        return _drive(settings, session_factory, edition_id, chunks, on_progress)
+    finally:
+        # Chunks this process sent itself (embedded mode) leave an SMTP connection open.
+        close_send_context()
+
+
+def _drive(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    edition_id: int,
+    chunks: list[list[int]],
+    on_progress: ProgressCallback | None,
+) -> EditionProgress:
     _queue(settings, session_factory, edition_id, chunks, on_progress)
     recovery_every = max(
         1.0, min(settings.recovery_interval_seconds, settings.delivery_lease_seconds / 2)

@@ -17,70 +17,46 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property, partial
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.db import transaction, utcnow
-from app.editions.actions import pause_edition
+from app.db import transaction, utcnow, wait_out_outage
 from app.editions.deliveries import (
     ClaimedDelivery,
     DeliveryResult,
     claim_deliveries,
-    record_results,
     retry_delay,
 )
 from app.editions.digests import EditionKit, PreparedDigest, kit_for_edition, prepare_digests
+from app.editions.pausing import batch_error_rate, pause_if_failing
+from app.editions.recording import BatchRecorder, OutcomeWriter
 from app.editions.service import finish_if_done
+from app.editions.throttle import Throttle
 from app.feedback.links import ClickLinks, open_pixel_url
+from app.mailer.addresses import ascii_domain_address
 from app.mailer.compose import ComposedMessage, Composer
-from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError
+from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError, UnsendableAddress
 from app.mailer.smtp_pipeline import Outcome, open_pipeline
 from app.mailer.transports import FileTransport, SMTPTransport, transport_for
 from app.models import (
-    Delivery,
     DeliveryStatus,
     Edition,
-    EditionStatus,
     Subscriber,
     SubscriberStatus,
     SuppressionReason,
 )
-from app.subscriptions.suppression import Suppress, suppress_addresses, suppressed_among
+from app.subscriptions.suppression import Suppress, suppressed_among
 from app.subscriptions.validation import address_key
 
 log = logging.getLogger(__name__)
 STAGES = ("claim", "rank", "render", "send", "record")
-
-
-class Throttle:
-    """At most ``rate`` messages per second from this process (0 = no limit)."""
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._clock = clock
-        self._sleep = sleep
-        self._next = clock()
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        now = self._clock()
-        if self._next > now:
-            self._sleep(self._next - now)
-            now = self._next
-        self._next = max(self._next, now) + self.interval
 
 
 @dataclass
@@ -111,10 +87,16 @@ class SendContext:
             kit = self.kits[edition.id] = kit_for_edition(session, edition, self.settings)
         return kit
 
+    @cached_property
+    def writer(self) -> OutcomeWriter:
+        return OutcomeWriter(self.settings, self.session_factory)
+
     def close(self) -> None:
         transport, self.transport = self.transport, None
         if transport is not None:
             transport.close()
+        if "writer" in self.__dict__:
+            self.writer.close()
 
 
 @dataclass
@@ -141,49 +123,105 @@ class _Laps:
 def send_chunk(
     context: SendContext, *, edition_id: int, delivery_ids: Sequence[int]
 ) -> ChunkReport:
-    """Send every still-pending delivery of ``delivery_ids``; safe to run twice."""
+    """Send every still-pending delivery of ``delivery_ids``; safe to run twice.
+
+    A database outage (a restart, a failover) is waited out at every step
+    rather than failing the chunk: the rows stay ours while we wait.
+    """
     report = ChunkReport()
     remaining = sorted(set(delivery_ids))
     settings = context.settings
     while remaining:
         laps = _Laps(context.timings)
-        with transaction(context.session_factory) as session:
-            now = utcnow()
-            claimed = claim_deliveries(
-                session,
-                edition_id=edition_id,
-                delivery_ids=remaining,
-                limit=settings.send_batch_size,
-                lease_seconds=settings.delivery_lease_seconds,
-                now=now,
-            )
-            if not claimed:
-                break
-            claimed_at = time.monotonic()
-            taken = {c.id for c in claimed}
-            remaining = [i for i in remaining if i not in taken]
-            edition = session.get_one(Edition, edition_id)
-            kit = context.kit(session, edition)
-            mailable, skipped = _mailable(session, claimed)
-            laps("claim")
-            digests = prepare_digests(
-                session, kit=kit, subscribers=[s for _, s in mailable], settings=settings
-            )
-            laps("rank")
-        results = [
-            DeliveryResult(c.id, DeliveryStatus.SKIPPED, error=reason) for c, reason in skipped
-        ]
-        bounces = _send_batch(context, kit, mailable, digests, claimed_at, results, laps)
-        with transaction(context.session_factory) as session:
-            now = utcnow()
-            record_results(session, results=results, now=now)
-            suppress_addresses(session, bounces)
-            _tally(report, results)
-            if _batch_error_rate(results) > settings.send_pause_error_rate:
-                _maybe_pause(session, edition_id, settings)
-            finish_if_done(session, edition_id=edition_id)
+        batch = wait_out_outage(
+            partial(_claim_batch, context, edition_id, remaining, laps),
+            patience_seconds=settings.database_outage_seconds,
+            what=f"claiming deliveries of edition {edition_id}",
+        )
+        if batch is None:
+            break
+        taken = {claim.id for claim in batch.claimed}
+        remaining = [i for i in remaining if i not in taken]
+        recorder = BatchRecorder(context.writer, record_every=settings.send_record_every)
+        for claim, reason in batch.skipped:
+            recorder.add(DeliveryResult(claim.id, DeliveryStatus.SKIPPED, error=reason))
+        _send_batch(context, batch, recorder, laps)
+        recorder.flush()
+        _tally(report, recorder.results)
+        wait_out_outage(
+            partial(_close_batch, context, edition_id, recorder.results),
+            patience_seconds=settings.database_outage_seconds,
+            what=f"finishing a batch of edition {edition_id}",
+        )
         laps("record")
     return report
+
+
+@dataclass
+class _Batch:
+    claimed: list[ClaimedDelivery]
+    claimed_at: float
+    kit: EditionKit
+    mailable: list[tuple[ClaimedDelivery, Subscriber]]
+    skipped: list[tuple[ClaimedDelivery, str]]
+    digests: list[PreparedDigest | None]
+
+
+def _claim_batch(
+    context: SendContext, edition_id: int, remaining: list[int], laps: _Laps
+) -> _Batch | None:
+    """Claim the next batch and rank its readers (one transaction), or None when done."""
+    settings = context.settings
+    with transaction(context.session_factory) as session:
+        claimed = claim_deliveries(
+            session,
+            edition_id=edition_id,
+            delivery_ids=remaining,
+            limit=settings.send_batch_size,
+            lease_seconds=settings.delivery_lease_seconds,
+            now=utcnow(),
+        )
+        if not claimed:
+            return None
+        claimed_at = time.monotonic()
+        edition = session.get_one(Edition, edition_id)
+        kit = context.kit(session, edition)
+        mailable, skipped = _mailable(session, claimed)
+        laps("claim")
+        digests = _prepare(session, kit, [s for _, s in mailable], settings)
+        laps("rank")
+    return _Batch(claimed, claimed_at, kit, mailable, skipped, digests)
+
+
+def _prepare(
+    session: Session, kit: EditionKit, subscribers: list[Subscriber], settings: Settings
+) -> list[PreparedDigest | None]:
+    """The batch's digests, ranked together; if that fails, one by one so a bad reader
+    fails alone (``None`` in their place)."""
+    try:
+        return list(prepare_digests(session, kit=kit, subscribers=subscribers, settings=settings))
+    except Exception:
+        log.exception("ranking a batch failed; ranking its readers one by one")
+    digests: list[PreparedDigest | None] = []
+    for subscriber in subscribers:
+        try:
+            [digest] = prepare_digests(
+                session, kit=kit, subscribers=[subscriber], settings=settings
+            )
+        except Exception:
+            log.exception("cannot prepare the digest of subscriber %s", subscriber.id)
+            digests.append(None)
+        else:
+            digests.append(digest)
+    return digests
+
+
+def _close_batch(context: SendContext, edition_id: int, results: list[DeliveryResult]) -> None:
+    settings = context.settings
+    with transaction(context.session_factory) as session:
+        if batch_error_rate(results) > settings.send_pause_error_rate:
+            pause_if_failing(session, edition_id, settings)
+        finish_if_done(session, edition_id=edition_id)
 
 
 def _mailable(
@@ -210,18 +248,9 @@ def _mailable(
     return mailable, skipped
 
 
-def _send_batch(
-    context: SendContext,
-    kit: EditionKit,
-    mailable: Sequence[tuple[ClaimedDelivery, Subscriber]],
-    digests: Sequence[PreparedDigest],
-    claimed_at: float,
-    results: list[DeliveryResult],
-    laps: _Laps,
-) -> list[Suppress]:
+def _send_batch(context: SendContext, batch: _Batch, recorder: BatchRecorder, laps: _Laps) -> None:
     settings = context.settings
-    deadline = claimed_at + settings.delivery_lease_seconds - _lease_margin(settings)
-    bounces: list[Suppress] = []
+    deadline = batch.claimed_at + settings.delivery_lease_seconds - _lease_margin(settings)
     pipeline = open_pipeline(context.mail())
     in_flight: dict[int, tuple[ClaimedDelivery, str, str, list[dict[str, Any]]]] = {}
 
@@ -229,7 +258,7 @@ def _send_batch(
         for key, error in outcomes:
             claim, email, message_id, picks = in_flight.pop(key)
             if error is None:
-                results.append(
+                recorder.add(
                     DeliveryResult(
                         claim.id,
                         DeliveryStatus.SENT,
@@ -238,18 +267,21 @@ def _send_batch(
                         picks=picks,
                     )
                 )
+            elif isinstance(error, UnsendableAddress):
+                # Not the recipient's doing (e.g. no SMTPUTF8 on our relay): fails, no bounce.
+                recorder.add(DeliveryResult(claim.id, DeliveryStatus.FAILED, str(error)))
             elif isinstance(error, PermanentDeliveryError):
-                results.append(
-                    DeliveryResult(claim.id, DeliveryStatus.BOUNCED, str(error), error.code)
+                recorder.add(
+                    DeliveryResult(claim.id, DeliveryStatus.BOUNCED, str(error), error.code),
+                    Suppress(email, SuppressionReason.HARD_BOUNCE, str(error), claim.id),
                 )
-                bounces.append(Suppress(email, SuppressionReason.HARD_BOUNCE, str(error), claim.id))
             else:
-                results.append(_temporary(claim, error, settings))
+                recorder.add(_temporary(claim, error, settings))
 
-    for (claim, subscriber), digest in zip(mailable, digests, strict=True):
+    for (claim, subscriber), digest in zip(batch.mailable, batch.digests, strict=True):
         if time.monotonic() > deadline:
             # Out of lease: hand the row back rather than risk a duplicate.
-            results.append(
+            recorder.add(
                 DeliveryResult(
                     claim.id,
                     DeliveryStatus.PENDING,
@@ -259,21 +291,32 @@ def _send_batch(
                 )
             )
             continue
+        if digest is None:
+            recorder.add(
+                DeliveryResult(claim.id, DeliveryStatus.FAILED, error="digest could not be made")
+            )
+            continue
         if not digest.items:
             # Every candidate was already sent to them: no empty digests.
-            results.append(
+            recorder.add(
                 DeliveryResult(claim.id, DeliveryStatus.SKIPPED, error="no new papers for them")
             )
             continue
-        message, picks = _compose(context, kit, claim, digest)
+        try:
+            message, picks = _compose(context, batch.kit, claim, digest)
+        except Exception as error:
+            # One digest that will not render or encode fails alone; the batch goes on.
+            log.warning("delivery %s cannot be composed: %r", claim.id, error)
+            reason = f"cannot compose this digest: {error.__class__.__name__}: {error}"
+            recorder.add(DeliveryResult(claim.id, DeliveryStatus.FAILED, error=reason[:500]))
+            continue
         laps("render")
         context.throttle.wait()
         in_flight[claim.id] = (claim, subscriber.email, message.message_id, picks)
-        settle(pipeline.submit(claim.id, message.sender, subscriber.email, message.data))
+        settle(pipeline.submit(claim.id, message.sender, message.recipient, message.data))
         laps("send")
     settle(pipeline.finish())
     laps("send")
-    return bounces
 
 
 def _compose(
@@ -289,7 +332,7 @@ def _compose(
     rendered = kit.renderer.render(reader, digest.items, links.url_maker(claim.id))
     message = context.composer.compose(
         rendered,
-        to=digest.email,
+        to=ascii_domain_address(digest.email),
         unsubscribe_url=reader.unsubscribe_url,
         message_id=context.composer.message_id(claim.id),
     )
@@ -328,57 +371,3 @@ def _tally(report: ChunkReport, results: Sequence[DeliveryResult]) -> None:
             report.released += 1
         else:
             report.retried += 1
-
-
-def _is_error(result: DeliveryResult) -> bool:
-    return result.status in (DeliveryStatus.BOUNCED, DeliveryStatus.FAILED) or (
-        result.status == DeliveryStatus.PENDING and not result.not_attempted
-    )
-
-
-def _batch_error_rate(results: Sequence[DeliveryResult]) -> float:
-    attempted = [r for r in results if r.status != DeliveryStatus.SKIPPED and not r.not_attempted]
-    if not attempted:
-        return 0.0
-    return sum(1 for r in attempted if _is_error(r)) / len(attempted)
-
-
-def _maybe_pause(session: Session, edition_id: int, settings: Settings) -> None:
-    """Pause the edition when its error rate so far passes the threshold.
-
-    Only checked after a bad batch (cheap in the normal case). Counted per
-    delivery that has been tried: bounced, failed, or waiting for a retry.
-    """
-    counts = dict(
-        session.execute(
-            select(Delivery.status, func.count())
-            .where(Delivery.edition_id == edition_id, Delivery.attempts > 0)
-            .group_by(Delivery.status)
-        ).all()
-    )
-    errors = sum(counts.get(s, 0) for s in (DeliveryStatus.BOUNCED, DeliveryStatus.FAILED))
-    errors += (
-        session.scalar(
-            select(func.count()).where(
-                Delivery.edition_id == edition_id,
-                Delivery.status == DeliveryStatus.PENDING,
-                Delivery.last_error.is_not(None),
-            )
-        )
-        or 0
-    )
-    attempted = errors + counts.get(DeliveryStatus.SENT, 0)
-    if (
-        attempted < settings.send_pause_min_attempts
-        or errors / attempted <= settings.send_pause_error_rate
-    ):
-        return
-    edition = session.get_one(Edition, edition_id)
-    if edition.status == EditionStatus.SENDING:
-        reason = (
-            f"paused automatically: {errors} of {attempted} deliveries failed "
-            f"({errors / attempted:.0%} > {settings.send_pause_error_rate:.0%}); "
-            "check the mail server, then resume"
-        )
-        pause_edition(session, edition_id=edition_id, reason=reason)
-        log.warning("edition %s %s", edition_id, reason)

@@ -3,6 +3,8 @@
 DeliveryError
 ├── TemporaryDeliveryError   4xx reply, dropped connection, timeout: retry later
 └── PermanentDeliveryError   5xx reply for the recipient: bounce, do not retry
+    └── UnsendableAddress    the address cannot travel through this server (e.g. a non-ASCII
+                             local part without SMTPUTF8): fails alone, is not a bounce
 """
 
 from __future__ import annotations
@@ -29,3 +31,10 @@ class TemporaryDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """The recipient will never accept it (hard bounce)."""
+
+
+class UnsendableAddress(PermanentDeliveryError):
+    """The address cannot be handed to this server at all; not the recipient's fault."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, None)

@@ -21,7 +21,8 @@ import contextlib
 import smtplib
 from typing import Protocol
 
-from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError
+from app.mailer.addresses import envelope_address
+from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError, UnsendableAddress
 from app.mailer.transports import FileTransport, SMTPTransport, classify
 
 DeliveryError = TemporaryDeliveryError | PermanentDeliveryError
@@ -67,17 +68,24 @@ class _Pipelined:
         self._content: tuple[int, bytes] | None = None
 
     def submit(self, key: int, sender: str, recipient: str, data: bytes) -> list[Outcome]:
-        if not (sender.isascii() and recipient.isascii()):
-            return self.finish() + _OneByOne(self._transport).submit(key, sender, recipient, data)
         outcomes: list[Outcome] = []
-        previous, self._content = self._content, None
         try:
             connection = self._transport.ready_connection()
         except TemporaryDeliveryError as error:
+            previous, self._content = self._content, None
             return [*([(previous[0], error)] if previous else []), (key, error)]
-        commands = b"MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n" % (
-            sender.encode(),
-            recipient.encode(),
+        try:
+            smtputf8 = connection.has_extn("smtputf8")
+            mail_from = envelope_address(sender, smtputf8=smtputf8)
+            rcpt_to = envelope_address(recipient, smtputf8=smtputf8)
+        except UnsendableAddress as error:
+            return [(key, error)]  # nothing written: the previous message waits as it was
+        previous, self._content = self._content, None
+        utf8 = b"" if mail_from.isascii() and rcpt_to.isascii() else b" SMTPUTF8"
+        commands = b"MAIL FROM:<%s>%s\r\nRCPT TO:<%s>\r\nDATA\r\n" % (
+            mail_from.encode(),
+            utf8,
+            rcpt_to.encode(),
         )
         try:
             connection.send(previous[1] + commands if previous else commands)

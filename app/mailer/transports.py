@@ -25,7 +25,8 @@ from types import TracebackType
 from typing import Protocol, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError
+from app.mailer.addresses import envelope_address
+from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError, UnsendableAddress
 
 # A connection unused for this long is probed with NOOP before the next message.
 IDLE_CHECK_SECONDS = 5.0
@@ -139,12 +140,19 @@ class SMTPTransport(_ClosingContext):
     def send_raw(self, sender: str, recipient: str, data: bytes) -> None:
         # The digest pipeline serialises messages itself (much faster than
         # email.generator), so they go out as bytes.
-        connection = self._ready_connection()
-        connection.ehlo_or_helo_if_needed()
-        if connection.has_extn("pipelining") and sender.isascii() and recipient.isascii():
-            self._hand_over(lambda: _pipelined_sendmail(connection, sender, recipient, data))
+        connection = self.ready_connection()
+        smtputf8 = connection.has_extn("smtputf8")
+        mail_from = envelope_address(sender, smtputf8=smtputf8)
+        rcpt_to = envelope_address(recipient, smtputf8=smtputf8)
+        if mail_from.isascii() and rcpt_to.isascii():
+            if connection.has_extn("pipelining"):
+                self._hand_over(lambda: _pipelined_sendmail(connection, mail_from, rcpt_to, data))
+            else:
+                self._hand_over(lambda: connection.sendmail(mail_from, [rcpt_to], data))
         else:
-            self._hand_over(lambda: connection.sendmail(sender, [recipient], data))
+            self._hand_over(
+                lambda: connection.sendmail(mail_from, [rcpt_to], data, mail_options=["SMTPUTF8"])
+            )
 
     def _hand_over(self, deliver: Callable[[], dict[str, tuple[int, bytes]]]) -> None:
         try:
@@ -152,6 +160,9 @@ class SMTPTransport(_ClosingContext):
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             raise classify(code, reply) from error
+        except (UnicodeEncodeError, smtplib.SMTPNotSupportedError) as error:
+            # An address the server cannot take (no SMTPUTF8): this message fails alone.
+            raise UnsendableAddress(f"the mail server cannot take this address: {error}") from error
         except smtplib.SMTPResponseException as error:
             if error.smtp_code == 421:
                 self._drop()

@@ -52,7 +52,7 @@ class _FakeClock:
 
 
 def test_throttle_spaces_messages_at_the_configured_rate() -> None:
-    from app.editions.sending import Throttle
+    from app.editions.throttle import Throttle
 
     clock = _FakeClock()
     throttle = Throttle(4.0, clock=clock, sleep=clock.sleep)
@@ -64,7 +64,7 @@ def test_throttle_spaces_messages_at_the_configured_rate() -> None:
 
 
 def test_throttle_of_zero_never_waits() -> None:
-    from app.editions.sending import Throttle
+    from app.editions.throttle import Throttle
 
     clock = _FakeClock()
     throttle = Throttle(0.0, clock=clock, sleep=clock.sleep)
