@@ -18,7 +18,7 @@ import importlib
 import logging
 import threading
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from celery import Celery
@@ -54,23 +54,33 @@ def enqueue(
     settings: Settings,
     session: Session | None = None,
     background: bool = False,
+    wait_for_broker: bool = False,
 ) -> None:
     """Run job ``name`` with ``args`` (ids, JSON-serialisable) after ``session`` commits.
 
     Without a session it is dispatched at once. Nothing is enqueued when the
-    session's transaction rolls back.
+    session's transaction rolls back. ``wait_for_broker`` keeps retrying a broker
+    that is away for up to ``DATABASE_OUTAGE_SECONDS`` (``paperboy send`` waits; a
+    web request does not).
     """
     if name not in JOBS:
         raise KeyError(f"unknown job {name!r}")
+    dispatch = partial(_dispatch, name, args, settings, background, wait_for_broker)
     if session is None:
-        _dispatch(name, args, settings, background)
+        dispatch()
     else:
-        on_commit(session, lambda: _dispatch(name, args, settings, background))
+        on_commit(session, dispatch)
 
 
-def _dispatch(name: str, args: tuple[Any, ...], settings: Settings, background: bool) -> None:
+def _dispatch(
+    name: str, args: tuple[Any, ...], settings: Settings, background: bool, patient: bool
+) -> None:
     if settings.broker_url:
-        producer(settings.broker_url).send_task(name, args=list(args))
+        policy = {"interval_start": 0.5, "interval_step": 1.0, "interval_max": 5.0}
+        policy["max_retries"] = int(settings.database_outage_seconds / 5) if patient else 3
+        producer(settings.broker_url).send_task(
+            name, args=list(args), retry=True, retry_policy=policy
+        )
     elif background:
         threading.Thread(
             target=_run_in_process, args=(name, args, settings), name=f"job-{name}", daemon=True

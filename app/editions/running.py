@@ -12,20 +12,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.db import transaction
+from app.db import transaction, wait_out_outage
 from app.editions.audience import DAILY_SLOT
 from app.editions.jobs import close_send_context
 from app.editions.progress import EditionProgress, edition_progress
-from app.editions.recovery import recover_deliveries
+from app.editions.recovery import RecoveryReport, recover_deliveries
 from app.editions.service import enqueue_chunks, open_edition, pending_chunks
 from app.models import EditionStatus
 
 ProgressCallback = Callable[[EditionProgress], None]
 POLL_SECONDS = 0.5
+T = TypeVar("T")
 
 
 def send_edition(
@@ -36,19 +39,27 @@ def send_edition(
     slot: str = DAILY_SLOT,
     on_progress: ProgressCallback | None = None,
 ) -> EditionProgress:
-    """Send edition (date, slot) to everyone due and wait until it is over (or paused)."""
-    with transaction(session_factory) as session:
-        edition, chunks = open_edition(
-            session, edition_date=edition_date, slot=slot, settings=settings, enqueue=False
-        )
-        edition_id = edition.id
-        if not chunks and edition.status == EditionStatus.SENDING:
-            # Fanned out before (an earlier run, the admin): take over what is
-            # still pending now rather than wait for recovery's orphan timeout.
-            # Claims are atomic, so a task still queued for these rows is harmless.
-            chunks = pending_chunks(
-                session, edition_id=edition_id, settings=settings, enqueue=False
+    """Send edition (date, slot) to everyone due and wait until it is over (or paused).
+
+    A database outage of up to ``DATABASE_OUTAGE_SECONDS`` (a restart, a failover)
+    is waited out at every step, and so is a broker that is briefly away.
+    """
+
+    def open_and_fan_out() -> tuple[int, list[list[int]]]:
+        with transaction(session_factory) as session:
+            edition, chunks = open_edition(
+                session, edition_date=edition_date, slot=slot, settings=settings, enqueue=False
             )
+            if not chunks and edition.status == EditionStatus.SENDING:
+                # Fanned out before (an earlier run, the admin): take over what is
+                # still pending now rather than wait for recovery's orphan timeout.
+                # Claims are atomic, so a task still queued for these rows is harmless.
+                chunks = pending_chunks(
+                    session, edition_id=edition.id, settings=settings, enqueue=False
+                )
+            return edition.id, chunks
+
+    edition_id, chunks = _patiently(settings, open_and_fan_out, "opening the edition")
     try:
         return _drive(settings, session_factory, edition_id, chunks, on_progress)
     finally:
@@ -69,14 +80,13 @@ def _drive(
     )
     last_recovery = time.monotonic()
     while True:
-        progress = _report(session_factory, edition_id, on_progress)
+        progress = _report(settings, session_factory, edition_id, on_progress)
         if progress.finished or progress.status == EditionStatus.PAUSED:
             return progress
         idle = progress.counts.pending > 0 and progress.counts.sending == 0
         if idle or time.monotonic() - last_recovery >= recovery_every:
             last_recovery = time.monotonic()
-            with transaction(session_factory) as session:
-                report = recover_deliveries(session, settings=settings, enqueue=False)
+            report = _patiently(settings, partial(_recover, settings, session_factory), "recovery")
             for recovered_edition, recovered in report.chunks.items():
                 _queue(settings, session_factory, recovered_edition, recovered, on_progress)
             if report.requeued or report.finished:
@@ -94,15 +104,32 @@ def _queue(
     # One chunk at a time, with progress between: in embedded mode each job runs
     # as it is queued, so the bar moves chunk by chunk.
     for chunk in chunks:
-        enqueue_chunks(None, settings=settings, edition_id=edition_id, chunks=[chunk])
-        _report(session_factory, edition_id, on_progress)
+        enqueue_chunks(
+            None, settings=settings, edition_id=edition_id, chunks=[chunk], wait_for_broker=True
+        )
+        _report(settings, session_factory, edition_id, on_progress)
+
+
+def _recover(settings: Settings, session_factory: sessionmaker[Session]) -> RecoveryReport:
+    with transaction(session_factory) as session:
+        return recover_deliveries(session, settings=settings, enqueue=False)
 
 
 def _report(
-    session_factory: sessionmaker[Session], edition_id: int, on_progress: ProgressCallback | None
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    edition_id: int,
+    on_progress: ProgressCallback | None,
 ) -> EditionProgress:
-    with transaction(session_factory) as session:
-        progress = edition_progress(session, edition_id=edition_id)
+    def read() -> EditionProgress:
+        with transaction(session_factory) as session:
+            return edition_progress(session, edition_id=edition_id)
+
+    progress = _patiently(settings, read, "following the send")
     if on_progress is not None:
         on_progress(progress)
     return progress
+
+
+def _patiently(settings: Settings, work: Callable[[], T], what: str) -> T:
+    return wait_out_outage(work, patience_seconds=settings.database_outage_seconds, what=what)

@@ -192,11 +192,23 @@ def chunk_ids(ids: Sequence[int], size: int) -> list[list[int]]:
 
 
 def enqueue_chunks(
-    session: Session | None, *, settings: Settings, edition_id: int, chunks: list[list[int]]
+    session: Session | None,
+    *,
+    settings: Settings,
+    edition_id: int,
+    chunks: list[list[int]],
+    wait_for_broker: bool = False,
 ) -> None:
     """One ``editions.send_chunk`` job per chunk, after ``session`` commits (now without one)."""
     for chunk in chunks:
-        jobs.enqueue("editions.send_chunk", edition_id, chunk, settings=settings, session=session)
+        jobs.enqueue(
+            "editions.send_chunk",
+            edition_id,
+            chunk,
+            settings=settings,
+            session=session,
+            wait_for_broker=wait_for_broker,
+        )
 
 
 def open_slot_edition(
