@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery.signals import worker_process_init, worker_process_shutdown
+from sqlalchemy.exc import OperationalError
 
 from app.config import get_settings
 from app.editions import jobs
@@ -26,7 +27,15 @@ def _close_context(**_: Any) -> None:
     jobs.close_send_context()
 
 
-@app.task(name="editions.send_chunk", acks_late=True, ignore_result=True)
+# A database away for longer than DATABASE_OUTAGE_SECONDS: try the chunk again later.
+@app.task(
+    name="editions.send_chunk",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=30,
+    max_retries=5,
+)
 def send_chunk_task(edition_id: int, delivery_ids: list[int]) -> dict[str, int]:
     return jobs.send_chunk(get_settings(), edition_id, delivery_ids)
 

@@ -12,18 +12,28 @@ vanished (a SIGKILLed worker takes its prefetched, unacknowledged tasks with it
 until Redis's visibility timeout, an hour by default) are re-enqueued once they
 have been untouched for a lease period. Recovery never waits for the broker.
 
-*Duplicates are bounded by the messages in flight at the kill.* A worker claims
-``settings.send_batch_size`` rows, sends them one by one and records the batch
-in one transaction. If it dies in between, the messages the SMTP server had
-already accepted in that batch are sent again after the lease expires. So a
-killed worker process causes at most ``send_batch_size`` duplicates (default
-50), and a subscriber at most one duplicate per kill; the batched record is
-the price of not writing one transaction per message. Live workers never
-duplicate: a message is only started while its batch's lease has more than a
-margin (``min(30 s, lease / 3)``) left, otherwise the row is handed back, and a
-late result is only written while the row is still ``sending``. A connection
-dropped after DATA but before the server's reply is the one case SMTP itself
-cannot settle: it is retried (a possible duplicate, as with any SMTP client).
+*Duplicates are bounded by the messages on the wire.* A worker claims
+``settings.send_batch_size`` rows and renders them together, but records each
+outcome as the SMTP server accepts it (``send_record_every``, 1 by default:
+one autocommit round trip, see ``recording``). A worker killed with ``kill -9``
+therefore re-sends, after the lease, only the messages it had on the wire (the
+one whose end-of-data reply had not arrived, with SMTP pipelining) plus any
+accepted but not yet recorded. Live workers never duplicate: a message is only
+started while its batch's lease has more than a margin (``min(30 s, lease /
+3)``) left, otherwise the row is handed back, and a late result is only written
+while the row is still ``sending``. A connection dropped after DATA but before
+the server's reply is the one case SMTP itself cannot settle: it is retried (a
+possible duplicate, as with any SMTP client).
+
+*Outages are waited out.* Claims, records and ``paperboy send``'s own polling
+retry while the database is away (``database_outage_seconds``), so a restart
+or a failover pauses a send instead of failing it, and rows claimed by a live
+worker are recorded by that worker when the database is back (no lease wait).
+
+*One bad item fails alone.* An address that cannot travel through the relay
+(a non-ASCII local part without SMTPUTF8), a digest that will not render or
+encode, a reader whose ranking fails: that one delivery ends ``failed`` with its
+reason and the batch goes on.
 
 *No double fan-out.* Editions are unique per (date, slot) and deliveries per
 (edition, subscriber), both inserted with ON CONFLICT DO NOTHING, and only the
