@@ -30,7 +30,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from app.admin.auth import create_admin_user
-from app.admin.stats_cache import refresh_dashboard
+from app.admin.refresh import refresh_dashboard
 from app.config import Settings
 from app.db import make_engine, make_session_factory, transaction
 from app.migrations import upgrade_database

@@ -8,7 +8,12 @@ processes, fans the edition out and waits until it is finished. Prints:
 digests/s end to end, time per stage (claim, rank, render, send, record, summed
 over the worker processes from their logs), peak RSS per worker process, the
 raw ceiling (one pre-rendered digest sent with smtplib over one connection to
-the same sink) and the ratio between the two.
+the same sink, before and after the runs) and the ratio between the two.
+
+Variants run side by side in one run against the same sink and ceiling:
+``--record-every 1,250`` (each message recorded as it is accepted vs one write
+per batch of 250), ``--compare DIR`` (the worker running another checkout's
+code, e.g. a worktree of the commit before a change).
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db import make_engine, make_session_factory, transaction  # noqa: E402
 from app.editions.digests import build_kit, prepare_digests  # noqa: E402
-from app.editions.service import edition_progress, send_edition  # noqa: E402
+from app.editions.progress import edition_progress  # noqa: E402
+from app.editions.service import open_edition  # noqa: E402
 from app.mailer.compose import Composer  # noqa: E402
 from app.migrations import upgrade_database  # noqa: E402
 from app.models import Paper, PaperFeature, Subscriber  # noqa: E402
@@ -179,6 +185,15 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=500)
     parser.add_argument("--batch", type=int, default=250)
     parser.add_argument("--ceiling-messages", type=int, default=20_000)
+    parser.add_argument(
+        "--record-every",
+        type=lambda v: [int(n) for n in v.split(",")],
+        default=[1],
+        help="SEND_RECORD_EVERY values to run side by side, e.g. 1,250 (250: one write per batch)",
+    )
+    parser.add_argument(
+        "--compare", help="another checkout (e.g. a worktree of an older commit) run beside"
+    )
     args = parser.parse_args()
 
     print(f"== setting up {args.database}: {args.subscribers} subscribers, {args.papers} papers")
@@ -221,44 +236,72 @@ def main() -> None:
         send_batch_size=args.batch,
         var_dir=Path("/tmp/paperboy-bench-var"),
     )
-    worker = None
-    log_path = Path("/tmp/paperboy-bench-worker.log")
+    variants = [
+        (f"record every {n}", ROOT, {"PAPERBOY_SEND_RECORD_EVERY": str(n)})
+        for n in args.record_every
+    ]
+    if args.compare:
+        variants.append((f"code at {args.compare}", Path(args.compare).resolve(), {}))
     try:
         ceiling = raw_ceiling(settings, url, port, args.ceiling_messages)
         print(f"raw ceiling (pre-rendered, smtplib, one connection): {ceiling:,.0f} msg/s")
+        rows = []
+        for label, code, extra in variants:
+            print(f"== {label}")
+            rate = run_send(args, settings, url, {**env_settings, **extra}, code)
+            rows.append((label, rate))
+        after = raw_ceiling(settings, url, port, args.ceiling_messages)
+        print(f"raw ceiling again after the runs: {after:,.0f} msg/s")
+        mean_ceiling = (ceiling + after) / 2
+        print("\nside by side (same run, same sink, mean of the two ceilings):")
+        for label, rate in rows:
+            print(f"  {label:<40} {rate:>8,.0f} digests/s  ratio {rate / mean_ceiling:.2f}")
+    finally:
+        sink.send_signal(signal.SIGTERM)
+        out, _ = sink.communicate(timeout=30)
+        print(f"sink {out.strip().splitlines()[-1]} (raw ceiling runs included)")
 
-        redis.Redis.from_url(args.redis).flushdb()
-        log = log_path.open("wb")
-        worker = subprocess.Popen(
-            [
-                str(CELERY),
-                "-A",
-                "workers.celery_app",
-                "worker",
-                "--pool",
-                "prefork",
-                "-c",
-                str(args.processes),
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT), **env_settings},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+
+def run_send(
+    args: argparse.Namespace, settings: Settings, url: str, env: dict[str, str], code: Path
+) -> float:
+    """Fan out a fresh edition, let one worker (running ``code``) send it; digests/s."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM delivery"))
+        connection.execute(text("DELETE FROM edition"))
+    log_path = Path("/tmp/paperboy-bench-worker.log")
+    redis.Redis.from_url(args.redis).flushdb()
+    log = log_path.open("wb")
+    worker = subprocess.Popen(
+        [
+            str(CELERY),
+            "-A",
+            "workers.celery_app",
+            "worker",
+            "--pool",
+            "prefork",
+            "-c",
+            str(args.processes),
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=code,
+        env={**os.environ, "PYTHONPATH": str(code), **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
         time.sleep(4)  # let the pool fork and connect
         broker = Celery("bench", broker=args.redis)
-        engine = make_engine(url)
         factory = make_session_factory(engine)
-        chunks: list[list[int]] = []
         started = time.perf_counter()
         with transaction(factory) as session:
-            edition, chunks = send_edition(session, edition_date=DAY, settings=settings)
+            edition, chunks = open_edition(session, edition_date=DAY, settings=settings)
         fan_out = time.perf_counter() - started
         for chunk in chunks:
             broker.send_task("editions.send_chunk", args=[edition.id, chunk])
@@ -273,28 +316,21 @@ def main() -> None:
                 break
             time.sleep(0.5)
         elapsed = time.perf_counter() - started
-        recipients = progress.recipients
-        print(
-            f"fan-out of {recipients:,} deliveries: {fan_out:.2f}s; "
-            f"enqueue {len(chunks)} chunks: {enqueued - fan_out:.2f}s"
-        )
-        print(
-            f"end to end: {recipients:,} digests in {elapsed:.1f}s = "
-            f"{recipients / elapsed:,.0f} digests/s "
-            f"(sent {progress.sent}, failed {progress.failed})"
-        )
-        print(f"ratio to the raw ceiling: {recipients / elapsed / ceiling:.0%}")
-        print(
-            "peak RSS per worker process: " + ", ".join(f"{mib:.0f} MiB" for mib in peak.values())
-        )
-        engine.dispose()
     finally:
-        if worker is not None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=60)
-        sink.send_signal(signal.SIGTERM)
-        out, _ = sink.communicate(timeout=30)
-        print(f"sink {out.strip().splitlines()[-1]} (raw ceiling run included)")
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+        engine.dispose()
+    recipients = progress.counts.recipients
+    print(
+        f"fan-out of {recipients:,} deliveries: {fan_out:.2f}s; "
+        f"enqueue {len(chunks)} chunks: {enqueued - fan_out:.2f}s"
+    )
+    print(
+        f"end to end: {recipients:,} digests in {elapsed:.1f}s = "
+        f"{recipients / elapsed:,.0f} digests/s "
+        f"(sent {progress.counts.sent}, failed {progress.counts.failed})"
+    )
+    print("peak RSS per worker process: " + ", ".join(f"{m:.0f} MiB" for m in peak.values()))
     stages: dict[str, float] = defaultdict(float)
     pattern = re.compile(r"(claim|rank|render|send|record)=([\d.]+)s")
     for line in log_path.read_text(errors="replace").splitlines():
@@ -310,6 +346,7 @@ def main() -> None:
             for stage, seconds in stages.items()
         )
     )
+    return recipients / elapsed
 
 
 if __name__ == "__main__":
