@@ -108,7 +108,13 @@ def edition_rows(
     for edition in editions:
         row = stored.get(keys[edition.id])
         max_age = timedelta(seconds=edition_max_age(edition, now.date()))
-        if force or row is None or now - row.computed_at > max_age:
+        # Counted before the edition finished: it may still show pending deliveries.
+        ended = (
+            edition.finished_at is not None
+            and row is not None
+            and (row.computed_at < edition.finished_at)
+        )
+        if force or row is None or ended or now - row.computed_at > max_age:
             stale.append(edition)
             continue
         value = row.value

@@ -71,13 +71,18 @@ def subscriber_growth(
 
 
 def status_figure(
-    session: Session, *, max_age_seconds: int = STATUS_MAX_AGE
+    session: Session, *, max_age_seconds: int = STATUS_MAX_AGE, not_before: datetime | None = None
 ) -> tuple[dict[SubscriberStatus, int], datetime]:
-    """``subscribers_by_status``, reused for up to ``max_age_seconds``."""
+    """``subscribers_by_status``, reused for up to ``max_age_seconds``.
+
+    ``not_before``: recount if the stored figure is older (the overview passes the
+    start of the edition it shows, so subscribers and recipients are of one moment).
+    """
     value, computed_at = cached_figure(
         session,
         key="subscribers.by_status",
         max_age_seconds=max_age_seconds,
+        not_before=not_before,
         compute=lambda: {s.value: n for s, n in subscribers_by_status(session).items()},
     )
     return {s: int(value.get(s.value, 0)) for s in SubscriberStatus}, computed_at

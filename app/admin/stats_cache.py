@@ -56,11 +56,14 @@ def cached_figure(
     max_age_seconds: int,
     compute: Callable[[], Any],
     now: datetime | None = None,
+    not_before: datetime | None = None,
 ) -> tuple[Any, datetime]:
-    """The stored figure if younger than ``max_age_seconds``, else a fresh one (stored)."""
+    """The stored figure if younger than ``max_age_seconds`` (and not computed before
+    ``not_before``), else a fresh one (stored)."""
     now = now or utcnow()
     row = stored_figures(session, [key]).get(key)
-    if row is not None and now - row.computed_at <= timedelta(seconds=max_age_seconds):
+    fresh = row is not None and now - row.computed_at <= timedelta(seconds=max_age_seconds)
+    if row is not None and fresh and (not_before is None or row.computed_at >= not_before):
         return row.value, row.computed_at
     value = compute()
     store_figure(session, key=key, value=value, now=now)

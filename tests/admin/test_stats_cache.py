@@ -12,7 +12,14 @@ from app.admin.overview import status_figure
 from app.admin.refresh import refresh_dashboard
 from app.admin.stats_cache import cached_figure
 from app.db import utcnow
-from app.models import DashboardStat, Delivery, DeliveryStatus, Subscriber, SubscriberStatus
+from app.models import (
+    DashboardStat,
+    Delivery,
+    DeliveryStatus,
+    EditionStatus,
+    Subscriber,
+    SubscriberStatus,
+)
 from tests.admin.scenario import seed_scenario
 
 
@@ -53,3 +60,38 @@ def test_an_edition_in_flight_is_always_counted_live(session: Session) -> None:
     rows = {row.edition.id: row for row in recent_editions(session)}
     live = rows[scenario.today_edition.id].counts
     assert live.pending == 0 and live.sent == 7 and live.recipients == 12
+
+
+def test_an_edition_shown_as_finished_never_shows_pending_deliveries(session: Session) -> None:
+    scenario = seed_scenario(session)
+    edition = scenario.today_edition
+    assert edition is not None
+    [row] = [r for r in recent_editions(session) if r.edition.id == edition.id]
+    assert row.counts.pending > 0  # counted (and stored) while it was sending
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.edition_id == edition.id,
+            Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
+        )
+        .values(status=DeliveryStatus.SENT, sent_at=utcnow())
+    )
+    edition.status = EditionStatus.FINISHED
+    edition.finished_at = utcnow()
+    session.flush()
+    [row] = [r for r in recent_editions(session) if r.edition.id == edition.id]
+    assert (row.counts.pending, row.counts.sending) == (0, 0)
+    assert row.counts.sent == row.counts.recipients - row.counts.failed - row.counts.bounced - (
+        row.counts.skipped
+    )
+
+
+def test_subscriber_counts_are_never_older_than_the_edition_beside_them(
+    session: Session,
+) -> None:
+    seed_scenario(session)
+    before, computed_at = status_figure(session)
+    session.execute(update(Subscriber).values(status=SubscriberStatus.ACTIVE))
+    assert status_figure(session)[0] == before  # reused: nothing started since
+    fresh, _ = status_figure(session, not_before=computed_at + timedelta(seconds=1))
+    assert fresh[SubscriberStatus.ACTIVE] == sum(fresh.values())

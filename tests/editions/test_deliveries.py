@@ -14,8 +14,8 @@ from app.editions.actions import cancel_edition, pause_edition, retry_failed
 from app.editions.deliveries import claim_deliveries
 from app.editions.progress import edition_progress
 from app.editions.recovery import recover_deliveries
-from app.editions.service import create_edition, open_edition
-from app.models import Delivery, DeliveryStatus, EditionStatus, Frequency
+from app.editions.service import create_edition, open_edition, open_slot_edition
+from app.models import Delivery, DeliveryStatus, Edition, EditionStatus, Frequency
 from tests.factories import DAY, add_papers, add_subscriber, settings_for
 
 
@@ -131,3 +131,15 @@ def test_cancel_skips_pending_and_retry_failed_reopens(
     edition = cancel_edition(session, edition_id=edition_id).edition
     assert edition.status == EditionStatus.CANCELLED
     assert edition_progress(session, edition_id=edition_id).counts.skipped == 4
+
+
+def test_an_hourly_slot_nobody_is_due_in_creates_no_edition(
+    session: Session, settings: Settings
+) -> None:
+    add_papers(session, count=3)
+    add_subscriber(session, "seven@example.org", send_hour=7)
+    edition, chunks = open_slot_edition(session, edition_date=DAY, slot="h03", settings=settings)
+    assert (edition, chunks) == (None, [])
+    assert session.scalar(select(func.count()).select_from(Edition)) == 0
+    due, _ = open_slot_edition(session, edition_date=DAY, slot="h07", settings=settings)
+    assert due is not None and due.recipients == 1

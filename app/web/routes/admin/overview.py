@@ -18,9 +18,12 @@ router = APIRouter()
 
 @router.get("/admin")
 def overview(request: Request, admin: AdminDep, session: SessionDep) -> Response:
-    by_status, status_at = status_figure(session)
-    growth, _ = growth_figure(session, days=90)
     edition = todays_edition(session)
+    # Counted no earlier than the edition shown started, so its recipients and the
+    # subscriber counts describe the same list.
+    started = edition.started_at if edition is not None else None
+    by_status, status_at = status_figure(session, not_before=started)
+    growth, _ = growth_figure(session, days=90)
     context = {
         "by_status": by_status,
         "subscribers_total": sum(by_status.values()),
