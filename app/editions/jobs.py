@@ -69,14 +69,14 @@ def send_chunk(settings: Settings, edition_id: int, delivery_ids: list[int]) -> 
         "edition %s chunk of %d: sent=%d retried=%d bounced=%d failed=%d skipped=%d %s",
         edition_id,
         len(delivery_ids),
-        report.sent,
-        report.retried,
-        report.bounced,
-        report.failed,
-        report.skipped,
+        report["sent"],
+        report["retried"],
+        report["bounced"],
+        report["failed"],
+        report["skipped"],
         stages,
     )
-    return vars(report)
+    return dict(report)
 
 
 def recover(settings: Settings) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -99,14 +100,9 @@ class SendContext:
             self.writer.close()
 
 
-@dataclass
-class ChunkReport:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    bounced: int = 0
-    skipped: int = 0
-    released: int = 0
+# What became of a chunk's deliveries: sent, bounced, failed, skipped, and pending ones
+# either retried later or released (handed back untried when the lease ran short).
+ChunkReport = Counter[str]
 
 
 class _Laps:
@@ -128,7 +124,7 @@ def send_chunk(
     A database outage (a restart, a failover) is waited out at every step
     rather than failing the chunk: the rows stay ours while we wait.
     """
-    report = ChunkReport()
+    report: ChunkReport = Counter()
     remaining = sorted(set(delivery_ids))
     settings = context.settings
     while remaining:
@@ -359,15 +355,7 @@ def _lease_margin(settings: Settings) -> float:
 
 def _tally(report: ChunkReport, results: Sequence[DeliveryResult]) -> None:
     for result in results:
-        if result.status == DeliveryStatus.SENT:
-            report.sent += 1
-        elif result.status == DeliveryStatus.BOUNCED:
-            report.bounced += 1
-        elif result.status == DeliveryStatus.FAILED:
-            report.failed += 1
-        elif result.status == DeliveryStatus.SKIPPED:
-            report.skipped += 1
-        elif result.not_attempted:
-            report.released += 1
+        if result.status != DeliveryStatus.PENDING:
+            report[result.status.value] += 1
         else:
-            report.retried += 1
+            report["released" if result.not_attempted else "retried"] += 1
