@@ -7,6 +7,7 @@ the log line carries the detail.
 
 PaperboyError                       400
 ├── NotFound                        404  (no edition, subscriber, message, ... with that id)
+├── Unauthorized                    401  (a credential is missing or wrong)
 ├── Conflict                        409  (not allowed in the thing's current state)
 ├── SubscriptionError               app/subscriptions/errors.py
 ├── EditionError                    app/editions/errors.py
@@ -40,3 +41,11 @@ class Conflict(PaperboyError):
     status_code = 409
     error_code = "conflict"
     title = "That cannot be done now"
+
+
+class Unauthorized(PaperboyError):
+    """A credential (a webhook token, ...) is missing or wrong."""
+
+    status_code = 401
+    error_code = "unauthorized"
+    title = "Not allowed"

@@ -6,6 +6,7 @@ messages in a maildir) all end in ``app.subscriptions.suppression``.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -13,6 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import NotFound, Unauthorized
 from app.feedback.links import ClickLinks, verify_open_token
 from app.models import Delivery, Event, EventKind, SuppressionReason
 from app.subscriptions.suppression import Suppress, suppress_addresses
@@ -105,3 +107,12 @@ def apply_provider_events(session: Session, events: Iterable[ProviderEvent]) -> 
 def _angle(message_id: str) -> str:
     message_id = message_id.strip()
     return message_id if message_id.startswith("<") else f"<{message_id}>"
+
+
+def check_webhook_token(*, configured: str, authorization: str | None) -> None:
+    """Refuse a provider webhook call unless it carries ``Bearer <configured token>``."""
+    if not configured:
+        raise NotFound("The webhook is not enabled (set PAPERBOY_WEBHOOK_TOKEN).")
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), configured.encode()):
+        raise Unauthorized("Wrong or missing webhook token.")

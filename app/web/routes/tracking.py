@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import base64
-import hmac
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from app.feedback.links import ClickLinks
-from app.feedback.service import ProviderEvent, apply_provider_events, record_click, record_open
+from app.feedback.service import (
+    ProviderEvent,
+    apply_provider_events,
+    check_webhook_token,
+    record_click,
+    record_open,
+)
 from app.web.deps import SessionDep, StateDep
 from app.web.rendering import render
 
@@ -80,12 +85,7 @@ def provider_events(
     authorization: Annotated[str | None, Header()] = None,
 ) -> WebhookResult:
     """Hard bounces and complaints suppress the address; authenticate with ``Bearer TOKEN``."""
-    expected = state.settings.webhook_token
-    if not expected:
-        raise HTTPException(404, "The webhook is not enabled (set PAPERBOY_WEBHOOK_TOKEN).")
-    given = (authorization or "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(401, "Wrong or missing webhook token.")
+    check_webhook_token(configured=state.settings.webhook_token, authorization=authorization)
     suppressed = apply_provider_events(
         session,
         [ProviderEvent(e.type, e.email, e.permanent, e.detail, e.message_id) for e in body.events],
