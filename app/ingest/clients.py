@@ -10,11 +10,11 @@ import httpx
 
 from app.config import Settings
 from app.ingest.http import HttpFetcher, RetryPolicy, make_client
-from app.ingest.ratelimit import RateLimiter, arxiv_limiter
 from app.ingest.sources import Source
 from app.ingest.sources.arxiv import ArxivClient
 from app.ingest.sources.arxiv_feed import ArxivListingSource
 from app.ingest.sources.hf_daily import HFDailySource
+from app.ingest.spacing import RequestSpacer, arxiv_spacer
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +28,12 @@ def ingest_clients(
     settings: Settings,
     *,
     transport: httpx.BaseTransport | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: RequestSpacer | None = None,
 ) -> Iterator[IngestClients]:
     """The configured sources and arXiv client, sharing one HTTP client closed at the end."""
     with make_client(settings, transport=transport) as client:
         fetcher = HttpFetcher(client, RetryPolicy.from_settings(settings))
-        limiter = limiter or arxiv_limiter(settings)
+        limiter = limiter or arxiv_spacer(settings)
         sources: list[Source] = [
             HFDailySource(
                 fetcher,

@@ -19,7 +19,7 @@ import feedparser
 from app.ingest.http import HttpFetcher
 from app.ingest.parse import normalise_arxiv_id, normalise_text
 from app.ingest.progress import NO_PROGRESS, Progress
-from app.ingest.ratelimit import RateLimiter
+from app.ingest.spacing import RequestSpacer
 
 MAX_IDS_PER_CALL = 100
 
@@ -42,7 +42,7 @@ class ArxivClient:
     def __init__(
         self,
         fetcher: HttpFetcher,
-        limiter: RateLimiter,
+        limiter: RequestSpacer,
         *,
         api_url: str,
         batch_size: int = MAX_IDS_PER_CALL,

@@ -16,9 +16,9 @@ import feedparser
 from app.ingest.http import HttpFetcher
 from app.ingest.parse import ParsedPaper, SkippedItem, normalise_text
 from app.ingest.progress import Progress
-from app.ingest.ratelimit import RateLimiter
 from app.ingest.sources import SourceBatch
 from app.ingest.sources.arxiv import arxiv_id_from_url, struct_to_utc
+from app.ingest.spacing import RequestSpacer
 
 # "arXiv:2509.00101v1 Announce Type: new \nAbstract: We study ..."
 _ABSTRACT_RE = re.compile(r"^.*?\bAbstract:\s*", re.DOTALL)
@@ -32,7 +32,7 @@ class ArxivListingSource:
     def __init__(
         self,
         fetcher: HttpFetcher,
-        limiter: RateLimiter,
+        limiter: RequestSpacer,
         *,
         feed_url: str,
         categories: Sequence[str],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import redis
 
-from app.ingest.ratelimit import IntervalLimiter, RedisIntervalLimiter, arxiv_limiter
+from app.ingest.spacing import IntervalSpacer, RedisRequestSpacer, arxiv_spacer
 from tests.factories import make_test_settings
 from tests.ingest.conftest import FakeTime
 
@@ -16,7 +16,7 @@ from tests.ingest.conftest import FakeTime
 def test_the_first_request_goes_at_once_and_the_next_waits_out_the_interval(
     fake_time: FakeTime,
 ) -> None:
-    limiter = IntervalLimiter(3.0, clock=fake_time.clock, sleep=fake_time.sleep)
+    limiter = IntervalSpacer(3.0, clock=fake_time.clock, sleep=fake_time.sleep)
 
     waits = [limiter.wait(), limiter.wait(), limiter.wait()]
 
@@ -25,7 +25,7 @@ def test_the_first_request_goes_at_once_and_the_next_waits_out_the_interval(
 
 
 def test_time_already_passed_counts_towards_the_interval(fake_time: FakeTime) -> None:
-    limiter = IntervalLimiter(3.0, clock=fake_time.clock, sleep=fake_time.sleep)
+    limiter = IntervalSpacer(3.0, clock=fake_time.clock, sleep=fake_time.sleep)
 
     limiter.wait()
     fake_time.now += 2.0  # two seconds of other work
@@ -43,8 +43,8 @@ def test_workers_sharing_redis_take_turns(redis_url: str) -> None:
         sleeps.append(seconds)
         time.sleep(seconds)  # Redis expires the slot in real time (a fraction of a second here)
 
-    first_worker = RedisIntervalLimiter(client, key=key, interval=0.3, sleep=sleep)
-    second_worker = RedisIntervalLimiter(client, key=key, interval=0.3, sleep=sleep)
+    first_worker = RedisRequestSpacer(client, key=key, interval=0.3, sleep=sleep)
+    second_worker = RedisRequestSpacer(client, key=key, interval=0.3, sleep=sleep)
     try:
         started = time.monotonic()
         assert first_worker.wait() == 0.0
@@ -65,5 +65,5 @@ def test_the_limiter_uses_redis_when_configured_and_one_per_process_otherwise(
     embedded = make_test_settings(tmp_path)
     distributed = make_test_settings(tmp_path, redis_url=redis_url)
 
-    assert arxiv_limiter(embedded) is arxiv_limiter(embedded)
-    assert isinstance(arxiv_limiter(distributed), RedisIntervalLimiter)
+    assert arxiv_spacer(embedded) is arxiv_spacer(embedded)
+    assert isinstance(arxiv_spacer(distributed), RedisRequestSpacer)

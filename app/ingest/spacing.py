@@ -1,4 +1,7 @@
-"""At most one request per interval to a host, across threads or across workers.
+"""Request spacing: at most one request per interval to a host, across threads or workers.
+
+Not to be confused with the subscribe rate limits (app/subscriptions/ratelimit.py),
+which count attempts per client; this spaces our own outgoing requests.
 
 arXiv asks for one request every 3 seconds from everyone at one address. With a
 Redis URL configured (distributed mode) the workers share a slot key in Redis:
@@ -22,13 +25,13 @@ from app.ingest.http import Clock, Sleep
 ARXIV_KEY = "paperboy:ratelimit:arxiv"
 
 
-class RateLimiter(Protocol):
+class RequestSpacer(Protocol):
     def wait(self) -> float:
         """Block until the caller may send one request; return the seconds waited."""
         ...
 
 
-class IntervalLimiter:
+class IntervalSpacer:
     """In-process limiter: the next slot is ``interval`` after the previous one."""
 
     def __init__(
@@ -54,7 +57,7 @@ class IntervalLimiter:
             return waited
 
 
-class RedisIntervalLimiter:
+class RedisRequestSpacer:
     """Cross-worker limiter: one Redis key that lives for ``interval`` marks a taken slot."""
 
     def __init__(
@@ -90,16 +93,16 @@ class RedisIntervalLimiter:
         return waited
 
 
-_process_limiters: dict[tuple[str, float], IntervalLimiter] = {}
+_process_limiters: dict[tuple[str, float], IntervalSpacer] = {}
 _process_lock = threading.Lock()
 
 
-def arxiv_limiter(settings: Settings) -> RateLimiter:
+def arxiv_spacer(settings: Settings) -> RequestSpacer:
     """The limiter for arXiv calls: shared through Redis if configured, else process-wide."""
     interval = settings.arxiv_min_interval_seconds
     if settings.redis_url:
         client = redis.Redis.from_url(settings.redis_url)
-        return RedisIntervalLimiter(client, key=ARXIV_KEY, interval=interval)
+        return RedisRequestSpacer(client, key=ARXIV_KEY, interval=interval)
     with _process_lock:
         # One limiter per process, so concurrent threads share arXiv's budget.
-        return _process_limiters.setdefault((ARXIV_KEY, interval), IntervalLimiter(interval))
+        return _process_limiters.setdefault((ARXIV_KEY, interval), IntervalSpacer(interval))
