@@ -171,7 +171,13 @@ def search(
     papers = _candidates(session, ids)
     featured = _latest_features(session, ids)
     candidates = [candidate_of(papers[i], featured.get(i)) for i in ids if i in papers]
-    picks = rank_query(search_space(session, corpus_days=corpus_days), candidates, query[:MAX_QUERY_CHARS], now=now, k=k)
+    picks = rank_query(
+        search_space(session, corpus_days=corpus_days),
+        candidates,
+        query[:MAX_QUERY_CHARS],
+        now=now,
+        k=k,
+    )
     by_arxiv = {p.arxiv_id: p for p in papers.values()}
     cards = [
         card_for(
@@ -198,7 +204,10 @@ def similar_cards(
     candidates = [candidate_of(papers[i], featured.get(i)) for i in ids if i in papers]
     picks = similar_papers(
         search_space(session, corpus_days=corpus_days),
-        candidate_of(paper, featured.get(paper.id)), candidates, now=now, k=k
+        candidate_of(paper, featured.get(paper.id)),
+        candidates,
+        now=now,
+        k=k,
     )
     by_arxiv = {p.arxiv_id: p for p in papers.values()}
     return [

@@ -91,7 +91,7 @@ def add_archive(session: Session) -> Archive:
         papers.append(paper)
     hostile = Paper(
         arxiv_id=HOSTILE_ID,
-        title=f"Speculative decoding {HOSTILE_TEXT}",
+        title=f"Speculative decoding \x0b{HOSTILE_TEXT}",
         abstract=f"An abstract about speculative decoding with {HOSTILE_TEXT} in it.",
         authors=[HOSTILE_TEXT, "Mallory <b>Bold</b>"],
         organization=f"Evil Org {HOSTILE_TEXT}",

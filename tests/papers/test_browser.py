@@ -36,9 +36,11 @@ def archive_server(live_server: LiveServer) -> LiveServer:
 THUMBNAIL = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 180">'
     '<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">'
-    '<stop offset="0" stop-color="#fde6d6"/><stop offset="1" stop-color="#c2410c"/></linearGradient></defs>'
+    '<stop offset="0" stop-color="#fde6d6"/><stop offset="1" stop-color="#c2410c"/>'
+    "</linearGradient></defs>"
     '<rect width="320" height="180" fill="url(#g)"/>'
-    '<path d="M20 150 L90 95 L150 120 L230 50 L300 70" stroke="#fff" stroke-width="6" fill="none"/></svg>'
+    '<path d="M20 150 L90 95 L150 120 L230 50 L300 70" stroke="#fff" stroke-width="6" '
+    'fill="none"/></svg>'
 )
 
 
@@ -95,15 +97,15 @@ def test_site_pages_read_well_on_a_phone_and_a_desktop_and_pass_axe(
 
     page.goto(archive_server.url + PAGES["papers-day"])
     titles = page.locator(".paper-card .paper-title")
-    expect(titles.first).to_have_text("Speculative Decoding with Draft Trees for Faster LLM Inference")
+    expect(titles.first).to_have_text(
+        "Speculative Decoding with Draft Trees for Faster LLM Inference"
+    )
     expect(page.locator(".paper-card").first.locator("svg.sparkline")).to_be_visible()
     page.get_by_role("link", name="Week").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Week 48, 2025")
 
 
-def test_home_manage_and_admin_pages_pass_axe(
-    live_server: LiveServer, browser_page: Page
-) -> None:
+def test_home_manage_and_admin_pages_pass_axe(live_server: LiveServer, browser_page: Page) -> None:
     from app.admin.auth import create_admin_user
     from app.subscriptions.tokens import links_for
     from tests.conftest import TEST_SECRET
