@@ -10,9 +10,9 @@ from typing import Literal
 
 PeriodKind = Literal["day", "week", "month"]
 
-_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_WEEK = re.compile(r"(\d{4})-W(\d{2})")
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_WEEK = re.compile(r"(\d{4})-W(\d{2})", re.ASCII)
+_MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 # Daily Papers started in 2023; nothing before this or far ahead is a page.
 FIRST_YEAR = 2020
 LAST_YEAR = 2100
