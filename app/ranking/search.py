@@ -1,36 +1,62 @@
 """Ranking for the public site: a query, or a paper's neighbours, over any stored papers.
 
 The digest ranker fits its TF-IDF index and latent space on an edition's rolling
-corpus. Search cannot refit per query (a second a fit), so ``fit_search_space``
-fits both once on the rolling corpus and ``rank_query`` / ``similar_papers``
-assemble an edition from the papers the full-text index retrieved
-(``assemble_edition``), then rank it with ``rank_subscribers``, the very code that
-ranks digests: a query is a subscriber whose interests are the query, a paper's
-neighbours are a subscriber whose seed paper is that paper.
+corpus. Search cannot refit per query (seconds per fit), so ``fit_search_space``
+fits both once on the rolling corpus and keeps the corpus papers' vectors. Then:
+
+* ``shortlist`` scores every corpus paper against a query (or a paper) with the
+  ranker's interest score (TF-IDF cosine mixed with latent similarity, as in
+  ``ranker``), one sparse product, and keeps the best: the recent papers need no
+  full-text index to be found;
+* ``rank_query`` / ``similar_papers`` assemble an edition from those and from the
+  older papers the database's full-text index retrieved (``assemble_edition``, the
+  corpus papers' vectors reused), then rank it with ``rank_subscribers``, the very
+  code that ranks digests: a query is a subscriber whose interests are the query,
+  a paper's neighbours are a subscriber whose seed paper is that paper.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
+import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from app.ranking import latent as latent_mix
 from app.ranking.candidates import CandidatePaper, Pick, SubscriberProfile
 from app.ranking.edition import PreparedEdition, assemble_edition, cyclic_gc_paused
 from app.ranking.latent import GRAM_LIMIT, LatentSpace, SemanticSpace
 from app.ranking.ranker import RankingParams, rank_subscribers
-from app.ranking.relevance import TextIndex, similarity
+from app.ranking.relevance import TextIndex, paper_fields, similarity
+
+_WORDS = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, eq=False)
 class SearchSpace:
-    """A TF-IDF index and latent space fitted once on the rolling corpus."""
+    """A TF-IDF index and latent space fitted once on the rolling corpus, its papers'
+    vectors, and how many corpus papers each lower-cased word occurs in (so retrieval
+    can tell a query's rare, discriminating words from common ones)."""
 
     index: TextIndex
     latent: SemanticSpace
+    papers: list[CandidatePaper]
+    row_of: dict[str, int]
+    vectors: sp.csr_matrix
+    latent_vectors: np.ndarray
+    document_frequency: Mapping[str, int]
+
+    def rarest(self, words: Sequence[str], *, max_share: float, most: int) -> list[str]:
+        """Up to ``most`` of ``words`` in at most ``max_share`` of the corpus, rarest first."""
+        total = max(len(self.papers), 1)
+        share = {w: self.document_frequency.get(w, 0) / total for w in words}
+        return sorted((w for w in words if share[w] <= max_share), key=share.__getitem__)[:most]
 
 
 def fit_search_space(
@@ -40,28 +66,94 @@ def fit_search_space(
     with cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):
         papers = list({p.arxiv_id: p for p in corpus}.values())
         index = TextIndex(papers)
+        frequency: Counter[str] = Counter()
+        for paper in papers:
+            frequency.update(set(_WORDS.findall(" ".join(paper_fields(paper)).lower())))
+        vectors = index.transform_papers(papers)
+        latent: SemanticSpace
         if backend == "dense":
             from app.ranking.dense import DenseSpace
 
-            return SearchSpace(index, DenseSpace())
-        library = index.transform_papers(papers)
-        gram = similarity(library, library) if library.shape[0] <= GRAM_LIMIT else None
-        return SearchSpace(index, LatentSpace(library, gram=gram))
+            latent = DenseSpace()
+        else:
+            gram = similarity(vectors, vectors) if vectors.shape[0] <= GRAM_LIMIT else None
+            latent = LatentSpace(vectors, gram=gram)
+        texts = [f"{p.title}. {p.abstract}" for p in papers]
+        return SearchSpace(
+            index=index,
+            latent=latent,
+            papers=papers,
+            row_of={p.arxiv_id: n for n, p in enumerate(papers)},
+            vectors=vectors,
+            latent_vectors=latent.embed(texts, vectors),
+            document_frequency=dict(frequency),
+        )
+
+
+def shortlist(
+    space: SearchSpace,
+    *,
+    query: str | None = None,
+    like: CandidatePaper | None = None,
+    limit: int,
+    keep: Callable[[CandidatePaper], bool] = lambda paper: True,
+    params: RankingParams | None = None,
+) -> list[CandidatePaper]:
+    """The ``limit`` corpus papers most similar to ``query`` (or to the paper ``like``)."""
+    if not space.papers:
+        return []
+    params = params or RankingParams()
+    if like is not None:
+        vector = _vectors(space, [like])
+        text = f"{like.title}. {like.abstract}"
+    else:
+        text = query or ""
+        vector = space.index.transform_texts([text])
+    cosine = np.asarray((vector @ space.vectors.T).toarray(), dtype=np.float32)
+    latent = space.latent.embed([text], vector) @ space.latent_vectors.T
+    scores = latent_mix.hybrid(cosine, np.asarray(latent, np.float32), params.latent_share)[0]
+    order = np.argsort(-scores, kind="stable")
+    chosen: list[CandidatePaper] = []
+    for column in order.tolist():
+        if scores[column] <= 0 or len(chosen) == limit:
+            break
+        paper = space.papers[column]
+        if keep(paper) and (like is None or paper.arxiv_id != like.arxiv_id):
+            chosen.append(paper)
+    return chosen
+
+
+def _vectors(space: SearchSpace, papers: Sequence[CandidatePaper]) -> sp.csr_matrix:
+    """The papers' rows: the corpus's own where it has them, the rest vectorised now."""
+    known = [n for n, p in enumerate(papers) if p.arxiv_id in space.row_of]
+    missing = [n for n, p in enumerate(papers) if p.arxiv_id not in space.row_of]
+    stacked = sp.vstack(
+        [
+            space.vectors[[space.row_of[papers[n].arxiv_id] for n in known]],
+            space.index.transform_papers([papers[n] for n in missing]),
+        ],
+        format="csr",
+    )
+    # Rows are known-then-missing; put them back in the papers' order.
+    order = np.empty(len(papers), dtype=np.int64)
+    order[known + missing] = np.arange(len(papers))
+    return sp.csr_matrix(stacked[order])
 
 
 def _edition(
     space: SearchSpace, candidates: Sequence[CandidatePaper], now: datetime
 ) -> PreparedEdition:
     papers = list({p.arxiv_id: p for p in reversed(candidates)}.values())[::-1]
-    library = space.index.transform_papers(papers)
-    gram = similarity(library, library) if library.shape[0] <= GRAM_LIMIT else None
+    # The library is the candidates alone: a query has no seed or clicked papers to
+    # look up, and "similar papers" passes its paper as a candidate. No click model
+    # runs, so the library's Gram matrix is not needed.
     return assemble_edition(
         papers,
         index=space.index,
         latent_space=space.latent,
         library_papers=papers,
-        library=library,
-        library_gram=gram,
+        library=_vectors(space, papers),
+        library_gram=None,
         now=now,
     )
 
