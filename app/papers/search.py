@@ -38,6 +38,8 @@ from app.ranking.search import (
 # Candidates for the ranker: this many from the rolling corpus, and as many older ones.
 CANDIDATES = 60
 RESULTS = 20
+# "Similar papers" looks among this many recent papers and as many older ones.
+SIMILAR_OLDER = 10
 MAX_QUERY_WORDS = 16
 MAX_QUERY_CHARS = 200
 CORPUS_DAYS = 30
@@ -261,18 +263,18 @@ def _merge(*lists: Sequence[CandidatePaper]) -> list[CandidatePaper]:
 
 
 def similar_cards(
-    session: Session, paper: Paper, *, now: datetime, k: int, corpus_days: int = CORPUS_DAYS
+    session: Session, paper: Paper, *, k: int, corpus_days: int = CORPUS_DAYS
 ) -> list[PaperCard]:
-    """The ``k`` papers most like ``paper``, as the ranker sees them (a seed paper).
+    """The ``k`` papers most like ``paper`` by the ranker's vectors.
 
-    Candidates: the papers sharing the rarest words of its title and keywords.
+    Candidates: the recent papers closest to it (the rolling corpus, scored whole)
+    and the newest older papers sharing the rarest words of its title and keywords.
     """
     space = search_space(session, corpus_days=corpus_days)
     words = query_words(" ".join([paper.title, *(paper.ai_keywords or [])]))
     rare = space.rarest(words, max_share=RARE_SHARE, most=RARE_WORDS)
-    ids = [i for i in retrieve(session, rare, rare=rare, since=None) if i != paper.id]
-    [itself] = _candidates(session, [paper.id])
-    recent = shortlist(space, like=itself, limit=CANDIDATES)
-    candidates = _merge(recent, _candidates(session, ids))
-    picks = similar_papers(space, itself, candidates, now=now, k=k)
+    found = retrieve(session, rare, rare=rare, since=None, limit=SIMILAR_OLDER)
+    itself, *older = _candidates(session, [paper.id, *(i for i in found if i != paper.id)])
+    recent = shortlist(space, like=itself, limit=SIMILAR_OLDER)
+    picks = similar_papers(space, itself, _merge(recent, older), k=k)
     return _cards(session, picks)

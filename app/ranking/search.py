@@ -8,11 +8,11 @@ fits both once on the rolling corpus and keeps the corpus papers' vectors. Then:
   ranker's interest score (TF-IDF cosine mixed with latent similarity, as in
   ``ranker``), one sparse product, and keeps the best: the recent papers need no
   full-text index to be found;
-* ``rank_query`` / ``similar_papers`` assemble an edition from those and from the
+* ``rank_query`` assembles an edition from those and from the
   older papers the database's full-text index retrieved (``assemble_edition``, the
   corpus papers' vectors reused), then rank it with ``rank_subscribers``, the very
-  code that ranks digests: a query is a subscriber whose interests are the query,
-  a paper's neighbours are a subscriber whose seed paper is that paper.
+  code that ranks digests: a query is a subscriber whose interests are the query;
+  ``similar_papers`` scores a paper's neighbours with the same vectors.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class SearchSpace:
     papers: list[CandidatePaper]
     row_of: dict[str, int]
     vectors: sp.csr_matrix
+    # The same, transposed (terms x papers): the right operand of every query product.
+    vectors_by_term: sp.csr_matrix
     latent_vectors: np.ndarray
     document_frequency: Mapping[str, int]
 
@@ -85,6 +87,7 @@ def fit_search_space(
             papers=papers,
             row_of={p.arxiv_id: n for n, p in enumerate(papers)},
             vectors=vectors,
+            vectors_by_term=sp.csr_matrix(vectors.T),
             latent_vectors=latent.embed(texts, vectors),
             document_frequency=dict(frequency),
         )
@@ -109,7 +112,7 @@ def shortlist(
     else:
         text = query or ""
         vector = space.index.transform_texts([text])
-    cosine = np.asarray((vector @ space.vectors.T).toarray(), dtype=np.float32)
+    cosine = np.asarray((vector @ space.vectors_by_term).toarray(), dtype=np.float32)
     latent = space.latent.embed([text], vector) @ space.latent_vectors.T
     scores = latent_mix.hybrid(cosine, np.asarray(latent, np.float32), params.latent_share)[0]
     order = np.argsort(-scores, kind="stable")
@@ -167,7 +170,9 @@ def _rank(
 ) -> list[Pick]:
     if not candidates:
         return []
-    with cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):
+    # No threadpool_limits here: finding the BLAS libraries costs more than these
+    # small products (rank_subscribers sets its own limit).
+    with cyclic_gc_paused():
         edition = _edition(space, candidates, now)
         digest = rank_subscribers(edition, [profile], params=params)[0]
     # The ranker falls back to the trending order when nothing matched: a search says so.
@@ -192,10 +197,25 @@ def similar_papers(
     paper: CandidatePaper,
     candidates: Sequence[CandidatePaper],
     *,
-    now: datetime,
     k: int,
+    params: RankingParams | None = None,
 ) -> list[Pick]:
-    """The ``k`` candidates the ranker finds most like ``paper`` (as a seed paper)."""
-    others = [c for c in candidates if c.arxiv_id != paper.arxiv_id]
-    profile = SubscriberProfile(0, seed_papers=[paper.arxiv_id], k=k)
-    return _rank(space, [*others, paper], profile, now, None)
+    """The ``k`` candidates most like ``paper`` by the ranker's vectors (TF-IDF cosine
+    mixed with latent similarity, as it scores interests), without the trending blend
+    or diversity a digest adds: a reader asked for neighbours, not for a digest."""
+    params = params or RankingParams()
+    others = list({c.arxiv_id: c for c in candidates if c.arxiv_id != paper.arxiv_id}.values())
+    if not others:
+        return []
+    rows = _vectors(space, [paper, *others])
+    cosine = np.asarray((rows[:1] @ rows[1:].T).toarray(), dtype=np.float32)
+    texts = [f"{p.title}. {p.abstract}" for p in [paper, *others]]
+    embedded = space.latent.embed(texts, rows)
+    latent = np.asarray(embedded[:1] @ embedded[1:].T, dtype=np.float32)
+    scores = latent_mix.hybrid(cosine, latent, params.latent_share)[0]
+    best = np.argsort(-scores, kind="stable")[:k]
+    return [
+        Pick(others[n].arxiv_id, float(scores[n]), "similar")
+        for n in best.tolist()
+        if scores[n] > 0
+    ]

@@ -35,6 +35,6 @@ def test_a_query_that_matches_nothing_finds_nothing_rather_than_the_trending_lis
 
 def test_similar_papers_leave_the_paper_itself_out() -> None:
     space = fit_search_space(PAPERS)
-    similar = similar_papers(space, PAPERS[0], PAPERS, now=NOW, k=2)
+    similar = similar_papers(space, PAPERS[0], PAPERS, k=2)
     assert similar[0].arxiv_id == "6"
     assert "1" not in [p.arxiv_id for p in similar]
