@@ -38,6 +38,8 @@ from app.ranking.search import (
 # Candidates for the ranker: this many from the rolling corpus, and as many older ones.
 CANDIDATES = 60
 RESULTS = 20
+# Results scoring below this share of the best one are left out.
+RELEVANT_SHARE = 0.3
 # "Similar papers" looks among this many recent papers and as many older ones.
 SIMILAR_OLDER = 10
 MAX_QUERY_WORDS = 16
@@ -61,7 +63,7 @@ class SearchResults:
     query: str
     period: str
     cards: list[PaperCard]
-    matched: int
+    considered: int  # candidates the ranker ordered
 
 
 def query_words(query: str) -> list[str]:
@@ -243,6 +245,9 @@ def search(
     older = _candidates(session, retrieve(session, words, rare=rare, since=since))
     candidates = _merge(recent, older)
     picks = rank_query(space, candidates, query[:MAX_QUERY_CHARS], now=now, k=k)
+    # A digest always fills its k; a search stops where the matches do.
+    top = max((p.score for p in picks), default=0.0)
+    picks = [p for p in picks if p.score >= RELEVANT_SHARE * top]
     return SearchResults(query, period, _cards(session, picks), len(candidates))
 
 
