@@ -205,7 +205,7 @@ def test_a_paper_page_shows_everything_about_it(client: TestClient, archive: Eng
     assert "Ada Lovelace, Alan Turing, Grace Hopper, Edsger Dijkstra" in page
     assert "cs.CL, cs.LG" in page
     assert "Upvotes went from 16 to 82 over 5 readings" in page
-    assert "in the edition of 2025-11-27" in page
+    assert "Carried by the edition of 2025-11-27; picked in 0 readers&#39; digests" in page
     similar = page.split('id="similar-heading"')[1]
     assert titles(similar)[0] == "Diffusion Policies for Robot Manipulation, Revisited"
     assert "Diffusion Policies for Robot Manipulation" not in titles(similar)
