@@ -39,7 +39,7 @@ from app.ranking.search import (
 CANDIDATES = 60
 RESULTS = 20
 # Results scoring below this share of the best one are left out.
-RELEVANT_SHARE = 0.3
+RELEVANT_SHARE = 0.2
 # "Similar papers" looks among this many recent papers and as many older ones.
 SIMILAR_OLDER = 10
 MAX_QUERY_WORDS = 16
