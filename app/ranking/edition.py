@@ -166,10 +166,7 @@ def assemble_edition(
         trending_rank=ranks,
         library_row={p.arxiv_id: n for n, p in enumerate(library_papers)},
         library=library,
-        # A library of the candidates alone (the site's search) is their Gram matrix.
-        library_similarity=gram
-        if len(library_papers) == len(papers)
-        else similarity(library, vectors),
+        library_similarity=similarity(library, vectors),
         library_gram=library_gram,
         library_titles=[explain.shorten(p.title) for p in library_papers],
         topic_slugs=slugs,
