@@ -11,6 +11,18 @@ from app.db import Base, make_engine
 
 target_metadata = Base.metadata
 
+# The papers' full-text index differs by backend, so it lives in its migration only
+# (20261130_7c3e91d2a4f0): tsvector column + GIN index, or FTS5 tables.
+SEARCH_INDEX_OBJECTS = ("search_vector", "ix_paper_search_vector")
+
+
+def _include_name(name: str | None, type_: str, _parents: object) -> bool:
+    if name is None:
+        return True
+    if type_ == "table" and name.startswith("paper_fts"):
+        return False
+    return name not in SEARCH_INDEX_OBJECTS
+
 
 def _configure(connection: Connection) -> None:
     context.configure(
@@ -18,6 +30,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=_include_name,
     )
 
 

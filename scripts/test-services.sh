@@ -26,3 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -q
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}"
 fi
+
+# axe-core (the accessibility checker the browser tests inject), into a git-ignored folder.
+AXE_DIR="$(dirname "$0")/../tests/.node"
+if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ]; then
+  command -v npm >/dev/null || { as_root apt-get update -q; DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q npm; }
+  echo "installing axe-core"
+  npm install --silent --no-audit --no-fund --prefix "$AXE_DIR" "axe-core@^4.10"
+fi

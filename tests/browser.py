@@ -112,3 +112,24 @@ def screenshot(page: Page, name: str, *, widths: tuple[int, ...] = (1280, 375)) 
         saved.append(path)
     page.set_viewport_size(original)
     return saved
+
+
+AXE_SCRIPT = Path(__file__).resolve().parent / ".node/node_modules/axe-core/axe.min.js"
+
+
+def serious_accessibility_problems(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it stands, one line each.
+
+    axe-core is the npm package scripts/test-services.sh installs (``make services``).
+    """
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"{AXE_SCRIPT} is missing: run `make services`", pytrace=False)
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    results = page.evaluate("async () => await window.axe.run(document)")
+    return [
+        f"{v['impact']}: {v['id']} ({v['help']}) at "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

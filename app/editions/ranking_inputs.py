@@ -47,6 +47,7 @@ from app.ranking import (
     prepare_edition,
 )
 from app.ranking.feedback import MIN_CLICKS
+from app.ranking.trending import upvote_velocity as trend_velocity
 
 # How far back a subscriber's history (clicks, papers shown) counts.
 HISTORY_DAYS = 90
@@ -185,18 +186,11 @@ def upvote_velocity(
         )
         .order_by(PaperSnapshot.paper_id, PaperSnapshot.fetched_at)
     ).all()
-    first: dict[int, tuple[datetime, int]] = {}
-    last: dict[int, tuple[datetime, int]] = {}
+    readings: dict[int, list[tuple[datetime, int]]] = {}
     for paper_id, fetched_at, upvotes in rows:
-        first.setdefault(paper_id, (fetched_at, upvotes))
-        last[paper_id] = (fetched_at, upvotes)
-    velocity = {}
-    for paper_id, (start, start_votes) in first.items():
-        end, end_votes = last[paper_id]
-        hours = (end - start).total_seconds() / 3600.0
-        if hours > 0:
-            velocity[paper_id] = max(0.0, (end_votes - start_votes) / hours)
-    return velocity
+        readings.setdefault(paper_id, []).append((fetched_at, upvotes))
+    velocity = {paper_id: trend_velocity(points) for paper_id, points in readings.items()}
+    return {paper_id: rate for paper_id, rate in velocity.items() if rate > 0}
 
 
 def subscriber_profiles(

@@ -74,18 +74,16 @@ class Digest:
 
 
 class PaperRecord(Protocol):
-    """What a stored paper and a paper parsed from the API both carry."""
+    """What a stored paper, a row of its columns and a parsed API item all carry.
+
+    The text fields (``abstract``, ``ai_keywords``, ``ai_summary``, ``authors``) are
+    read when present: a trending listing selects only the counts.
+    """
 
     @property
     def arxiv_id(self) -> str: ...
     @property
     def title(self) -> str: ...
-    @property
-    def abstract(self) -> str | None: ...
-    @property
-    def ai_keywords(self) -> Sequence[str] | None: ...
-    @property
-    def ai_summary(self) -> str | None: ...
     @property
     def upvotes(self) -> int: ...
     @property
@@ -94,8 +92,6 @@ class PaperRecord(Protocol):
     def num_comments(self) -> int: ...
     @property
     def published_at(self) -> datetime | None: ...
-    @property
-    def authors(self) -> Sequence[str] | None: ...
 
 
 def candidate_from(
@@ -108,16 +104,16 @@ def candidate_from(
     return CandidatePaper(
         arxiv_id=paper.arxiv_id,
         title=paper.title,
-        abstract=paper.abstract or "",
-        ai_keywords=list(paper.ai_keywords or []),
-        ai_summary=paper.ai_summary,
+        abstract=getattr(paper, "abstract", None) or "",
+        ai_keywords=list(getattr(paper, "ai_keywords", None) or []),
+        ai_summary=getattr(paper, "ai_summary", None),
         upvotes=paper.upvotes,
         upvote_velocity=upvote_velocity,
         github_stars=paper.github_stars,
         num_comments=paper.num_comments,
         published_at=paper.published_at,
         featured_on=featured_on,
-        authors=list(paper.authors or []),
+        authors=list(getattr(paper, "authors", None) or []),
     )
 
 

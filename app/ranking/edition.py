@@ -108,7 +108,6 @@ def _prepare(
     library_papers = papers + extra
     index = TextIndex(library_papers)
     library = index.transform_papers(library_papers)
-    vectors = sp.csr_matrix(library[: len(papers)])
     # Cosine between all library papers, when the library is small enough to hold it
     # (the LSA eigendecomposition and the click model both use it).
     library_gram = similarity(library, library) if library.shape[0] <= GRAM_LIMIT else None
@@ -119,6 +118,33 @@ def _prepare(
         latent_space = DenseSpace()
     else:
         latent_space = LatentSpace(library, gram=library_gram)
+    return assemble_edition(
+        papers,
+        index=index,
+        latent_space=latent_space,
+        library_papers=library_papers,
+        library=library,
+        library_gram=library_gram,
+        now=now,
+    )
+
+
+def assemble_edition(
+    papers: list[CandidatePaper],
+    *,
+    index: TextIndex,
+    latent_space: SemanticSpace,
+    library_papers: list[CandidatePaper],
+    library: sp.csr_matrix,
+    library_gram: FloatArray | None,
+    now: datetime,
+) -> PreparedEdition:
+    """An edition from an index and latent space already fitted (the papers lead the library).
+
+    ``prepare_edition`` fits both on the edition's own corpus; the public site's search
+    (``app.ranking.search``) reuses one fit for every query.
+    """
+    vectors = sp.csr_matrix(library[: len(papers)])
     latent_vectors = latent_space.embed([f"{p.title}. {p.abstract}" for p in papers], vectors)
     gram = similarity(vectors, vectors)
     raw, normalised = trending_scores(papers, now)
@@ -129,7 +155,7 @@ def _prepare(
     return PreparedEdition(
         papers=papers,
         ids=[p.arxiv_id for p in papers],
-        column_of=column_of,
+        column_of={p.arxiv_id: n for n, p in enumerate(papers)},
         index=index,
         vectors=vectors,
         vectors_by_term=sp.csr_matrix(vectors.T),

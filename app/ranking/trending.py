@@ -91,3 +91,15 @@ def trending_ranks(raw: NDArray[np.float64]) -> NDArray[np.int64]:
     ranks = np.empty(len(raw), dtype=np.int64)
     ranks[order] = np.arange(1, len(raw) + 1)
     return ranks
+
+
+def upvote_velocity(readings: Sequence[tuple[datetime, int]]) -> float:
+    """Upvotes gained per hour between the first and the last (time, upvotes) reading.
+
+    0 when there are fewer than two readings or the count did not rise: a paper still
+    collecting votes is taking off; one whose snapshots stopped changing is not.
+    """
+    if len(readings) < 2:
+        return 0.0
+    hours = (readings[-1][0] - readings[0][0]).total_seconds() / 3600.0
+    return max(0.0, (readings[-1][1] - readings[0][1]) / hours) if hours > 0 else 0.0

@@ -1,0 +1,192 @@
+"""What one listed paper shows: the card every page of the site renders.
+
+Every URL from outside goes through ``safe_http_url`` here, at render time, so a
+row stored before that check existed (or written by hand) never becomes a link.
+Text is left as it is: the templates escape it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import quote
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Paper, PaperSnapshot
+from app.urls import safe_http_url
+
+FIRST_AUTHORS = 3
+SUMMARY_CHARS = 320
+# Daily Papers is fetched on the featured day and the day after: the sparkline spans both.
+SPARKLINE_DAYS = 2
+SPARK_WIDTH = 96
+SPARK_HEIGHT = 24
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    """An SVG polyline (in a ``SPARK_WIDTH`` x ``SPARK_HEIGHT`` box) and what it says."""
+
+    points: str
+    first: int
+    last: int
+    count: int
+
+    @property
+    def description(self) -> str:
+        return f"Upvotes went from {self.first} to {self.last} over {self.count} readings"
+
+
+@dataclass(frozen=True)
+class PaperCard:
+    rank: int
+    arxiv_id: str
+    path: str
+    title: str
+    organization: str | None
+    authors: list[str]
+    first_authors: list[str]
+    published_on: date | None
+    featured_on: date | None
+    upvotes: int
+    github_stars: int | None
+    num_comments: int
+    summary: str
+    keywords: list[str]
+    links: list[Link]
+    thumbnail: str | None
+    sparkline: Sparkline | None
+    abstract: str = ""
+    categories: list[str] = field(default_factory=list)
+
+    @property
+    def more_authors(self) -> int:
+        return len(self.authors) - len(self.first_authors)
+
+
+Readings = list[tuple[datetime, int]]
+
+
+def paper_path(arxiv_id: str) -> str:
+    """The site path of a paper's page (old-style ids keep their slash)."""
+    return "/papers/" + quote(arxiv_id, safe="/.")
+
+
+def shorten(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """``text`` cut at a word boundary, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def paper_links(paper: Paper) -> list[Link]:
+    """The paper's outside links that pass ``safe_http_url``, in a fixed order."""
+    arxiv = quote(paper.arxiv_id, safe="/.")
+    candidates = [
+        ("Hugging Face", paper.hf_url),
+        ("arXiv", f"https://arxiv.org/abs/{arxiv}"),
+        ("PDF", paper.pdf_url or f"https://arxiv.org/pdf/{arxiv}"),
+        ("Code", paper.github_repo),
+        ("Project page", paper.project_page),
+    ]
+    links = []
+    for label, url in candidates:
+        safe = safe_http_url(url)
+        if safe is not None:
+            links.append(Link(label, safe))
+    return links
+
+
+def sparkline(readings: Sequence[tuple[datetime, int]]) -> Sparkline | None:
+    """A polyline of upvotes over time; None with fewer than two readings."""
+    if len(readings) < 2:
+        return None
+    start = readings[0][0]
+    span = max((readings[-1][0] - start).total_seconds(), 1.0)
+    low = min(v for _, v in readings)
+    high = max(v for _, v in readings)
+    rise = max(high - low, 1)
+    points = " ".join(
+        f"{(at - start).total_seconds() / span * SPARK_WIDTH:.1f},"
+        f"{SPARK_HEIGHT - 1 - (votes - low) / rise * (SPARK_HEIGHT - 2):.1f}"
+        for at, votes in readings
+    )
+    return Sparkline(points, readings[0][1], readings[-1][1], len(readings))
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def readings_between(
+    session: Session, paper_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, Readings]:
+    """Each paper's upvote snapshots in [start, end), oldest first."""
+    readings: dict[int, Readings] = {}
+    if not paper_ids:
+        return readings
+    rows = session.execute(
+        select(PaperSnapshot.paper_id, PaperSnapshot.fetched_at, PaperSnapshot.upvotes)
+        .where(
+            PaperSnapshot.paper_id.in_(list(paper_ids)),
+            PaperSnapshot.fetched_at >= start,
+            PaperSnapshot.fetched_at < end,
+        )
+        .order_by(PaperSnapshot.paper_id, PaperSnapshot.fetched_at)
+    )
+    for paper_id, fetched_at, upvotes in rows:
+        readings.setdefault(paper_id, []).append((fetched_at, upvotes))
+    return readings
+
+
+def featured_window(readings: Readings, day: date | None) -> Readings:
+    """The readings taken while ``day``'s papers were being fetched (the sparkline's span)."""
+    if day is None:
+        return readings
+    start = day_start(day)
+    end = start + timedelta(days=SPARKLINE_DAYS)
+    return [(at, votes) for at, votes in readings if start <= at < end]
+
+
+def card_for(
+    paper: Paper,
+    *,
+    rank: int,
+    featured_on: date | None,
+    readings: Readings,
+    full: bool = False,
+) -> PaperCard:
+    """The card of ``paper``; ``full`` keeps the whole abstract and the categories."""
+    authors = [a for a in paper.authors or [] if isinstance(a, str)]
+    summary = paper.ai_summary or shorten(paper.abstract or "")
+    return PaperCard(
+        rank=rank,
+        arxiv_id=paper.arxiv_id,
+        path=paper_path(paper.arxiv_id),
+        title=paper.title,
+        organization=paper.organization,
+        authors=authors,
+        first_authors=authors[:FIRST_AUTHORS],
+        published_on=paper.published_at.date() if paper.published_at else None,
+        featured_on=featured_on,
+        upvotes=paper.upvotes,
+        github_stars=paper.github_stars,
+        num_comments=paper.num_comments,
+        summary=summary,
+        keywords=[k for k in paper.ai_keywords or [] if isinstance(k, str)][:8],
+        links=paper_links(paper),
+        thumbnail=safe_http_url(paper.thumbnail),
+        sparkline=sparkline(featured_window(readings, featured_on)),
+        abstract=(paper.abstract or "") if full else "",
+        categories=list(paper.categories or []) if full else [],
+    )

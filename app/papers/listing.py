@@ -1,0 +1,118 @@
+"""A day's, week's or month's featured papers, in trending order, with their neighbours.
+
+Ranked by the digest's own trending score (``app.ranking.trending``), each paper
+as of the end of its featured day (or now, for today), so a week or a month
+compares papers at the same age; the upvote velocity comes from that day's
+snapshots, as the edition's does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Paper, PaperFeature
+from app.papers.cards import (
+    PaperCard,
+    card_for,
+    day_start,
+    featured_window,
+    readings_between,
+)
+from app.papers.periods import Period, period_of
+from app.ranking.candidates import candidate_from
+from app.ranking.trending import trending_score, upvote_velocity
+
+# A day is listed whole; a week or a month shows its best papers.
+LIMIT = {"day": 200, "week": 100, "month": 100}
+_RANKED = (
+    Paper.id,
+    Paper.arxiv_id,
+    Paper.title,
+    Paper.upvotes,
+    Paper.num_comments,
+    Paper.github_stars,
+    Paper.published_at,
+)
+
+
+@dataclass(frozen=True)
+class PeriodListing:
+    period: Period
+    cards: list[PaperCard]
+    total: int
+    previous: Period | None
+    next: Period | None
+    # For an empty period: the nearest day that has papers.
+    nearest_day: date | None
+
+
+def latest_featured_day(session: Session) -> date | None:
+    day: date | None = session.scalar(select(func.max(PaperFeature.featured_on)))
+    return day
+
+
+def _neighbour_day(session: Session, period: Period, *, before: bool) -> date | None:
+    column = PaperFeature.featured_on
+    query = (
+        select(func.max(column)).where(column < period.start)
+        if before
+        else select(func.min(column)).where(column > period.end)
+    )
+    day: date | None = session.scalar(query)
+    return day
+
+
+def period_listing(session: Session, period: Period, *, now: datetime) -> PeriodListing:
+    """The period's featured papers ranked by trending score, and where to go next."""
+    featured: dict[int, date] = {}
+    for paper_id, day in session.execute(
+        select(PaperFeature.paper_id, PaperFeature.featured_on).where(
+            PaperFeature.featured_on >= period.start, PaperFeature.featured_on <= period.end
+        )
+    ):
+        featured[paper_id] = max(day, featured.get(paper_id, day))
+    readings = readings_between(
+        session,
+        list(featured),
+        day_start(period.start),
+        day_start(period.end) + timedelta(days=2),
+    )
+    scored = []
+    for row in session.execute(select(*_RANKED).where(Paper.id.in_(list(featured)))):
+        day = featured[row.id]
+        as_of = min(now, day_start(day) + timedelta(days=1))
+        day_readings = [r for r in featured_window(readings.get(row.id, []), day) if r[0] < as_of]
+        candidate = candidate_from(
+            row, featured_on=day, upvote_velocity=upvote_velocity(day_readings)
+        )
+        scored.append((-trending_score(candidate, as_of), -row.upvotes, row.arxiv_id, row.id))
+    scored.sort()
+    top = [paper_id for *_, paper_id in scored[: LIMIT[period.kind]]]
+    papers = {p.id: p for p in session.scalars(select(Paper).where(Paper.id.in_(top)))}
+    cards = [
+        card_for(
+            papers[paper_id],
+            rank=rank,
+            featured_on=featured[paper_id],
+            readings=readings.get(paper_id, []),
+        )
+        for rank, paper_id in enumerate(top, start=1)
+    ]
+    before = _neighbour_day(session, period, before=True)
+    after = _neighbour_day(session, period, before=False)
+    nearest = None
+    if not cards:
+        options = [d for d in (before, after) if d is not None]
+        nearest = min(options, key=lambda d: abs((d - period.start).days), default=None)
+    return PeriodListing(
+        period=period,
+        cards=cards,
+        total=len(featured),
+        previous=period_of(period.kind, before) if before else None,
+        next=period_of(period.kind, after) if after else None,
+        nearest_day=nearest,
+    )

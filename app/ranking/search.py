@@ -1,0 +1,221 @@
+"""Ranking for the public site: a query, or a paper's neighbours, over any stored papers.
+
+The digest ranker fits its TF-IDF index and latent space on an edition's rolling
+corpus. Search cannot refit per query (seconds per fit), so ``fit_search_space``
+fits both once on the rolling corpus and keeps the corpus papers' vectors. Then:
+
+* ``shortlist`` scores every corpus paper against a query (or a paper) with the
+  ranker's interest score (TF-IDF cosine mixed with latent similarity, as in
+  ``ranker``), one sparse product, and keeps the best: the recent papers need no
+  full-text index to be found;
+* ``rank_query`` assembles an edition from those and from the
+  older papers the database's full-text index retrieved (``assemble_edition``, the
+  corpus papers' vectors reused), then rank it with ``rank_subscribers``, the very
+  code that ranks digests: a query is a subscriber whose interests are the query;
+  ``similar_papers`` scores a paper's neighbours with the same vectors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from app.ranking import latent as latent_mix
+from app.ranking.candidates import CandidatePaper, Pick, SubscriberProfile
+from app.ranking.edition import PreparedEdition, assemble_edition, cyclic_gc_paused
+from app.ranking.latent import GRAM_LIMIT, LatentSpace, SemanticSpace
+from app.ranking.ranker import RankingParams, rank_subscribers
+from app.ranking.relevance import TextIndex, paper_fields, similarity
+
+_WORDS = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, eq=False)
+class SearchSpace:
+    """A TF-IDF index and latent space fitted once on the rolling corpus, its papers'
+    vectors, and how many corpus papers each lower-cased word occurs in (so retrieval
+    can tell a query's rare, discriminating words from common ones)."""
+
+    index: TextIndex
+    latent: SemanticSpace
+    papers: list[CandidatePaper]
+    row_of: dict[str, int]
+    vectors: sp.csr_matrix
+    # The same, transposed (terms x papers): the right operand of every query product.
+    vectors_by_term: sp.csr_matrix
+    latent_vectors: np.ndarray
+    document_frequency: Mapping[str, int]
+
+    def rarest(self, words: Sequence[str], *, max_share: float, most: int) -> list[str]:
+        """Up to ``most`` of ``words`` in at most ``max_share`` of the corpus, rarest first."""
+        total = max(len(self.papers), 1)
+        share = {w: self.document_frequency.get(w, 0) / total for w in words}
+        return sorted((w for w in words if share[w] <= max_share), key=share.__getitem__)[:most]
+
+
+def fit_search_space(
+    corpus: Sequence[CandidatePaper], *, backend: Literal["tfidf", "dense"] = "tfidf"
+) -> SearchSpace:
+    """Fit the index and latent space on ``corpus`` as ``prepare_edition`` would."""
+    with cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):
+        papers = list({p.arxiv_id: p for p in corpus}.values())
+        index = TextIndex(papers)
+        frequency: Counter[str] = Counter()
+        for paper in papers:
+            frequency.update(set(_WORDS.findall(" ".join(paper_fields(paper)).lower())))
+        vectors = index.transform_papers(papers)
+        latent: SemanticSpace
+        if backend == "dense":
+            from app.ranking.dense import DenseSpace
+
+            latent = DenseSpace()
+        else:
+            gram = similarity(vectors, vectors) if vectors.shape[0] <= GRAM_LIMIT else None
+            latent = LatentSpace(vectors, gram=gram)
+        texts = [f"{p.title}. {p.abstract}" for p in papers]
+        return SearchSpace(
+            index=index,
+            latent=latent,
+            papers=papers,
+            row_of={p.arxiv_id: n for n, p in enumerate(papers)},
+            vectors=vectors,
+            vectors_by_term=sp.csr_matrix(vectors.T),
+            latent_vectors=latent.embed(texts, vectors),
+            document_frequency=dict(frequency),
+        )
+
+
+def shortlist(
+    space: SearchSpace,
+    *,
+    query: str | None = None,
+    like: CandidatePaper | None = None,
+    limit: int,
+    keep: Callable[[CandidatePaper], bool] = lambda paper: True,
+    params: RankingParams | None = None,
+) -> list[CandidatePaper]:
+    """The ``limit`` corpus papers most similar to ``query`` (or to the paper ``like``)."""
+    if not space.papers:
+        return []
+    params = params or RankingParams()
+    if like is not None:
+        vector = _vectors(space, [like])
+        text = f"{like.title}. {like.abstract}"
+    else:
+        text = query or ""
+        vector = space.index.transform_texts([text])
+    cosine = np.asarray((vector @ space.vectors_by_term).toarray(), dtype=np.float32)
+    latent = space.latent.embed([text], vector) @ space.latent_vectors.T
+    scores = latent_mix.hybrid(cosine, np.asarray(latent, np.float32), params.latent_share)[0]
+    order = np.argsort(-scores, kind="stable")
+    chosen: list[CandidatePaper] = []
+    for column in order.tolist():
+        if scores[column] <= 0 or len(chosen) == limit:
+            break
+        paper = space.papers[column]
+        if keep(paper) and (like is None or paper.arxiv_id != like.arxiv_id):
+            chosen.append(paper)
+    return chosen
+
+
+def _vectors(space: SearchSpace, papers: Sequence[CandidatePaper]) -> sp.csr_matrix:
+    """The papers' rows: the corpus's own where it has them, the rest vectorised now."""
+    known = [n for n, p in enumerate(papers) if p.arxiv_id in space.row_of]
+    missing = [n for n, p in enumerate(papers) if p.arxiv_id not in space.row_of]
+    stacked = sp.vstack(
+        [
+            space.vectors[[space.row_of[papers[n].arxiv_id] for n in known]],
+            space.index.transform_papers([papers[n] for n in missing]),
+        ],
+        format="csr",
+    )
+    # Rows are known-then-missing; put them back in the papers' order.
+    order = np.empty(len(papers), dtype=np.int64)
+    order[known + missing] = np.arange(len(papers))
+    return sp.csr_matrix(stacked[order])
+
+
+def _edition(
+    space: SearchSpace, candidates: Sequence[CandidatePaper], now: datetime
+) -> PreparedEdition:
+    papers = list({p.arxiv_id: p for p in reversed(candidates)}.values())[::-1]
+    # The library is the candidates alone: a query has no seed or clicked papers to
+    # look up, and "similar papers" passes its paper as a candidate. No click model
+    # runs, so the library's Gram matrix is not needed.
+    return assemble_edition(
+        papers,
+        index=space.index,
+        latent_space=space.latent,
+        library_papers=papers,
+        library=_vectors(space, papers),
+        library_gram=None,
+        now=now,
+    )
+
+
+def _rank(
+    space: SearchSpace,
+    candidates: Sequence[CandidatePaper],
+    profile: SubscriberProfile,
+    now: datetime,
+    params: RankingParams | None,
+) -> list[Pick]:
+    if not candidates:
+        return []
+    # No threadpool_limits here: finding the BLAS libraries costs more than these
+    # small products (rank_subscribers sets its own limit).
+    with cyclic_gc_paused():
+        edition = _edition(space, candidates, now)
+        digest = rank_subscribers(edition, [profile], params=params)[0]
+    # The ranker falls back to the trending order when nothing matched: a search says so.
+    return [] if digest.trending_fallback else digest.picks
+
+
+def rank_query(
+    space: SearchSpace,
+    candidates: Sequence[CandidatePaper],
+    query: str,
+    *,
+    now: datetime,
+    k: int,
+    params: RankingParams | None = None,
+) -> list[Pick]:
+    """The ``k`` candidates the digest ranker would pick for interests ``query``, best first."""
+    return _rank(space, candidates, SubscriberProfile(0, interests=query, k=k), now, params)
+
+
+def similar_papers(
+    space: SearchSpace,
+    paper: CandidatePaper,
+    candidates: Sequence[CandidatePaper],
+    *,
+    k: int,
+    params: RankingParams | None = None,
+) -> list[Pick]:
+    """The ``k`` candidates most like ``paper`` by the ranker's vectors (TF-IDF cosine
+    mixed with latent similarity, as it scores interests), without the trending blend
+    or diversity a digest adds: a reader asked for neighbours, not for a digest."""
+    params = params or RankingParams()
+    others = list({c.arxiv_id: c for c in candidates if c.arxiv_id != paper.arxiv_id}.values())
+    if not others:
+        return []
+    rows = _vectors(space, [paper, *others])
+    cosine = np.asarray((rows[:1] @ rows[1:].T).toarray(), dtype=np.float32)
+    texts = [f"{p.title}. {p.abstract}" for p in [paper, *others]]
+    embedded = space.latent.embed(texts, rows)
+    latent = np.asarray(embedded[:1] @ embedded[1:].T, dtype=np.float32)
+    scores = latent_mix.hybrid(cosine, latent, params.latent_share)[0]
+    best = np.argsort(-scores, kind="stable")[:k]
+    return [
+        Pick(others[n].arxiv_id, float(scores[n]), "similar")
+        for n in best.tolist()
+        if scores[n] > 0
+    ]

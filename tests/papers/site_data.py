@@ -1,0 +1,121 @@
+"""A small archive for the site's tests: a week of featured papers, snapshots, hostile rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy.orm import Session
+
+from app.models import Edition, EditionStatus, Paper, PaperFeature, PaperSnapshot
+
+DAY = date(2025, 11, 27)  # a Thursday
+WEEKEND_DAY = date(2025, 11, 29)  # a Saturday: nothing featured
+HOSTILE_ID = "2511.66666"
+
+TOPICS = [
+    ("Speculative Decoding with Draft Trees for Faster LLM Inference", "speculative decoding"),
+    ("GUI Agents that Learn from Screenshots", "GUI agents"),
+    ("Scaling Laws for Mixture-of-Experts Vision Transformers", "mixture of experts"),
+    ("Diffusion Policies for Robot Manipulation", "robot manipulation"),
+    ("Long-Context Retrieval with Learned Sparse Attention", "sparse attention"),
+    ("A Benchmark for Multilingual Code Generation", "code generation"),
+    ("Reward Models that Explain Themselves", "reward models"),
+    ("Efficient Fine-Tuning with Low-Rank Adapters at Scale", "low-rank adapters"),
+    ("Video Generation with Consistent Characters", "video generation"),
+    ("Protein Structure Prediction with Language Models", "protein structure"),
+]
+
+# What an attacker could put in a Daily Papers item: markup in every text, and
+# URLs that would run script or leave the site if rendered as links.
+HOSTILE_TEXT = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
+HOSTILE_URLS = [
+    "javascript:alert(document.cookie)",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "//evil.example/steal",
+    " javascript:alert(1)",
+    'https://ok.example/"><script>alert(1)</script>',
+]
+
+
+@dataclass
+class Archive:
+    papers: list[Paper]
+    hostile: Paper
+
+
+def _snapshots(session: Session, paper: Paper, day: date, final: int) -> None:
+    for hour, share in ((6, 0.2), (10, 0.45), (14, 0.7), (20, 0.9), (30, 1.0)):
+        session.add(
+            PaperSnapshot(
+                paper_id=paper.id,
+                fetched_at=datetime.combine(day, time(0), tzinfo=UTC) + timedelta(hours=hour),
+                upvotes=int(final * share),
+                num_comments=0,
+            )
+        )
+
+
+def add_archive(session: Session) -> Archive:
+    """Ten papers on DAY, five on the day before, one hostile paper on DAY, an edition."""
+    papers = []
+    for n, (title, keyword) in enumerate(TOPICS * 2):
+        day = DAY if n < 10 else DAY - timedelta(days=1)
+        if n >= 15:
+            break
+        paper = Paper(
+            arxiv_id=f"2511.{20000 + n}",
+            title=title if n < 10 else f"{title}, Revisited",
+            abstract=(
+                f"We study {keyword} in depth. Our method for {keyword} improves results by a "
+                "wide margin on standard benchmarks. Code and models are released."
+            ),
+            authors=["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"][: 1 + n % 4],
+            organization="Example Lab" if n % 2 else None,
+            published_at=datetime.combine(day - timedelta(days=1), time(17), tzinfo=UTC),
+            upvotes=100 - n * 6,
+            num_comments=n % 3,
+            github_repo=f"https://github.com/example/repo{n}" if n % 3 == 0 else None,
+            github_stars=1234 if n % 3 == 0 else None,
+            project_page="https://example.org/project" if n == 1 else None,
+            thumbnail=f"https://cdn.example.org/thumb{n}.png" if n % 4 == 0 else None,
+            ai_summary=f"A short summary about {keyword}." if n % 2 == 0 else None,
+            ai_keywords=[keyword, "benchmark"],
+            categories=["cs.CL", "cs.LG"],
+            pdf_url=f"https://arxiv.org/pdf/2511.{20000 + n}",
+        )
+        session.add(paper)
+        session.flush()
+        session.add(PaperFeature(paper_id=paper.id, featured_on=day))
+        _snapshots(session, paper, day, paper.upvotes)
+        papers.append(paper)
+    hostile = Paper(
+        arxiv_id=HOSTILE_ID,
+        title=f"Speculative decoding \x0b{HOSTILE_TEXT}",
+        abstract=f"An abstract about speculative decoding with {HOSTILE_TEXT} in it.",
+        authors=[HOSTILE_TEXT, "Mallory <b>Bold</b>"],
+        organization=f"Evil Org {HOSTILE_TEXT}",
+        published_at=datetime.combine(DAY, time(1), tzinfo=UTC),
+        upvotes=77,
+        github_repo=HOSTILE_URLS[0],
+        project_page=HOSTILE_URLS[2],
+        thumbnail=HOSTILE_URLS[1],
+        pdf_url=HOSTILE_URLS[4],
+        ai_summary=f"Summary {HOSTILE_TEXT}",
+        ai_keywords=[HOSTILE_TEXT, "speculative decoding"],
+        categories=[HOSTILE_TEXT],
+    )
+    session.add(hostile)
+    session.flush()
+    session.add(PaperFeature(paper_id=hostile.id, featured_on=DAY))
+    _snapshots(session, hostile, DAY, 77)
+    session.add(
+        Edition(
+            edition_date=DAY,
+            status=EditionStatus.FINISHED,
+            paper_ids=[p.arxiv_id for p in papers[:10]],
+            recipients=0,
+        )
+    )
+    session.flush()
+    return Archive(papers, hostile)
