@@ -2,28 +2,43 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# What running needs, and what developing needs on top of it (tests, linters, browser).
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: install run test lint format bench services browser clean
+.PHONY: install install-runtime run test check-wheel lint format bench services browser clean
 
 install: $(STAMP)
+install-runtime: $(RUNTIME_STAMP)
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
 
-run: install
-	$(BIN)/paperboy db upgrade
-	$(BIN)/paperboy run
+$(RUNTIME_STAMP): pyproject.toml setup.py | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(RUNTIME_STAMP)
+
+$(STAMP): pyproject.toml setup.py | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(RUNTIME_STAMP) $(STAMP)
+
+# `paperboy run` migrates before it serves.
+run: install-runtime
+	$(BIN)/paperboy run --host $(HOST) --port $(PORT)
 
 # Services and the browser the tests talk to: started or installed when missing.
 services:
 	@bash scripts/test-services.sh
 
-test: install services lint
+test: install services lint check-wheel
 	$(BIN)/python -m pytest
+
+# The wheel, installed into a fresh venv outside the checkout, serves the product.
+check-wheel: install
+	bash scripts/check-wheel.sh
 
 lint: install
 	$(BIN)/ruff check app workers tests bench migrations

@@ -5,6 +5,9 @@ Each group of commands lives in its own module; this one only assembles them.
 
 from __future__ import annotations
 
+from importlib.metadata import version
+from typing import Annotated
+
 import typer
 
 from app.cli import accounts, papers, sending, serve, subscribers
@@ -20,6 +23,26 @@ db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_cli = typer.Typer(help="Admin dashboard accounts.", no_args_is_help=True)
 subscribers_cli = typer.Typer(help="Subscribers: import and list.", no_args_is_help=True)
 bounces_cli = typer.Typer(help="Bounce messages (DSNs).", no_args_is_help=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"paperboy {version('paperboy')}")
+        raise typer.Exit
+
+
+@cli.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Personalised daily digests of trending machine-learning papers."""
+
+
 cli.add_typer(db_cli, name="db")
 cli.add_typer(admin_cli, name="admin")
 cli.add_typer(subscribers_cli, name="subscribers")

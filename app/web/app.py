@@ -13,10 +13,11 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings, get_settings
+from app.resources import static_dir
 from app.subscriptions.ratelimit import rate_limiter_for
 from app.web.csrf import CSRFError, csrf_cookie_header
 from app.web.rendering import render
-from app.web.state import STATIC_DIR, AppState
+from app.web.state import AppState
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             status_code=503,
         )
 
-    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     _include_routers(app)
     app.add_middleware(PageHeaders, secure_cookies=secure_cookies)
     app.add_middleware(
