@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-runtime run test check-wheel lint format bench services browser clean
+.PHONY: install install-runtime run test lock lock-check check-wheel lint format bench services browser clean
 
 install: $(STAMP)
 install-runtime: $(RUNTIME_STAMP)
@@ -17,13 +17,20 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(RUNTIME_STAMP): pyproject.toml setup.py | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e .
+# Exact versions from the lock files (scripts/lock.sh), then Paperboy itself, editable.
+$(RUNTIME_STAMP): pyproject.toml setup.py requirements/runtime.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -r requirements/runtime.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(RUNTIME_STAMP)
 
-$(STAMP): pyproject.toml setup.py | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(STAMP): pyproject.toml setup.py requirements/dev.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(RUNTIME_STAMP) $(STAMP)
+
+# Rewrite the lock files after changing pyproject.toml's dependencies.
+lock: install
+	bash scripts/lock.sh
 
 # `paperboy run` migrates before it serves.
 run: install-runtime
@@ -33,8 +40,12 @@ run: install-runtime
 services:
 	@bash scripts/test-services.sh
 
-test: install services lint check-wheel
+test: install services lint lock-check check-wheel
 	$(BIN)/python -m pytest
+
+# The lock files match pyproject.toml.
+lock-check: install
+	bash scripts/lock.sh --check
 
 # The wheel, installed into a fresh venv outside the checkout, serves the product.
 check-wheel: install

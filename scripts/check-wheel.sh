@@ -21,7 +21,7 @@ wheel="$(ls "$work"/dist/paperboy-*.whl)"
 
 echo "check-wheel: installing $(basename "$wheel") into a fresh venv"
 "$python" -m venv "$work/venv"
-"$work/venv/bin/python" -m pip install --quiet "$wheel"
+"$work/venv/bin/python" -m pip install --quiet --constraint "$repo/requirements/runtime.txt" "$wheel"
 
 # From an empty directory, with none of the caller's Paperboy settings.
 mkdir "$work/empty"
