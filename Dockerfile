@@ -26,7 +26,7 @@ COPY --from=build /wheels /tmp/wheels
 RUN pip install --no-deps /tmp/wheels/*.whl && rm -rf /tmp/wheels
 
 WORKDIR /srv/paperboy
-RUN mkdir var && chown paperboy var
+RUN mkdir var metrics && chown paperboy var metrics
 USER paperboy
 EXPOSE 8000
 # Behind a reverse proxy, set FORWARDED_ALLOW_IPS to the proxy's address (uvicorn reads it)

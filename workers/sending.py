@@ -19,6 +19,7 @@ from app.db import make_engine, make_session_factory, transaction
 from app.editions.audience import hourly_slot
 from app.editions.recovery import recover_deliveries
 from app.editions.service import send_edition
+from app.logs import log_context
 from app.mailer.send import SendContext, send_chunk
 from workers.celery_app import app
 
@@ -74,6 +75,11 @@ def enqueue_chunk(edition_id: int, delivery_ids: list[int]) -> None:
 
 @app.task(name="editions.send_chunk", acks_late=True, ignore_result=True)
 def send_chunk_task(edition_id: int, delivery_ids: list[int]) -> dict[str, int]:
+    with log_context(edition_id=edition_id):
+        return _send_chunk(edition_id, delivery_ids)
+
+
+def _send_chunk(edition_id: int, delivery_ids: list[int]) -> dict[str, int]:
     context = send_context()
     before = dict(context.timings)
     report = send_chunk(context, edition_id=edition_id, delivery_ids=delivery_ids)

@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 
 from app.cli import accounts, papers, sending, serve, subscribers
-from app.config import ConfigurationError
+from app.config import ConfigurationError, get_settings
+from app.logs import configure_logging
 
 cli = typer.Typer(
     name="paperboy",
@@ -41,6 +42,9 @@ def _options(
     ] = False,
 ) -> None:
     """Personalised daily digests of trending machine-learning papers."""
+    settings = get_settings()
+    # One-off commands log warnings only (`paperboy run` raises its own level to INFO).
+    configure_logging(settings.log_format, settings.log_level or "WARNING")
 
 
 cli.add_typer(db_cli, name="db")

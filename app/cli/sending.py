@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,9 @@ import typer
 
 from app.cli.database import database_session, session_factory
 from app.config import get_settings
+from app.logs import bind_log_context, log_context
+
+log = logging.getLogger(__name__)
 
 
 def send(
@@ -40,12 +44,18 @@ def send(
             "bounced {task.fields[bounced]} · {task.fields[rate]:.0f}/s · ETA {task.fields[eta]}"
         ),
     )
-    with session_factory(settings) as factory, Progress(*columns, console=console) as bar:
+    with (
+        log_context(),
+        session_factory(settings) as factory,
+        Progress(*columns, console=console) as bar,
+    ):
         task = bar.add_task(
             "send", total=None, edition="…", sent=0, failed=0, bounced=0, rate=0.0, eta="-"
         )
 
         def show(progress: EditionProgress) -> None:
+            # The edition's id is first known here; records from now on carry it.
+            bind_log_context(edition_id=progress.edition_id)
             eta = f"{progress.eta_seconds:.0f}s" if progress.eta_seconds is not None else "-"
             bar.update(
                 task,
@@ -61,6 +71,17 @@ def send(
 
         final = run_edition(
             settings, factory, edition_date=edition_date.date(), enqueue=enqueue, on_progress=show
+        )
+        bind_log_context(edition_id=final.edition_id)
+        log.info(
+            "edition %s %s: %d sent, %d failed, %d bounced, %d skipped of %d",
+            final.edition_id,
+            final.status.value,
+            final.sent,
+            final.failed,
+            final.bounced,
+            final.skipped,
+            final.recipients,
         )
     console.print(
         f"Edition {final.edition_id}: {final.status.value} — {final.sent} sent, "

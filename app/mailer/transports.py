@@ -26,6 +26,7 @@ from typing import Protocol, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError
+from app.metrics.process import SMTP_SEND_SECONDS
 
 # A connection unused for this long is probed with NOOP before the next message.
 IDLE_CHECK_SECONDS = 5.0
@@ -148,7 +149,8 @@ class SMTPTransport(_ClosingContext):
 
     def _hand_over(self, deliver: Callable[[], dict[str, tuple[int, bytes]]]) -> None:
         try:
-            refused = deliver()
+            with SMTP_SEND_SECONDS.time():
+                refused = deliver()
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             raise classify(code, reply) from error

@@ -17,6 +17,7 @@ from app.resources import static_dir
 from app.subscriptions.ratelimit import rate_limiter_for
 from app.web.csrf import CSRFError, csrf_cookie_header
 from app.web.rendering import render
+from app.web.request_context import RequestContext
 from app.web.state import AppState
 
 log = logging.getLogger(__name__)
@@ -175,15 +176,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         max_bytes=settings.max_body_bytes,
         larger_paths={"/admin/subscribers/import": settings.admin_import_max_bytes},
     )
+    # Outermost: the request id is known to everything below, error pages included.
+    app.add_middleware(RequestContext)
     return app
 
 
 def _include_routers(app: FastAPI) -> None:
     from app.web.errors import install_error_handlers
-    from app.web.routes import admin, api, health, public, tracking
+    from app.web.routes import admin, api, health, metrics, public, tracking
 
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(public.router)
     app.include_router(api.router)
     app.include_router(tracking.router)

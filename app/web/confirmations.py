@@ -7,6 +7,7 @@ import logging
 from sqlalchemy.orm import Session
 
 from app.db import on_commit
+from app.mailer.errors import DeliveryError
 from app.subscriptions.service import SubscribeResult
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,11 @@ def send_confirmation_after_commit(session: Session, result: SubscribeResult) ->
 
         try:
             send_confirmation.delay(subscriber_id)
+        except DeliveryError as error:
+            # Embedded mode: the mail server said no or is away (expected; one line).
+            log.warning(
+                "could not send the confirmation for subscriber %s: %s", subscriber_id, error
+            )
         except Exception:
             # The subscription is saved; the visitor can ask for another email.
             # In embedded mode this is the send itself failing (e.g. SMTP down).
