@@ -50,3 +50,8 @@ def migrations_dir() -> Path:
 def alembic_ini() -> Path:
     """The Alembic config that ships beside the migrations."""
     return migrations_dir() / "alembic.ini"
+
+
+def demo_sample() -> Path:
+    """Two days of real Daily Papers (trimmed) for ``paperboy demo``."""
+    return Path(str(files("app.demo").joinpath("daily-papers-2025-11-26-27.json")))

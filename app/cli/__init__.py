@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import accounts, papers, sending, serve, subscribers
+from app.cli import accounts, demo, papers, sending, serve, subscribers
 from app.config import ConfigurationError, get_settings
 from app.logs import configure_logging
 
@@ -61,6 +61,7 @@ cli.command()(papers.ingest)
 cli.command("papers")(papers.show_papers)
 cli.command()(papers.recommend)
 cli.command()(sending.send)
+cli.command()(demo.demo)
 bounces_cli.command("process")(sending.process_bounces)
 
 

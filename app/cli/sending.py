@@ -5,15 +5,27 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.cli.database import database_session, session_factory
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.logs import bind_log_context, log_context
 
+if TYPE_CHECKING:
+    from app.editions.service import ChunkEnqueuer
+
 log = logging.getLogger(__name__)
+
+
+def chunk_enqueuer(settings: Settings) -> ChunkEnqueuer | None:
+    """Workers send the chunks when there is a broker; ``None``: this process sends them."""
+    if settings.embedded_tasks:
+        return None
+    from workers.sending import enqueue_chunk
+
+    return enqueue_chunk
 
 
 def send(
@@ -29,11 +41,7 @@ def send(
     from app.mailer.dispatch import run_edition
 
     settings = get_settings()
-    enqueue = None
-    if not settings.embedded_tasks:
-        from workers.sending import enqueue_chunk
-
-        enqueue = enqueue_chunk
+    enqueue = chunk_enqueuer(settings)
     console = Console(stderr=True)
     columns = (
         TextColumn("[bold]edition {task.fields[edition]}"),
