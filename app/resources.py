@@ -41,6 +41,14 @@ def static_dir() -> Path:
 
 
 @cache
+def swagger_ui_dir() -> Path:
+    """Swagger UI's own files (the swagger-ui-bundle package), served by ``/api/docs``."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    return Path(swagger_ui_path)
+
+
+@cache
 def migrations_dir() -> Path:
     """Alembic's script location (``env.py``, ``versions/``)."""
     return _directory("app.migration_scripts")
