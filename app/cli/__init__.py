@@ -19,11 +19,19 @@ cli = typer.Typer(
     help="Personalised daily digests of trending machine-learning papers.",
     no_args_is_help=True,
     add_completion=False,
+    # Plain help: rich panels print every option's Python type (<bool>, <%Y-%m-%d>).
+    rich_markup_mode=None,
 )
-db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
-admin_cli = typer.Typer(help="Admin dashboard accounts.", no_args_is_help=True)
-subscribers_cli = typer.Typer(help="Subscribers: import and list.", no_args_is_help=True)
-bounces_cli = typer.Typer(help="Bounce messages (DSNs).", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True, rich_markup_mode=None)
+admin_cli = typer.Typer(
+    help="Admin dashboard accounts.", no_args_is_help=True, rich_markup_mode=None
+)
+subscribers_cli = typer.Typer(
+    help="Subscribers: import and list.", no_args_is_help=True, rich_markup_mode=None
+)
+bounces_cli = typer.Typer(
+    help="Bounce messages (DSNs).", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 def _print_version(value: bool) -> None:

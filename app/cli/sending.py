@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.cli.database import database_session, session_factory
+from app.cli.options import DAY, parse_day
 from app.config import Settings, get_settings
 from app.logs import bind_log_context, log_context
+from app.wording import plural
 
 if TYPE_CHECKING:
     from app.editions.service import ChunkEnqueuer
@@ -30,7 +32,7 @@ def chunk_enqueuer(settings: Settings) -> ChunkEnqueuer | None:
 
 def send(
     edition_date: Annotated[
-        datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="Edition date (YYYY-MM-DD).")
+        date, typer.Option("--date", metavar=DAY, parser=parse_day, help="The edition's date.")
     ],
 ) -> None:
     """Build and send edition DATE now to every subscriber due that day; wait until finished."""
@@ -43,42 +45,41 @@ def send(
     settings = get_settings()
     enqueue = chunk_enqueuer(settings)
     console = Console(stderr=True)
+    # Fits 80 columns: the count and the rate stay whole, the bar gives way first;
+    # failures and bounces appear only when there are some (the closing line has all).
     columns = (
         TextColumn("[bold]edition {task.fields[edition]}"),
-        BarColumn(),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
-        TextColumn(
-            "sent {task.fields[sent]} · failed {task.fields[failed]} · "
-            "bounced {task.fields[bounced]} · {task.fields[rate]:.0f}/s · ETA {task.fields[eta]}"
-        ),
+        TextColumn("{task.fields[detail]}"),
     )
     with (
         log_context(),
         session_factory(settings) as factory,
         Progress(*columns, console=console) as bar,
     ):
-        task = bar.add_task(
-            "send", total=None, edition="…", sent=0, failed=0, bounced=0, rate=0.0, eta="-"
-        )
+        task = bar.add_task("send", total=None, edition="…", detail="")
 
         def show(progress: EditionProgress) -> None:
             # The edition's id is first known here; records from now on carry it.
             bind_log_context(edition_id=progress.edition_id)
-            eta = f"{progress.eta_seconds:.0f}s" if progress.eta_seconds is not None else "-"
+            detail = f"{progress.rate_per_second:,.0f}/s"
+            if progress.eta_seconds is not None:
+                detail += f" ETA {_duration(progress.eta_seconds)}"
+            if progress.failed:
+                detail += f" · {progress.failed:,} failed"
+            if progress.bounced:
+                detail += f" · {progress.bounced:,} bounced"
             bar.update(
                 task,
                 total=max(progress.recipients, 1),
                 completed=progress.done,
-                edition=f"{progress.edition_id} ({edition_date:%Y-%m-%d})",
-                sent=progress.sent,
-                failed=progress.failed,
-                bounced=progress.bounced,
-                rate=progress.rate_per_second,
-                eta=eta,
+                edition=progress.edition_id,
+                detail=detail,
             )
 
         final = run_edition(
-            settings, factory, edition_date=edition_date.date(), enqueue=enqueue, on_progress=show
+            settings, factory, edition_date=edition_date, enqueue=enqueue, on_progress=show
         )
         bind_log_context(edition_id=final.edition_id)
         log.info(
@@ -94,15 +95,22 @@ def send(
     console.print(
         f"Edition {final.edition_id}: {final.status.value} — {final.sent} sent, "
         f"{final.failed} failed, {final.bounced} bounced, {final.skipped} skipped"
-        f" of {final.recipients} recipients."
+        f" of {plural(final.recipients, 'recipient')}."
         + (f" {final.pause_reason}" if final.pause_reason else "")
     )
     if final.status.value == "paused":
         raise typer.Exit(1)
 
 
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
 def process_bounces(
-    maildir: Annotated[Path, typer.Argument(help="Maildir that receives bounce messages.")],
+    maildir: Annotated[
+        Path, typer.Argument(metavar="MAILDIR", help="Maildir that receives bounce messages.")
+    ],
 ) -> None:
     """Read new DSN bounce messages in MAILDIR and suppress hard-bounced addresses."""
     from app.mailer.bounces import process_maildir
@@ -110,6 +118,7 @@ def process_bounces(
     with database_session() as session:
         report = process_maildir(session, maildir)
     typer.echo(
-        f"{report.messages} messages: {report.hard} hard bounces suppressed, "
-        f"{report.soft} soft bounces, {report.unrecognised} not bounce reports."
+        f"{plural(report.messages, 'message')}: "
+        f"{plural(report.hard, 'hard bounce')} suppressed, {plural(report.soft, 'soft bounce')}, "
+        f"{report.unrecognised} not bounce reports."
     )

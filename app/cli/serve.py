@@ -12,11 +12,14 @@ from app.logs import configure_logging
 
 
 def run(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str, typer.Option(metavar="HOST", help="Interface to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8000,
     forwarded_allow_ips: Annotated[
         str,
         typer.Option(
+            metavar="IPS",
             help="Proxies trusted to set X-Forwarded-For (comma-separated addresses, or *): "
             "behind a proxy on another host, its address, so each visitor keeps their own "
             "subscribe limit.",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.db import make_engine, make_session_factory
 from app.resources import templates_dir
+from app.wording import plural
 
 
 @dataclass
@@ -26,6 +27,7 @@ class AppState:
         engine = engine or make_engine(settings.database_url)
         templates = Jinja2Templates(directory=templates_dir())
         templates.env.globals["settings"] = settings
+        templates.env.filters["plural"] = plural
         return cls(
             settings=settings,
             secret_key=settings.resolved_secret_key(),
