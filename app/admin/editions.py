@@ -122,11 +122,14 @@ def progress_of(session: Session, edition: Edition, now: datetime | None = None)
     counts = delivery_counts(session, [edition.id])[edition.id]
     rate: float | None = None
     eta: int | None = None
-    if edition.started_at is not None and edition.status == EditionStatus.SENDING:
-        elapsed = ((now or utcnow()) - edition.started_at).total_seconds()
+    finished = edition.status == EditionStatus.FINISHED and edition.finished_at is not None
+    if edition.started_at is not None and (edition.status == EditionStatus.SENDING or finished):
+        # A finished edition keeps the average rate of its whole send.
+        end = edition.finished_at if finished and edition.finished_at else (now or utcnow())
+        elapsed = (end - edition.started_at).total_seconds()
         if elapsed > 0 and counts.done:
             rate = counts.done / elapsed * 60.0
-            eta = round((counts.pending + counts.sending) / (rate / 60.0))
+            eta = None if finished else round((counts.pending + counts.sending) / (rate / 60.0))
     return EditionProgress(edition=edition, counts=counts, rate_per_minute=rate, eta_seconds=eta)
 
 

@@ -16,6 +16,7 @@ from app.admin.editions import (
     edition_progress,
     recent_editions,
 )
+from app.admin.papers import paper_reach_figure
 from app.config import Settings
 from app.models import DeliveryStatus
 from app.web.admin_auth import AdminDep
@@ -90,6 +91,7 @@ def edition_page(
         raise HTTPException(status_code=404, detail="No such edition.")
     context = {
         "detail": detail,
+        "reach": paper_reach_figure(session, edition=detail.row.edition),
         "edition": detail.row.edition,
         "status_filter": wanted.value if wanted else "",
         "statuses": [s.value for s in DeliveryStatus],
