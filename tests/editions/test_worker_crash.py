@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -32,7 +33,8 @@ from tests.editions.builders import DAY, add_papers, add_subscriber, settings_fo
 from tests.smtp_server import SMTPTestServer
 
 ROOT = Path(__file__).resolve().parents[2]
-CELERY = Path(os.environ.get("VIRTUAL_ENV", "/work/main/.venv")) / "bin" / "celery"
+# The celery of the venv running these tests (another checkout's may lack a dependency).
+CELERY = Path(sys.executable).parent / "celery"
 READERS = 300
 BATCH = 10
 CONCURRENCY = 2
