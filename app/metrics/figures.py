@@ -1,8 +1,9 @@
 """The figures that live in the database, each one cheap at a million subscribers.
 
-Deliveries are counted per edition, on the ``(edition_id, status)`` index: an edition
-in flight is counted at every scrape, a closed one is counted once and then reused
-from ``dashboard_stat`` for a while (its numbers barely move after the send: a late
+Deliveries are counted per edition, on the ``(edition_id, status)`` index, and the
+counts kept in ``dashboard_stat``: an edition in flight is recounted when its counts
+are 10 seconds old (several scrapers, or one per web process, share one count), a
+closed one after minutes or an hour (its numbers barely move after the send: a late
 bounce), so a scrape reads one stored row per edition instead of every delivery.
 Subscribers are grouped on the ``(status, created_at)`` index (the admin's figure,
 reused); ingest runs are a small table.
@@ -35,6 +36,7 @@ BACKLOG = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 RECENT_CLOSED_MAX_AGE = timedelta(minutes=5)
 OLD_CLOSED_MAX_AGE = timedelta(hours=1)
 RECENT_DAYS = 3
+IN_PROGRESS_MAX_AGE = timedelta(seconds=10)
 SUBSCRIBERS_MAX_AGE_SECONDS = 60
 
 
@@ -98,10 +100,12 @@ def _deliveries_per_edition(
     to_count: list[int] = []
     for edition_id, edition_date, status in editions:
         row = stored.get(keys[edition_id])
-        if status not in IN_PROGRESS and row is not None:
+        if row is not None:
             recent = edition_date >= now.date() - timedelta(days=RECENT_DAYS)
             max_age = RECENT_CLOSED_MAX_AGE if recent else OLD_CLOSED_MAX_AGE
-            if now - row.computed_at <= max_age:
+            if status in IN_PROGRESS:
+                max_age = IN_PROGRESS_MAX_AGE
+            if timedelta(0) <= now - row.computed_at <= max_age:
                 counts[edition_id] = {DeliveryStatus(s): int(n) for s, n in row.value.items()}
                 continue
         to_count.append(edition_id)
@@ -116,9 +120,7 @@ def _deliveries_per_edition(
     ).all()
     for edition_id, delivery_status, number in rows:
         counts[edition_id][DeliveryStatus(delivery_status)] = number
-    in_progress = {edition_id for edition_id, _, status in editions if status in IN_PROGRESS}
     for edition_id in to_count:
-        if edition_id not in in_progress:
-            value = {s.value: n for s, n in counts[edition_id].items()}
-            store_figure(session, key=keys[edition_id], value=value, now=now)
+        value = {s.value: n for s, n in counts[edition_id].items()}
+        store_figure(session, key=keys[edition_id], value=value, now=now)
     return counts

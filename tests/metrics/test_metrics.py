@@ -105,3 +105,24 @@ def test_a_closed_edition_is_counted_once_then_reused_for_a_while(session: Sessi
 
     assert (soon[DeliveryStatus.SENT], soon[DeliveryStatus.BOUNCED]) == (1, 0)
     assert (later[DeliveryStatus.SENT], later[DeliveryStatus.BOUNCED]) == (0, 1)
+
+
+def test_an_edition_in_flight_is_recounted_once_its_counts_are_10_seconds_old(
+    session: Session,
+) -> None:
+    edition = Edition(edition_date=DAY, status=EditionStatus.SENDING, recipients=1)
+    session.add(edition)
+    session.flush()
+    reader = add_subscriber(session, "in.flight@example.org")
+    session.add(Delivery(edition_id=edition.id, subscriber_id=reader.id, status="pending"))
+    session.flush()
+    now = datetime(2025, 11, 27, 7, 0, tzinfo=UTC)
+    assert read_figures(session, now=now).editions_in_progress[0].backlog == 1
+
+    session.execute(update(Delivery).values(status=DeliveryStatus.SENT))
+    shared = read_figures(session, now=now + timedelta(seconds=5))
+    fresh = read_figures(session, now=now + timedelta(seconds=11))
+
+    assert shared.editions_in_progress[0].backlog == 1
+    assert fresh.editions_in_progress[0].backlog == 0
+    assert fresh.deliveries[DeliveryStatus.SENT] == 1
