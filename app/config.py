@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     list_id: str = ""
     # Logs: "text" for people, "json" for one JSON object per line (app/logs.py).
     log_format: Literal["text", "json"] = "text"
-    # Empty: INFO for servers and workers, WARNING for one-off commands.
+    # Empty: INFO for servers and workers, ERROR for one-off commands (they print their outcome).
     log_level: str = ""
 
     # Abuse control; the defaults let a person retry a few times.

@@ -51,8 +51,9 @@ def _options(
 ) -> None:
     """Personalised daily digests of trending machine-learning papers."""
     settings = get_settings()
-    # One-off commands log warnings only (`paperboy run` raises its own level to INFO).
-    configure_logging(settings.log_format, settings.log_level or "WARNING")
+    # One-off commands print their own outcome; their logs add only errors (`paperboy run`
+    # sets INFO for itself).
+    configure_logging(settings.log_format, settings.log_level or "ERROR")
 
 
 cli.add_typer(db_cli, name="db")
