@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     from_address: str = "Paperboy <digest@paperboy.localhost>"
     postal_address: str = "Paperboy, self-hosted digest service"
     list_id: str = ""
+    # Logs: "text" for people, "json" for one JSON object per line (app/logs.py).
+    log_format: Literal["text", "json"] = "text"
+    # Empty: INFO for servers and workers, ERROR for one-off commands (they print their outcome).
+    log_level: str = ""
 
     # Abuse control; the defaults let a person retry a few times.
     rate_limit_enabled: bool = True

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from app.resources import alembic_ini, migrations_dir
 
 
 def alembic_config(database_url: str) -> Config:
     """An Alembic config for ``database_url`` that finds ``migrations/`` wherever we run."""
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config = Config(str(alembic_ini()))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["database_url"] = database_url
     return config
 

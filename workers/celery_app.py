@@ -8,9 +8,13 @@ from the modules in ``TASK_MODULES`` (``workers/<domain>.py``); each is named
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
+from celery.signals import setup_logging
 
 from app.config import Settings, get_settings
+from app.logs import configure_logging
 from app.schedule import beat_schedule
 
 # One module per domain, each named after it; add yours here.
@@ -25,7 +29,9 @@ TASK_MODULES: list[str] = [
 def configure(celery: Celery, settings: Settings) -> None:
     """Point ``celery`` at the broker in ``settings`` (or at in-process execution)."""
     celery.conf.update(
-        broker_url=settings.broker_url or "memory://",
+        # In-process: the memory transport, named (a bare memory:// makes kombu warn
+        # "No hostname was supplied" whenever it describes the connection).
+        broker_url=settings.broker_url or "memory://localhost/",
         task_always_eager=settings.embedded_tasks,
         task_eager_propagates=True,
         task_acks_late=True,
@@ -40,6 +46,13 @@ def configure(celery: Celery, settings: Settings) -> None:
         broker_connection_retry_on_startup=True,
         beat_schedule=beat_schedule(settings),
     )
+
+
+@setup_logging.connect
+def _configure_logging(**_: Any) -> None:
+    # Connected, this replaces Celery's own logging setup with Paperboy's format.
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level or "INFO")
 
 
 app = Celery("paperboy", include=TASK_MODULES)

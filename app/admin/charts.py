@@ -10,7 +10,7 @@ from markupsafe import Markup
 from app.admin.overview import GrowthPoint
 
 WIDTH, HEIGHT = 720, 220
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 12, 12, 28
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 64, 12, 16, 36
 
 
 def _nice_max(value: int) -> int:

@@ -5,21 +5,57 @@ Each group of commands lives in its own module; this one only assembles them.
 
 from __future__ import annotations
 
+from importlib.metadata import version
+from typing import Annotated
+
 import typer
 
-from app.cli import accounts, papers, sending, serve, subscribers
-from app.config import ConfigurationError
+from app.cli import accounts, demo, papers, sending, serve, subscribers
+from app.config import ConfigurationError, get_settings
+from app.logs import configure_logging
 
 cli = typer.Typer(
     name="paperboy",
     help="Personalised daily digests of trending machine-learning papers.",
     no_args_is_help=True,
     add_completion=False,
+    # Plain help: rich panels print every option's Python type (<bool>, <%Y-%m-%d>).
+    rich_markup_mode=None,
 )
-db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
-admin_cli = typer.Typer(help="Admin dashboard accounts.", no_args_is_help=True)
-subscribers_cli = typer.Typer(help="Subscribers: import and list.", no_args_is_help=True)
-bounces_cli = typer.Typer(help="Bounce messages (DSNs).", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True, rich_markup_mode=None)
+admin_cli = typer.Typer(
+    help="Admin dashboard accounts.", no_args_is_help=True, rich_markup_mode=None
+)
+subscribers_cli = typer.Typer(
+    help="Subscribers: import and list.", no_args_is_help=True, rich_markup_mode=None
+)
+bounces_cli = typer.Typer(
+    help="Bounce messages (DSNs).", no_args_is_help=True, rich_markup_mode=None
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"paperboy {version('paperboy')}")
+        raise typer.Exit
+
+
+@cli.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Personalised daily digests of trending machine-learning papers."""
+    settings = get_settings()
+    # One-off commands print their own outcome; their logs add only errors (`paperboy run`
+    # sets INFO for itself).
+    configure_logging(settings.log_format, settings.log_level or "ERROR")
+
+
 cli.add_typer(db_cli, name="db")
 cli.add_typer(admin_cli, name="admin")
 cli.add_typer(subscribers_cli, name="subscribers")
@@ -34,6 +70,7 @@ cli.command()(papers.ingest)
 cli.command("papers")(papers.show_papers)
 cli.command()(papers.recommend)
 cli.command()(sending.send)
+cli.command()(demo.demo)
 bounces_cli.command("process")(sending.process_bounces)
 
 

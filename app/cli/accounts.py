@@ -12,7 +12,9 @@ from app.config import get_settings
 
 
 def create_user(
-    email: Annotated[str, typer.Argument(help="The admin's email address (the sign-in name).")],
+    email: Annotated[
+        str, typer.Argument(metavar="EMAIL", help="The admin's email address (the sign-in name).")
+    ],
 ) -> None:
     """Create an admin account; the password is asked twice (or read as two stdin lines)."""
     from app.admin.auth import AdminAuthError, create_admin_user

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from app.cli.database import session_factory
+from app.cli.options import DAY, parse_day
 from app.config import get_settings
 from app.db import transaction
 
@@ -24,14 +25,20 @@ if TYPE_CHECKING:
 
 def ingest(
     day: Annotated[
-        str | None, typer.Option("--date", help="Fetch the papers featured on this day, live.")
+        date | None,
+        typer.Option(
+            "--date", metavar=DAY, parser=parse_day, help="Fetch the papers featured on this day."
+        ),
     ] = None,
     files: Annotated[
         list[Path] | None,
-        typer.Option("--file", help="Load saved Daily Papers API responses (JSON arrays)."),
+        typer.Option(
+            "--file", metavar="FILE", help="Load saved Daily Papers API responses (JSON arrays)."
+        ),
     ] = None,
     more_files: Annotated[
-        list[Path] | None, typer.Argument(help="More files, after --file F.", show_default=False)
+        list[Path] | None,
+        typer.Argument(metavar="[FILE]...", help="More files, after --file F.", show_default=False),
     ] = None,
     no_enrich: Annotated[
         bool, typer.Option("--no-enrich", help="Do not look the papers up on arXiv.")
@@ -45,7 +52,7 @@ def ingest(
     paths = [*(files or []), *(more_files or [])]
     if (day is None) == (not paths) or (more_files and not files):
         raise typer.BadParameter("give either --date YYYY-MM-DD or --file F [F...]")
-    target = _parse_date(day) if day is not None else None
+    target = day
     settings = get_settings()
     try:
         with (
@@ -73,13 +80,15 @@ def ingest(
 
 
 def show_papers(
-    day: Annotated[str, typer.Option("--date", help="The featured day (YYYY-MM-DD).")],
+    day: Annotated[
+        date, typer.Option("--date", metavar=DAY, parser=parse_day, help="The featured day.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
 ) -> None:
     """The stored papers featured on a day, most upvoted first."""
     from app.ingest.papers import featured_papers, paper_as_json
 
-    target = _parse_date(day)
+    target = day
     with session_factory() as factory, transaction(factory) as session:
         found = featured_papers(session, day=target)
         rows = [paper_as_json(paper, featured_on=on) for paper, on in found]
@@ -88,22 +97,31 @@ def show_papers(
         return
     if not rows:
         typer.echo(f"No papers stored for {target}.")
+        return
+    typer.echo(f"{'UPVOTES':>7}  {'ARXIV ID':<12} TITLE")
     for row in rows:
-        typer.echo(f"{row['upvotes']:>5}  {row['arxiv_id']:<12} {row['title']}")
+        typer.echo(f"{row['upvotes']:>7}  {row['arxiv_id']:<12} {row['title']}")
 
 
 def recommend(
     papers_file: Annotated[
-        Path, typer.Option("--papers-file", help="Saved Daily Papers items (a JSON array).")
+        Path,
+        typer.Option(
+            "--papers-file", metavar="FILE", help="Saved Daily Papers items (a JSON array)."
+        ),
     ],
-    interests: Annotated[str, typer.Option(help="What the reader wants to read about.")] = "",
+    interests: Annotated[
+        str, typer.Option(metavar="TEXT", help="What the reader wants to read about.")
+    ] = "",
     seed_paper: Annotated[
-        list[str] | None, typer.Option("--seed-paper", help="An arXiv id the reader likes.")
+        list[str] | None,
+        typer.Option("--seed-paper", metavar="ID", help="An arXiv id the reader likes."),
     ] = None,
     clicked: Annotated[
-        list[str] | None, typer.Option("--clicked", help="An arXiv id the reader clicked.")
+        list[str] | None,
+        typer.Option("--clicked", metavar="ID", help="An arXiv id the reader clicked."),
     ] = None,
-    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many papers.")] = 10,
+    k: Annotated[int, typer.Option("-k", metavar="N", min=1, max=50, help="How many papers.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
 ) -> None:
     """Rank a file of papers for one reader with the production ranker (no database)."""
@@ -128,13 +146,6 @@ def recommend(
         return
     for rank, pick in enumerate(picks, start=1):
         typer.echo(f"{rank:>2}. {pick['arxiv_id']:<12} {pick['score']:.3f}  {pick['why']}")
-
-
-def _parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date like 2025-09-15") from None
 
 
 class _BarProgress:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from app.cli.database import database_session, session_factory
+from app.cli.options import DAY, parse_day
 from app.config import get_settings
+from app.logs import bind_log_context, log_context
+from app.wording import plural
+
+log = logging.getLogger(__name__)
 
 
 def send(
     edition_date: Annotated[
-        datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="Edition date (YYYY-MM-DD).")
+        date, typer.Option("--date", metavar=DAY, parser=parse_day, help="The edition's date.")
     ],
 ) -> None:
     """Build and send edition DATE now to every subscriber due that day; wait until finished."""
@@ -27,44 +33,71 @@ def send(
 
     settings = get_settings()
     console = Console(stderr=True)
+    # Fits 80 columns: the count and the rate stay whole, the bar gives way first;
+    # failures and bounces appear only when there are some (the closing line has all).
     columns = (
         TextColumn("[bold]edition {task.fields[edition]}"),
-        BarColumn(),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
-        TextColumn(
-            "sent {task.fields[sent]} · failed {task.fields[failed]} · "
-            "bounced {task.fields[bounced]} · {task.fields[rate]:.0f}/s · ETA {task.fields[eta]}"
-        ),
+        TextColumn("{task.fields[detail]}"),
     )
-    with session_factory(settings) as factory, Progress(*columns, console=console) as bar:
-        task = bar.add_task(
-            "send", total=None, edition="…", sent=0, failed=0, bounced=0, rate=0.0, eta="-"
-        )
+    with (
+        log_context(),
+        session_factory(settings) as factory,
+        Progress(*columns, console=console) as bar,
+    ):
+        task = bar.add_task("send", total=None, edition="…", detail="")
 
         def show(progress: EditionProgress) -> None:
+            # The edition's id is first known here; records from now on carry it.
+            bind_log_context(edition_id=progress.edition_id)
             counts = progress.counts
+            detail = f"{progress.rate_per_second or 0:,.0f}/s"
+            if progress.eta_seconds is not None:
+                detail += f" ETA {duration_text(progress.eta_seconds)}"
+            if counts.failed:
+                detail += f" · {counts.failed:,} failed"
+            if counts.bounced:
+                detail += f" · {counts.bounced:,} bounced"
             bar.update(
                 task,
                 total=max(counts.recipients, 1),
                 completed=counts.done,
-                edition=f"{progress.edition_id} ({edition_date:%Y-%m-%d})",
-                sent=counts.sent,
-                failed=counts.failed,
-                bounced=counts.bounced,
-                rate=progress.rate_per_second or 0.0,
-                eta=duration_text(progress.eta_seconds),
+                edition=progress.edition_id,
+                detail=detail,
             )
 
-        final = send_edition(settings, factory, edition_date=edition_date.date(), on_progress=show)
+        final = send_edition(settings, factory, edition_date=edition_date, on_progress=show)
+        counts = final.counts
+        bind_log_context(edition_id=final.edition_id)
+        log.info(
+            "edition %s %s: %d sent, %d failed, %d bounced, %d skipped of %d",
+            final.edition_id,
+            final.status.value,
+            counts.sent,
+            counts.failed,
+            counts.bounced,
+            counts.skipped,
+            counts.recipients,
+        )
         with transaction(factory) as session:
             failures = failed_deliveries(session, edition_id=final.edition_id, limit=20)
-    counts = final.counts
     console.print(
         f"Edition {final.edition_id}: {final.status.value} — {counts.sent} sent, "
         f"{counts.failed} failed, {counts.bounced} bounced, {counts.skipped} skipped"
-        f" of {counts.recipients} recipients."
+        f" of {plural(counts.recipients, 'recipient')}."
         + (f" {final.pause_reason}" if final.pause_reason else "")
     )
+    # Nothing fails silently: each failed or bounced delivery with its reason (the first 20).
+    total = counts.failed + counts.bounced
+    if failures:
+        console.print(f"Not delivered ({total}):", markup=False, highlight=False)
+        for email, status, reason in failures:
+            line = f"  {email} — {status.value}: {reason or 'no reason recorded'}"
+            console.print(line, markup=False, highlight=False)
+        if total > len(failures):
+            more = f"  … and {total - len(failures)} more: /admin/editions/{final.edition_id}"
+            console.print(more, markup=False, highlight=False)
     # Nothing fails silently: each failed or bounced delivery with its reason (the first 20).
     total = counts.failed + counts.bounced
     if failures:
@@ -80,7 +113,9 @@ def send(
 
 
 def process_bounces(
-    maildir: Annotated[Path, typer.Argument(help="Maildir that receives bounce messages.")],
+    maildir: Annotated[
+        Path, typer.Argument(metavar="MAILDIR", help="Maildir that receives bounce messages.")
+    ],
 ) -> None:
     """Read new DSN bounce messages in MAILDIR and suppress hard-bounced addresses."""
     from app.feedback.bounces import process_maildir
@@ -88,6 +123,7 @@ def process_bounces(
     with database_session() as session:
         report = process_maildir(session, maildir)
     typer.echo(
-        f"{report.messages} messages: {report.hard} hard bounces suppressed, "
-        f"{report.soft} soft bounces, {report.unrecognised} not bounce reports."
+        f"{plural(report.messages, 'message')}: "
+        f"{plural(report.hard, 'hard bounce')} suppressed, {plural(report.soft, 'soft bounce')}, "
+        f"{report.unrecognised} not bounce reports."
     )

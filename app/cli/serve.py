@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 
 from app.cli.database import safe_url
 from app.config import get_settings
+from app.logs import configure_logging
 
 
 def run(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str, typer.Option(metavar="HOST", help="Interface to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8000,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            metavar="IPS",
+            help="Proxies trusted to set X-Forwarded-For (comma-separated addresses, or *): "
+            "behind a proxy on another host, its address, so each visitor keeps their own "
+            "subscribe limit.",
+            envvar="FORWARDED_ALLOW_IPS",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Run the whole product on one machine: web app, and in embedded mode tasks and schedule."""
     import uvicorn
@@ -22,9 +34,7 @@ def run(
     from app.web.app import create_app
 
     settings = get_settings()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_format, settings.log_level or "INFO")
     upgrade_database(settings.database_url)
     scheduler = None
     if settings.embedded_tasks:
@@ -41,7 +51,14 @@ def run(
     if settings.outbox_dir:
         typer.echo(f"Outgoing mail is written to {settings.outbox_dir}")
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,  # configure_logging's format, not uvicorn's
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
     finally:
         if scheduler:
             scheduler.stop()

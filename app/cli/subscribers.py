@@ -9,16 +9,19 @@ from typing import Annotated, Any
 import typer
 
 from app.cli.database import database_session
+from app.wording import plural
 
 
 def import_csv(
-    csv_file: Annotated[Path, typer.Argument(help="CSV with a header row; only email required.")],
+    csv_file: Annotated[
+        Path, typer.Argument(metavar="CSV_FILE", help="CSV with a header row; only email required.")
+    ],
 ) -> None:
     """Import subscribers as active (header email,interests,topics,frequency,send_hour,timezone)."""
     from app.subscriptions.importing import ImportFileError, import_subscribers_csv
 
     def progress(rows: int) -> None:
-        typer.echo(f"  {rows} rows read…", err=True)
+        typer.echo(f"  {plural(rows, 'row')} read…", err=True)
 
     try:
         with database_session() as session:
@@ -29,10 +32,10 @@ def import_csv(
     for row_error in report.errors:
         typer.echo(f"line {row_error.line}: skipped ({row_error.message})", err=True)
     typer.echo(
-        f"Imported {report.imported} subscribers from {csv_file.name}; "
+        f"Imported {plural(report.imported, 'subscriber')} from {csv_file.name}; "
         f"{report.already_present} already present (unchanged), "
-        f"{report.suppressed} suppressed, {report.duplicates_in_file} duplicate rows, "
-        f"{len(report.errors)} rows skipped with errors."
+        f"{report.suppressed} suppressed, {plural(report.duplicates_in_file, 'duplicate row')}, "
+        f"{plural(len(report.errors), 'row')} skipped with errors."
     )
 
 
@@ -40,7 +43,8 @@ def list_all(
     status: Annotated[
         str | None,
         typer.Option(
-            help="Only this status: pending, active, paused, unsubscribed, bounced, complained."
+            metavar="STATUS",
+            help="Only this status: pending, active, paused, unsubscribed, bounced, complained.",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,

@@ -19,6 +19,7 @@ from app.editions.recovery import recover_deliveries
 from app.editions.sending import SendContext
 from app.editions.sending import send_chunk as send_chunk_now
 from app.editions.service import open_slot_edition
+from app.logs import log_context
 
 log = logging.getLogger(__name__)
 _context: SendContext | None = None
@@ -58,6 +59,11 @@ def forget_send_context() -> None:
 
 def send_chunk(settings: Settings, edition_id: int, delivery_ids: list[int]) -> dict[str, Any]:
     """Send every still-pending delivery of ``delivery_ids`` (safe to run twice)."""
+    with log_context(edition_id=edition_id):
+        return _send_chunk(settings, edition_id, delivery_ids)
+
+
+def _send_chunk(settings: Settings, edition_id: int, delivery_ids: list[int]) -> dict[str, Any]:
     context = send_context(settings)
     before = dict(context.timings)
     report = send_chunk_now(context, edition_id=edition_id, delivery_ids=delivery_ids)

@@ -137,7 +137,7 @@ def ingest_batch(
     session.add(run)
     session.flush()
     for skip in batch.skipped:
-        log.warning("ingest %s: skipped %s: %s", batch.source, skip.item, skip.reason)
+        log.info("ingest %s: skipped %s: %s", batch.source, skip.item, skip.reason)
     summary = IngestSummary(
         fetched=len(batch.papers) + len(batch.skipped),
         skipped=list(batch.skipped),

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from html import escape
-from pathlib import Path
 from typing import Literal
 
 import css_inline
@@ -34,8 +33,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from app.mailer.pieces import SlotMarkers, SlotTemplate, Static
+from app.resources import email_templates_dir
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "email"
 GMAIL_CLIP_BYTES = 102 * 1024
 AUTHORS_SHOWN = 3
 SUMMARY_CHARS = 280
@@ -162,7 +161,7 @@ def _clip(text: str, limit: int) -> str:
 
 def _environment() -> Environment:
     return Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=FileSystemLoader(email_templates_dir()),
         autoescape=select_autoescape(["html"], default_for_string=False, default=False),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -186,7 +185,7 @@ class DigestRenderer:
         pattern = re.compile(rf"@@{nonce}:(\w+)@@")
         slots = SlotMarkers(nonce)
         env = _environment()
-        css = (TEMPLATES_DIR / "digest.css").read_text()
+        css = (email_templates_dir() / "digest.css").read_text()
         context = {"long_date": long_date(edition_date), "postal_address": postal_address}
         shell = env.get_template("digest.html").render(
             title=f"Paperboy — {short_date(edition_date)}",

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.mailer.addresses import envelope_address
 from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError, UnsendableAddress
+from app.metrics.process import SMTP_SEND_SECONDS
 
 # A connection unused for this long is probed with NOOP before the next message.
 IDLE_CHECK_SECONDS = 5.0
@@ -156,7 +157,8 @@ class SMTPTransport(_ClosingContext):
 
     def _hand_over(self, deliver: Callable[[], dict[str, tuple[int, bytes]]]) -> None:
         try:
-            refused = deliver()
+            with SMTP_SEND_SECONDS.time():
+                refused = deliver()
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             raise classify(code, reply) from error

@@ -6,7 +6,6 @@ import logging
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from functools import cache
-from pathlib import Path
 
 import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -16,6 +15,7 @@ from app import jobs
 from app.config import Settings
 from app.mailer.transports import Transport
 from app.models.subscriber import Frequency, Subscriber, SubscriberStatus
+from app.resources import templates_dir
 from app.subscriptions.service import SubscribeResult, mark_confirmation_sent
 from app.subscriptions.suppression import is_suppressed
 from app.subscriptions.tokens import links_for
@@ -23,7 +23,6 @@ from app.topics import TOPICS
 
 log = logging.getLogger(__name__)
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 SUBJECT = "Confirm your Paperboy subscription"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -31,7 +30,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 @cache
 def _environment() -> Environment:
     return Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=FileSystemLoader(templates_dir()),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         auto_reload=False,

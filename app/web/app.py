@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -13,10 +14,12 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings, get_settings
+from app.resources import static_dir, swagger_ui_dir
 from app.subscriptions.ratelimit import rate_limiter_for
 from app.web.csrf import CSRFError, csrf_cookie_header
 from app.web.rendering import render
-from app.web.state import STATIC_DIR, AppState
+from app.web.request_context import RequestContext
+from app.web.state import AppState
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +129,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="Paperboy",
         version="1.0",
         description="Personalised daily digests of trending machine-learning papers.",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the package's own Swagger UI files, no CDN
         redoc_url=None,
     )
     app.state.paperboy = state
@@ -166,7 +169,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             status_code=503,
         )
 
-    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    # Before /static, which would otherwise take these paths.
+    app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_dir()), name="swagger-ui")
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Paperboy API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
     _include_routers(app)
     app.add_middleware(PageHeaders, secure_cookies=secure_cookies)
     app.add_middleware(
@@ -174,15 +190,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         max_bytes=settings.max_body_bytes,
         larger_paths={"/admin/subscribers/import": settings.admin_import_max_bytes},
     )
+    # Outermost: the request id is known to everything below, error pages included.
+    app.add_middleware(RequestContext)
     return app
 
 
 def _include_routers(app: FastAPI) -> None:
+    from app.web.error_pages import install_error_pages
     from app.web.errors import install_error_handlers
-    from app.web.routes import admin, api, health, papers, public, tracking
+    from app.web.routes import admin, api, health, metrics, papers, public, tracking
 
+    install_error_pages(app)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(public.router)
     app.include_router(papers.router)
     app.include_router(api.router)

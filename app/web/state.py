@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
@@ -11,9 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.db import make_engine, make_session_factory
-
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+from app.resources import templates_dir
+from app.wording import plural
 
 
 @dataclass
@@ -27,8 +25,9 @@ class AppState:
     @classmethod
     def build(cls, settings: Settings, engine: Engine | None = None) -> AppState:
         engine = engine or make_engine(settings.database_url)
-        templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+        templates = Jinja2Templates(directory=templates_dir())
         templates.env.globals["settings"] = settings
+        templates.env.filters["plural"] = plural
         return cls(
             settings=settings,
             secret_key=settings.resolved_secret_key(),

@@ -140,7 +140,7 @@ def test_bounces_process_command_suppresses_hard_bounces_from_a_maildir(
     result = CliRunner().invoke(cli, ["bounces", "process", str(maildir)])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == (
-        "2 messages: 1 hard bounces suppressed, 1 soft bounces, 1 not bounce reports."
+        "2 messages: 1 hard bounce suppressed, 1 soft bounce, 1 not bounce reports."
     )
     with Session(clean_db) as session:
         statuses = dict(session.execute(select(Subscriber.email, Subscriber.status)).all())

@@ -108,7 +108,7 @@ def test_site_pages_read_well_on_a_phone_and_a_desktop_and_pass_axe(
 def test_home_manage_and_admin_pages_pass_axe(live_server: LiveServer, browser_page: Page) -> None:
     from app.admin.auth import create_admin_user
     from app.subscriptions.tokens import links_for
-    from tests.conftest import TEST_SECRET
+    from tests.factories import TEST_SECRET
 
     page = browser_page
     with transaction(make_session_factory(live_server.engine)) as session:

@@ -17,7 +17,7 @@
       .then(function (p) {
         ["recipients", "sent", "failed", "bounced", "pending", "sending", "skipped"].forEach(function (k) { set(k, p[k]); });
         set("percent", p.percent.toFixed(1));
-        set("rate", p.rate_per_minute === null ? "—" : Math.round(p.rate_per_minute));
+        set("rate", p.rate_per_minute === null ? "—" : Math.round(p.rate_per_minute).toLocaleString("en"));
         set("eta", duration(p.eta_seconds));
         var status = panel.querySelector('[data-field="status"] .badge');
         if (status) status.textContent = p.status;
@@ -29,5 +29,20 @@
   }
   document.querySelectorAll("[data-progress-url]").forEach(function (panel) {
     if (panel.dataset.finished !== "true") setTimeout(function () { poll(panel); }, 2000);
+  });
+})();
+
+// Phones show each table row as a card: label every cell with its column's header.
+(function () {
+  "use strict";
+  document.querySelectorAll(".table-wrap table").forEach(function (table) {
+    var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (names[i] && !cell.hasAttribute("colspan")) cell.setAttribute("data-label", names[i]);
+      });
+    });
   });
 })();

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from app.admin.editions import count_editions, edition_detail, recent_editions
+from app.admin.papers import paper_reach_figure
 from app.config import Settings
 from app.editions import actions
 from app.editions.progress import edition_progress
@@ -64,6 +65,7 @@ def edition_page(
     detail = edition_detail(session, edition_id=edition_id, status=wanted, page=page)
     context = {
         "detail": detail,
+        "reach": paper_reach_figure(session, edition=detail.row.edition),
         "edition": detail.row.edition,
         "status_filter": wanted.value if wanted else "",
         "statuses": [s.value for s in DeliveryStatus],
