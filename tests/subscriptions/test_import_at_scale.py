@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Subscriber
 from app.subscriptions.importing import import_subscribers_csv
-from tests.conftest import TEST_SECRET, truncate_all
+from tests.factories import TEST_SECRET, truncate_all
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPICS = ["llm", "rl;agents", "", "vision;generative-media", "efficiency"]
