@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -17,7 +17,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    DateTime,
+    Engine,
+    MetaData,
+    SQLColumnExpression,
+    String,
+    any_,
+    create_engine,
+    event,
+    literal,
+)
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -206,3 +218,17 @@ def wait_out_outage(
         if waiting_since is not None:
             log.warning("database back after %.0f s; %s goes on", clock() - waiting_since, what)
         return result
+
+
+def one_of(
+    column: SQLColumnExpression[str], values: Collection[str], *, dialect: str
+) -> ColumnElement[bool]:
+    """``column IN (values)``, spelled ``column = ANY(:array)`` on PostgreSQL.
+
+    One array parameter keeps the statement's text the same whatever the number
+    of values, so neither psycopg (which parses every placeholder of a new text)
+    nor the server's plan cache sees a new statement per batch.
+    """
+    if dialect == "postgresql":
+        return column == any_(literal(list(values), ARRAY(String)))
+    return column.in_(values)

@@ -79,26 +79,8 @@ def fresh_database(server_url: str, name: str) -> str:
 
 
 def populate(url: str, subscribers: int, papers: int) -> None:
+    add_papers(url, papers)
     engine = make_engine(url)
-    with transaction(make_session_factory(engine)) as session:
-        for n in range(papers):
-            paper = Paper(
-                arxiv_id=f"2511.{10000 + n}",
-                title=f"Paper {n}: speculative decoding, GUI agents and diffusion models at scale",
-                abstract="We propose a method. " * 30,
-                authors=[f"Author {i}" for i in range(6)],
-                organization="Example Lab",
-                upvotes=300 - n * 7,
-                github_repo=f"https://github.com/example/repo{n}",
-                github_stars=1000 + n,
-                ai_summary="A method that makes large models faster and cheaper to run, "
-                "with careful experiments on standard benchmarks.",
-                pdf_url=f"https://arxiv.org/pdf/2511.{10000 + n}",
-                published_at=datetime(2025, 11, 26, tzinfo=UTC),
-            )
-            session.add(paper)
-            session.flush()
-            session.add(PaperFeature(paper_id=paper.id, featured_on=DAY))
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -120,6 +102,31 @@ def populate(url: str, subscribers: int, papers: int) -> None:
         raw.commit()
     finally:
         raw.close()
+    engine.dispose()
+
+
+def add_papers(url: str, papers: int) -> None:
+    """``papers`` papers featured on DAY (the edition's candidates)."""
+    engine = make_engine(url)
+    with transaction(make_session_factory(engine)) as session:
+        for n in range(papers):
+            paper = Paper(
+                arxiv_id=f"2511.{10000 + n}",
+                title=f"Paper {n}: speculative decoding, GUI agents and diffusion models at scale",
+                abstract="We propose a method. " * 30,
+                authors=[f"Author {i}" for i in range(6)],
+                organization="Example Lab",
+                upvotes=300 - n * 7,
+                github_repo=f"https://github.com/example/repo{n}",
+                github_stars=1000 + n,
+                ai_summary="A method that makes large models faster and cheaper to run, "
+                "with careful experiments on standard benchmarks.",
+                pdf_url=f"https://arxiv.org/pdf/2511.{10000 + n}",
+                published_at=datetime(2025, 11, 26, tzinfo=UTC),
+            )
+            session.add(paper)
+            session.flush()
+            session.add(PaperFeature(paper_id=paper.id, featured_on=DAY))
     engine.dispose()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,26 +18,70 @@ def import_csv(
         Path, typer.Argument(metavar="CSV_FILE", help="CSV with a header row; only email required.")
     ],
 ) -> None:
-    """Import subscribers as active (header email,interests,topics,frequency,send_hour,timezone)."""
-    from app.subscriptions.importing import ImportFileError, import_subscribers_csv
+    """Import subscribers as active (header email,interests,topics,frequency,send_hour,timezone).
 
-    def progress(rows: int) -> None:
-        typer.echo(f"  {plural(rows, 'row')} read…", err=True)
+    Each chunk is committed as soon as it is written: an import stopped midway
+    keeps what it imported, and running it again skips those rows.
+    """
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
+    from app.subscriptions.importing import (
+        ImportFileError,
+        count_rows,
+        import_subscribers_csv,
+    )
+
+    console = Console(stderr=True)
+    columns = (
+        TextColumn(f"[bold]{escape(csv_file.name)}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:,.0f} rows/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
     try:
-        with database_session() as session:
+        expected = count_rows(csv_file)
+        with (
+            database_session() as session,
+            Progress(*columns, console=console, transient=True) as bar,
+        ):
+            task = bar.add_task("import", total=expected, rate=0.0)
+            started = time.monotonic()
+
+            def progress(rows: int) -> None:
+                session.commit()
+                elapsed = time.monotonic() - started
+                total = max(expected, rows)
+                bar.update(task, completed=rows, total=total, rate=rows / max(elapsed, 1e-9))
+
             report = import_subscribers_csv(session, path=csv_file, progress=progress)
     except ImportFileError as error:
         typer.echo(f"paperboy: {error}", err=True)
         raise typer.Exit(1) from error
+    elapsed = time.monotonic() - started
     for row_error in report.errors:
         typer.echo(f"line {row_error.line}: skipped ({row_error.message})", err=True)
+    if report.bad_lines > len(report.errors):
+        typer.echo(f"… and {report.bad_lines - len(report.errors)} more bad lines", err=True)
     typer.echo(
         f"Imported {plural(report.imported, 'subscriber')} from {csv_file.name}; "
         f"{report.already_present} already present (unchanged), "
         f"{report.suppressed} suppressed, {plural(report.duplicates_in_file, 'duplicate row')}, "
-        f"{plural(len(report.errors), 'row')} skipped with errors."
+        f"{plural(report.bad_lines, 'row')} skipped with errors."
     )
+    rate = report.rows_read / max(elapsed, 1e-9)
+    console.print(f"{report.rows_read} rows in {elapsed:.1f} s ({rate:,.0f} rows/s)")
 
 
 def list_all(

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from app.models import SubscriberStatus, Suppression, SuppressionReason
+from app.db import utcnow
+from app.models import Subscriber, SubscriberStatus, Suppression, SuppressionReason
 from app.subscriptions import service
 from app.subscriptions.importing import ImportFileError, import_subscribers_csv
 
@@ -95,3 +96,29 @@ def test_thousands_of_rows_import_in_batches(session: Session, tmp_path: Path) -
 def test_a_file_without_an_email_column_is_refused(session: Session, tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match="email"):
         import_subscribers_csv(session, path=write(tmp_path, "name,topics\nAda,llm\n"))
+
+
+def test_a_duplicate_far_down_the_file_counts_as_a_duplicate_not_as_already_present(
+    session: Session, tmp_path: Path
+) -> None:
+    session.add(
+        Subscriber(email="known@example.org", status=SubscriberStatus.ACTIVE, created_at=utcnow())
+    )
+    session.flush()
+    lines = ["email", "known@example.org"] + [f"reader{i}@example.org" for i in range(1500)]
+    lines.append("reader3@example.org")  # a later chunk than its first appearance
+
+    report = import_subscribers_csv(session, path=write(tmp_path, "\n".join(lines) + "\n"))
+
+    assert (report.imported, report.already_present, report.duplicates_in_file) == (1500, 1, 1)
+
+
+def test_a_file_wrong_on_every_line_lists_the_first_thousand_and_counts_them_all(
+    session: Session, tmp_path: Path
+) -> None:
+    lines = ["email"] + [f"not-an-address-{i}" for i in range(2500)]
+
+    report = import_subscribers_csv(session, path=write(tmp_path, "\n".join(lines) + "\n"))
+
+    assert (report.imported, report.bad_lines, len(report.errors)) == (0, 2500, 1000)
+    assert report.errors[0].line == 2
