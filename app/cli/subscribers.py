@@ -76,8 +76,8 @@ def import_csv(
         typer.echo(f"… and {report.bad_lines - len(report.errors)} more bad lines", err=True)
     typer.echo(
         f"Imported {plural(report.imported, 'subscriber')} from {csv_file.name}; "
-        f"{report.already_present} already present (unchanged), "
-        f"{report.suppressed} suppressed, {plural(report.duplicates_in_file, 'duplicate row')}, "
+        f"{report.already_present:,} already present (unchanged), "
+        f"{report.suppressed:,} suppressed, {plural(report.duplicates_in_file, 'duplicate row')}, "
         f"{plural(report.bad_lines, 'row')} skipped with errors."
     )
     rate = report.rows_read / max(elapsed, 1e-9)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Subscriber
 from app.subscriptions.importing import import_subscribers_csv
+from app.wording import plural
 from tests.factories import TEST_SECRET, truncate_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,8 +143,8 @@ def test_an_import_killed_midway_keeps_what_it_imported_and_a_rerun_adds_each_ro
     stdout, stderr = second.communicate(timeout=300)
 
     assert second.returncode == 0, stderr
-    assert f"Imported {rows - kept} subscribers" in stdout
-    assert f"{kept} already present" in stdout
+    assert f"Imported {plural(rows - kept, 'subscriber')} from" in stdout
+    assert f"{kept:,} already present" in stdout
     with committed_db.connect() as connection:
         emails = connection.scalars(text("SELECT email FROM subscriber")).all()
     assert len(emails) == len(set(emails)) == rows
