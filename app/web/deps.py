@@ -1,4 +1,13 @@
-"""Request dependencies: the app state, a transactional session, settings."""
+"""Request dependencies: the app state, a transactional session, settings.
+
+"Answered means committed": the request's session is a ``scope="function"``
+dependency, so FastAPI runs its exit code (the commit) as soon as the route
+function returns and *before* the response is sent. With the default
+``scope="request"`` the exit code runs after the response has left, and a
+crash in between loses an answer the client was already told succeeded (a
+one-click unsubscribe, which mail providers never retry). A failed commit
+therefore becomes the request's error response, never a silent loss.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +29,8 @@ async def get_state(request: Request) -> AppState:
 
 
 def get_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
-    """One session per request: committed when the handler returns, rolled back on error."""
+    """One unit of work per request: committed when the handler returns, before the
+    response is sent; rolled back on error."""
     with transaction(state.session_factory) as session:
         yield session
 
@@ -30,5 +40,5 @@ async def get_settings_dep(state: Annotated[AppState, Depends(get_state)]) -> Se
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
