@@ -88,4 +88,3 @@ TOPICS: dict[str, Topic] = {
         "beyond transformers (state space models), mechanistic analysis.",
     ),
 }
-

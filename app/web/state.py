@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.db import make_engine, make_session_factory
+from app.urls import safe_http_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -29,6 +30,8 @@ class AppState:
         engine = engine or make_engine(settings.database_url)
         templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
         templates.env.globals["settings"] = settings
+        # Every outside URL a page links to goes through the one check (app/urls.py).
+        templates.env.filters["safe_url"] = safe_http_url
         return cls(
             settings=settings,
             secret_key=settings.resolved_secret_key(),
