@@ -15,6 +15,8 @@ from app.urls import safe_http_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+# How long a request waits for SQLite's write lock before answering 503 (app/db.py).
+WEB_BUSY_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass
@@ -23,11 +25,14 @@ class AppState:
     secret_key: str
     engine: Engine
     session_factory: sessionmaker[Session]
+    read_session_factory: sessionmaker[Session]
     templates: Jinja2Templates
 
     @classmethod
     def build(cls, settings: Settings, engine: Engine | None = None) -> AppState:
-        engine = engine or make_engine(settings.database_url)
+        engine = engine or make_engine(
+            settings.database_url, busy_timeout_seconds=WEB_BUSY_TIMEOUT_SECONDS
+        )
         templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
         templates.env.globals["settings"] = settings
         # Every outside URL a page links to goes through the one check (app/urls.py).
@@ -37,5 +42,6 @@ class AppState:
             secret_key=settings.resolved_secret_key(),
             engine=engine,
             session_factory=make_session_factory(engine),
+            read_session_factory=make_session_factory(engine, read_only=True),
             templates=templates,
         )

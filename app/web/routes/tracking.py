@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from app.feedback.links import ClickLinks
 from app.feedback.service import ProviderEvent, apply_provider_events, record_click, record_open
-from app.web.deps import SessionDep, StateDep
+from app.web.deps import SessionDep, StateDep, WriteSessionDep
 from app.web.rendering import render
 
 router = APIRouter(tags=["tracking"])
@@ -25,7 +25,9 @@ def _links(state: StateDep) -> ClickLinks:
 
 
 @router.get("/c/{token}", include_in_schema=False)
-def follow_click(token: str, request: Request, state: StateDep, session: SessionDep) -> Response:
+def follow_click(
+    token: str, request: Request, state: StateDep, session: WriteSessionDep
+) -> Response:
     """Record the click and redirect to the link recorded for that delivery."""
     url = record_click(
         session, links=_links(state), token=token, user_agent=request.headers.get("user-agent")
@@ -45,7 +47,7 @@ def follow_click(token: str, request: Request, state: StateDep, session: Session
 
 
 @router.get("/o/{token}", include_in_schema=False)
-def open_pixel(token: str, state: StateDep, session: SessionDep) -> Response:
+def open_pixel(token: str, state: StateDep, session: WriteSessionDep) -> Response:
     record_open(session, links=_links(state), token=token, enabled=state.settings.open_tracking)
     return Response(PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 

@@ -18,7 +18,7 @@ from app.models import DeliveryStatus
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
-from app.web.deps import SessionDep, SettingsDep
+from app.web.deps import SessionDep, SettingsDep, WriteSessionDep
 
 router = APIRouter()
 PAGE_SIZE = 25
@@ -42,7 +42,10 @@ ACTIONS: dict[str, Callable[[Session, int, Settings], actions.ActionResult]] = {
 
 @router.get("/admin/editions")
 def editions_page(
-    request: Request, admin: AdminDep, session: SessionDep, page: Annotated[int, Query(ge=1)] = 1
+    request: Request,
+    admin: AdminDep,
+    session: WriteSessionDep,  # stores the cached figures it computes
+    page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     rows = recent_editions(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     total = count_editions(session)

@@ -19,7 +19,7 @@ from app.admin.papers import (
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
-from app.web.deps import SessionDep, SettingsDep
+from app.web.deps import SettingsDep, WriteSessionDep
 
 router = APIRouter()
 RUNS_PER_PAGE = 20
@@ -29,7 +29,7 @@ RUNS_PER_PAGE = 20
 def papers_page(
     request: Request,
     admin: AdminDep,
-    session: SessionDep,
+    session: WriteSessionDep,  # stores the cached figures it computes
     day: date | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
