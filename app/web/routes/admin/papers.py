@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app import jobs
@@ -17,7 +14,7 @@ from app.admin.papers import (
     todays_edition_for,
 )
 from app.web.admin_auth import AdminDep
-from app.web.admin_pages import redirect_with_flash, render_admin
+from app.web.admin_pages import DayQuery, PageNumber, redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
 from app.web.deps import SettingsDep, WriteSessionDep
 
@@ -30,8 +27,8 @@ def papers_page(
     request: Request,
     admin: AdminDep,
     session: WriteSessionDep,  # stores the cached figures it computes
-    day: date | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    day: DayQuery = None,
+    page: PageNumber = 1,
 ) -> Response:
     shown = day or latest_featured_day(session)
     total_runs = count_ingest_runs(session)
