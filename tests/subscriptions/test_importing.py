@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import SubscriberStatus, Suppression, SuppressionReason
+from app.models import Subscriber, SubscriberStatus, Suppression, SuppressionReason
 from app.subscriptions import service
 from app.subscriptions.importing import ImportFileError, import_subscribers_csv
 
@@ -95,3 +96,33 @@ def test_thousands_of_rows_import_in_batches(session: Session, tmp_path: Path) -
 def test_a_file_without_an_email_column_is_refused(session: Session, tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match="email"):
         import_subscribers_csv(session, path=write(tmp_path, "name,topics\nAda,llm\n"))
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("email,interests\nzoë@example.org,café\n".encode("latin-1"), "not UTF-8"),
+        ("email,interests\nada@example.org,x\n".encode("utf-16"), "not UTF-8"),
+        (b"email,interests\nada@example.org," + b"x" * 140_000 + b"\n", "131,072"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_refused_with_the_line_and_imports_nothing(
+    session: Session, tmp_path: Path, content: bytes, says: str
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(content)
+    with pytest.raises(ImportFileError) as caught:
+        import_subscribers_csv(session, path=path)
+    assert says in str(caught.value) and "line" in str(caught.value)
+    assert session.scalars(select(Subscriber)).all() == []
+
+
+def test_a_semicolon_separated_file_from_excel_is_read(session: Session, tmp_path: Path) -> None:
+    path = write(tmp_path, "email;interests;frequency\nada@example.org;agents, RL;weekly\n")
+    assert import_subscribers_csv(session, path=path).imported == 1
+    ada = session.scalars(select(Subscriber)).one()
+    assert (ada.email, ada.interests, ada.frequency.value) == (
+        "ada@example.org",
+        "agents, RL",
+        "weekly",
+    )
