@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from app.cli.database import safe_url
-from app.config import get_settings
+from app.config import Settings, get_settings
 
 
 def run(
@@ -41,7 +41,9 @@ def run(
     if settings.outbox_dir:
         typer.echo(f"Outgoing mail is written to {settings.outbox_dir}")
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="info", **proxy_options(settings)
+        )
     finally:
         if scheduler:
             scheduler.stop()
@@ -54,3 +56,8 @@ def db_upgrade() -> None:
     settings = get_settings()
     upgrade_database(settings.database_url)
     typer.echo(f"Database at {safe_url(settings.database_url)} is up to date.")
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for a reverse proxy: only ``FORWARDED_ALLOW_IPS`` are believed."""
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
