@@ -48,6 +48,9 @@ class Settings(BaseSettings):
 
     # Abuse control; the defaults let a person retry a few times.
     rate_limit_enabled: bool = True
+    # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips):
+    # comma-separated addresses or networks, or "*" for any. Others' headers are ignored.
+    forwarded_allow_ips: str = "127.0.0.1"
     subscribe_per_minute_per_ip: int = 20
     confirmation_mails_per_hour: int = 3
     max_body_bytes: int = 64 * 1024

@@ -2,6 +2,22 @@
 
 SQLite is the embedded default, so the engine turns on WAL and a busy timeout:
 the CLI and a running ``paperboy run`` can use the same file at the same time.
+
+How SQLite transactions lock (PostgreSQL needs none of this):
+
+- A *writer* session (the default: tasks, the CLI, every non-GET request) opens
+  its transaction with ``BEGIN IMMEDIATE``: it takes the write lock up front, so
+  two writers queue on the busy timeout. A deferred transaction that read first
+  and writes later would instead fail at once with "database is locked" whenever
+  another writer committed in between (WAL cannot upgrade a stale snapshot).
+- A *reader* session (``make_session_factory(engine, read_only=True)``: GET
+  requests, the health check's queries) opens with a plain deferred ``BEGIN``
+  and never asks for the write lock. In WAL mode readers neither wait for nor
+  block a writer, so a held write lock cannot stall a page or ``SELECT 1``.
+  A reader that writes anyway still works when nobody else is writing, but can
+  fail under contention: code that writes takes a writer session.
+- The busy timeout bounds how long a writer waits for the lock. The web app uses
+  a short one (a quick 503 beats a hung request); workers and the CLI wait longer.
 """
 
 from __future__ import annotations
@@ -79,22 +95,38 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(database_url: str, **kwargs: Any) -> Engine:
-    """An engine for ``database_url``, with SQLite tuned for concurrent use."""
+READ_ONLY = "paperboy_read_only"  # execution option of a reader session's bind
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def make_engine(
+    database_url: str, *, busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs: Any
+) -> Engine:
+    """An engine for ``database_url``, with SQLite tuned for concurrent use.
+
+    ``busy_timeout_seconds``: how long a SQLite writer waits for the write lock.
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        kwargs.setdefault(
+            "connect_args", {"timeout": busy_timeout_seconds, "check_same_thread": False}
+        )
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_immediate_sqlite)
+        busy_ms = int(busy_timeout_seconds * 1000)
+
+        def configure(dbapi_connection: sqlite3.Connection, record: object) -> None:
+            _configure_sqlite(dbapi_connection, record, busy_ms)
+
+        event.listen(engine, "connect", configure)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 
 
-def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object, busy_ms: int) -> None:
     # Let SQLAlchemy emit BEGIN itself (pysqlite's implicit transactions defeat
     # SAVEPOINTs), then make the file safe to share between processes.
     dbapi_connection.isolation_level = None
@@ -102,19 +134,25 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> 
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")
     cursor.close()
 
 
-def _begin_immediate_sqlite(connection: Any) -> None:
-    # BEGIN IMMEDIATE takes the write lock up front, so two writers queue on the
-    # busy timeout instead of failing with "database is locked" on upgrade.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin_sqlite(connection: Any) -> None:
+    # Writers take the write lock up front; readers never ask for it (module docstring).
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit.
+
+    ``read_only``: sessions that only read; on SQLite they take no write lock.
+    """
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @lru_cache(maxsize=8)

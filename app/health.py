@@ -1,25 +1,88 @@
-"""Health checks of the parts Paperboy depends on."""
+"""Health checks of the parts Paperboy depends on.
+
+The database check tells the truth about what requests will meet: the file is
+there (SQLite), it is a database, the schema is at the migration head, and a
+writer can take the lock within a second. Each failure comes back as a reason
+a person can act on, quickly: a held lock is reported, not waited out.
+"""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Any
 
 from kombu import Connection
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.migrations import migration_heads
+
 log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+LOCK_WAIT_MS = 1000  # how long the check waits for SQLite's write lock
+
+
+def database_problem(engine: Engine) -> str | None:
+    """Why the database cannot serve requests now, or None when it can."""
+    url = engine.url
+    on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if on_disk and not Path(str(url.database)).is_file():
+        # Connecting would create an empty file in its place.
+        return f"the database file {url.database} is missing"
+    if on_disk and not _has_sqlite_header(Path(str(url.database))):
+        # Open connections may keep answering from their cache and the WAL.
+        return f"the database file {url.database} is not a database (its header is damaged)"
+    sqlite = url.get_backend_name() == "sqlite"
+    try:
+        with engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            previous = _busy_timeout(raw, LOCK_WAIT_MS) if sqlite else None
+            try:
+                # On SQLite this begins with BEGIN IMMEDIATE (app/db.py): a held
+                # write lock is found within LOCK_WAIT_MS, not waited out.
+                rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+                current: frozenset[str] = frozenset(rows.scalars())
+            finally:
+                connection.rollback()
+                if previous is not None:
+                    _busy_timeout(raw, previous)
+    except SQLAlchemyError as error:
+        log.warning("database health check failed: %s", error)
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        return f"the database does not answer: {reason}"
+    if current != migration_heads():
+        found = ", ".join(sorted(current)) or "none"
+        expected = ", ".join(sorted(migration_heads()))
+        return f"the schema is at revision {found}, not {expected}: run `paperboy db upgrade`"
+    return None
+
+
+def _has_sqlite_header(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def _busy_timeout(dbapi_connection: Any, milliseconds: int) -> int:
+    """Set SQLite's busy timeout on a raw connection; the previous value."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout")
+        previous = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA busy_timeout={int(milliseconds):d}")
+    finally:
+        cursor.close()
+    return previous
 
 
 def check_database(engine: Engine) -> bool:
-    """True when a trivial query succeeds."""
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as error:
-        log.warning("database health check failed: %s", error)
-        return False
-    return True
+    """True when the database can serve requests (see ``database_problem``)."""
+    return database_problem(engine) is None
 
 
 def check_broker(broker_url: str) -> bool:

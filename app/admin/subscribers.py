@@ -28,6 +28,7 @@ from app.models import (
     Suppression,
     SuppressionReason,
 )
+from app.subscriptions.importing import FORMULA_STARTS
 from app.subscriptions.service import revoke_tokens, unsubscribe
 from app.subscriptions.suppression import Suppress, suppress_addresses
 
@@ -247,7 +248,7 @@ def export_csv_batch(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for subscriber in subscribers:
-        writer.writerow(_export_row(subscriber))
+        writer.writerow([_defuse_formula(cell) for cell in _export_row(subscriber)])
     last = subscribers[-1].id if len(subscribers) == batch else None
     return buffer.getvalue(), last
 
@@ -269,7 +270,7 @@ def _export_row(subscriber: Subscriber) -> list[str]:
 
     return [
         subscriber.email,
-        _defuse_formula(subscriber.interests),
+        subscriber.interests,
         ";".join(subscriber.topics),
         subscriber.frequency.value,
         str(subscriber.send_hour),
@@ -279,10 +280,12 @@ def _export_row(subscriber: Subscriber) -> list[str]:
         when(subscriber.confirmed_at),
         when(subscriber.unsubscribed_at),
         when(subscriber.consent_at),
-        _defuse_formula(subscriber.consent_source or ""),
+        subscriber.consent_source or "",
     ]
 
 
 def _defuse_formula(text: str) -> str:
-    # Free text typed by the public must not run as a spreadsheet formula when opened.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    # No cell may run as a spreadsheet formula when opened (OWASP "CSV injection"):
+    # not free text, and not an address either (=cmd|' /C calc'!A0@example.org is one).
+    # The importer reads such a cell back as it was.
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

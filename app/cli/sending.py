@@ -120,6 +120,9 @@ def process_bounces(
     """Read new DSN bounce messages in MAILDIR and suppress hard-bounced addresses."""
     from app.feedback.bounces import process_maildir
 
+    if not maildir.is_dir():
+        typer.echo(f"paperboy: {maildir} is not a directory (give the bounce Maildir)", err=True)
+        raise typer.Exit(1)
     with database_session() as session:
         report = process_maildir(session, maildir)
     typer.echo(

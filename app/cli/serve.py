@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from app.cli.database import safe_url
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.logs import configure_logging
 
 
@@ -17,15 +17,14 @@ def run(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8000,
     forwarded_allow_ips: Annotated[
-        str,
+        str | None,
         typer.Option(
             metavar="IPS",
-            help="Proxies trusted to set X-Forwarded-For (comma-separated addresses, or *): "
-            "behind a proxy on another host, its address, so each visitor keeps their own "
-            "subscribe limit.",
-            envvar="FORWARDED_ALLOW_IPS",
+            help="Proxies trusted to set X-Forwarded-For (comma-separated addresses, or *); "
+            "default PAPERBOY_FORWARDED_ALLOW_IPS (127.0.0.1). Behind a proxy on another "
+            "host, its address, so each visitor keeps their own subscribe limit.",
         ),
-    ] = "127.0.0.1",
+    ] = None,
 ) -> None:
     """Run the whole product on one machine: web app, and in embedded mode tasks and schedule."""
     import uvicorn
@@ -56,8 +55,7 @@ def run(
             host=host,
             port=port,
             log_config=None,  # configure_logging's format, not uvicorn's
-            proxy_headers=True,
-            forwarded_allow_ips=forwarded_allow_ips,
+            **proxy_options(settings, forwarded_allow_ips),
         )
     finally:
         if scheduler:
@@ -71,3 +69,11 @@ def db_upgrade() -> None:
     settings = get_settings()
     upgrade_database(settings.database_url)
     typer.echo(f"Database at {safe_url(settings.database_url)} is up to date.")
+
+
+def proxy_options(settings: Settings, override: str | None = None) -> dict[str, Any]:
+    """uvicorn's options for a reverse proxy: only ``FORWARDED_ALLOW_IPS`` are believed."""
+    return {
+        "proxy_headers": True,
+        "forwarded_allow_ips": override or settings.forwarded_allow_ips,
+    }

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TextIO, cast
 
 from sqlalchemy import Table, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -69,6 +69,10 @@ _INSERT_NEW_POSTGRESQL = text(
     RETURNING email
     """
 )
+BATCH_SIZE = 1000
+DELIMITERS = (",", ";", "\t")
+# What an export puts before a cell that a spreadsheet would run as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -133,19 +137,62 @@ def import_subscribers_csv(
     path: Path,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import ``path``; ``progress`` is called with the number of rows handled so far."""
+    """Import ``path``; ``progress`` is called with the number of rows handled so far.
+
+    The whole file is read once before anything is stored, so a file that is not
+    UTF-8, or has a field over ``csv.field_size_limit()``, is refused with the line
+    to fix and imports nothing. Excel's ``;``-separated CSV is read as well.
+    """
+    delimiter = _delimiter(path)
+    with _open(path) as handle:
+        for _ in _reader(path, handle, delimiter):
+            pass
+    with _open(path) as handle:
+        rows = _reader(path, handle, delimiter)
+        return import_rows(session, rows=rows, source=f"import:{path.name}", progress=progress)
+
+
+def _open(path: Path) -> TextIO:
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        return path.open(newline="", encoding="utf-8-sig")
     except OSError as error:
         raise ImportFileError(f"cannot read {path}: {error.strerror}") from error
-    with handle:
-        reader = csv.DictReader(handle)
-        header = [name.strip().lower() for name in reader.fieldnames or []]
-        if "email" not in header:
-            raise ImportFileError(f"{path.name}: the header row must have an 'email' column")
-        reader.fieldnames = header
-        rows = ((reader.line_num, row) for row in reader)
-        return import_rows(session, rows=rows, source=f"import:{path.name}", progress=progress)
+
+
+def _delimiter(path: Path) -> str:
+    """``,`` unless the header row only makes sense split on ``;`` or a tab."""
+    with _open(path) as handle:
+        try:
+            first = handle.readline(64 * 1024)
+        except UnicodeDecodeError as error:
+            raise _not_utf8(path, 1) from error
+    for delimiter in DELIMITERS:
+        names = next(csv.reader([first], delimiter=delimiter), [])
+        if "email" in (name.strip().lower() for name in names):
+            return delimiter
+    raise ImportFileError(f"{path.name}: the header row must have an 'email' column")
+
+
+def _reader(path: Path, handle: TextIO, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(handle, delimiter=delimiter)
+    try:
+        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or []]
+        for row in reader:
+            yield reader.line_num, row
+    except UnicodeDecodeError as error:
+        raise _not_utf8(path, reader.line_num + 1) from error
+    except csv.Error as error:
+        raise ImportFileError(
+            f"{path.name}, line {reader.line_num}: {error} (a field may be over "
+            f"{csv.field_size_limit():,} characters, or a quote is not closed)"
+        ) from error
+
+
+def _not_utf8(path: Path, line: int) -> ImportFileError:
+    return ImportFileError(
+        f"{path.name}, line {line}: the file is not UTF-8 text; "
+        "save it as “CSV UTF-8” and import it again"
+    )
 
 
 def import_rows(
@@ -192,7 +239,10 @@ def _row_values(row: dict[str, Any]) -> dict[str, Any]:
 
     def value_of(name: str) -> str:
         value = row.get(name)
-        return value if isinstance(value, str) else ""
+        if not isinstance(value, str):
+            return ""
+        # Our own export's defused cells ('=...) read back as what they were.
+        return value[1:] if value[:1] == "'" and value[1:2] in FORMULA_STARTS else value
 
     email = normalise_email(value_of("email"))
     preferences = clean_preferences(

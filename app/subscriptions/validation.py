@@ -107,10 +107,15 @@ def clean_topics(raw: Iterable[str]) -> list[str]:
     return [slug for slug in TOPICS if slug in chosen]
 
 
+# Names tzdata ships that are not places: "localtime" is the server's own zone
+# (whatever the host is set to) and "Factory" means "no zone configured".
+NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @cache
 def known_timezones() -> frozenset[str]:
-    """IANA zone names a subscriber may pick."""
-    return frozenset(available_timezones() | {"UTC"})
+    """IANA zone names a subscriber may pick (places only)."""
+    return frozenset((available_timezones() | {"UTC"}) - NOT_PLACES)
 
 
 def clean_timezone(raw: str) -> str:

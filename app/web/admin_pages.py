@@ -6,10 +6,11 @@ elsewhere cannot put words on an admin page.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -18,6 +19,17 @@ from app.web.rendering import render
 from app.web.state import AppState
 
 FLASH_SALT = "paperboy.admin-flash"
+
+# What an admin URL may name: ids an INTEGER column can hold, days whose date
+# arithmetic cannot overflow, pages whose offset stays a database integer.
+# Anything else is a 422 before any query runs (not a 500 from the database).
+MAX_ROW_ID = 2**31 - 1
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
+DayQuery = Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY)]
+DayForm = Annotated[date | None, Form(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 def _flash_serializer(request: Request) -> URLSafeSerializer:

@@ -11,9 +11,13 @@ to do. No route translates errors by hand.
 from __future__ import annotations
 
 import logging
+import math
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.errors import Conflict, PaperboyError
@@ -41,7 +45,25 @@ def _admin_return_path(request: Request) -> str | None:
     return request.url.path.rsplit("/", 1)[0]
 
 
+def _json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as strings: JSON has no such numbers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        # FastAPI's own shape, but a NaN or 1e999 in the input is echoed back as
+        # text (the default handler fails to encode it and answers 500).
+        detail = _json_safe(jsonable_encoder(error.errors()))
+        return JSONResponse({"detail": detail}, status_code=422)
+
     @app.exception_handler(PaperboyError)
     async def domain_error(request: Request, error: PaperboyError) -> Response:
         status = error.status_code

@@ -22,7 +22,7 @@ RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 
 
 def client_ip(request: Request) -> str:
-    """The peer address (behind a proxy, run uvicorn with ``--proxy-headers``)."""
+    """The peer address; a proxy listed in ``PAPERBOY_FORWARDED_ALLOW_IPS`` may name another."""
     return request.client.host if request.client else "unknown"
 
 

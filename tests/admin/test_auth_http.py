@@ -145,6 +145,21 @@ def test_sign_out_needs_csrf_and_then_ends_the_session(admin_client: TestClient)
     assert admin_client.get("/admin").status_code == 303
 
 
+def test_a_copied_session_cookie_stops_working_after_sign_out(
+    admin_client: TestClient, admin_app: FastAPI
+) -> None:
+    stolen = admin_client.cookies.get(ADMIN_COOKIE)
+    assert stolen
+    token = csrf_from(admin_client.get("/admin").text)
+    assert admin_client.post("/admin/logout", data={"csrf_token": token}).status_code == 303
+    with TestClient(admin_app, follow_redirects=False) as thief:
+        thief.cookies.set(ADMIN_COOKIE, stolen, path="/admin")
+        export = thief.get("/admin/subscribers/export.csv")
+    assert export.status_code == 303 and export.headers["location"].startswith("/admin/login")
+    assert sign_in(admin_client, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 303
+    assert admin_client.get("/admin").status_code == 200  # signing in again works
+
+
 def test_an_expired_session_is_sent_back_to_the_login_page(
     anonymous_client: TestClient, admin_account: AdminUser
 ) -> None:

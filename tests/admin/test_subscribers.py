@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from app.admin.subscribers import (
 from app.config import Settings
 from app.db import make_session_factory, transaction
 from app.models import Delivery, Subscriber, SubscriberStatus, Suppression
+from app.subscriptions.importing import import_subscribers_csv
 from tests.admin.conftest import csrf_from
 from tests.admin.scenario import seed_scenario
 
@@ -199,3 +202,22 @@ def test_send_test_digest_mails_the_admin_without_the_subscribers_own_links(
     assert real_link not in body.get_content() and b"evil.example" not in raw
     # Whatever second its tokens were minted in, no link of the subscriber's is left.
     assert "/unsubscribe/" not in body.get_content() and "/manage/" not in body.get_content()
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_csv_export_defuses_addresses_that_start_like_a_formula_and_imports_them_back(
+    session: Session, tmp_path: Path, start: str
+) -> None:
+    address = f"{start}cmd@example.org"
+    session.add(Subscriber(email=address, interests="x"))
+    session.flush()
+    text = "".join(export_csv_chunks(session))
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["email"] == "'" + address  # a spreadsheet shows it as text, never runs it
+    if start == "@":
+        return  # not an address the importer accepts in the first place
+    session.query(Subscriber).delete()
+    exported = tmp_path / "export.csv"
+    exported.write_text(text)
+    assert import_subscribers_csv(session, path=exported).imported == 1
+    assert session.scalars(select(Subscriber.email)).one() == address

@@ -77,11 +77,8 @@ def test_digest_headers_make_it_a_well_behaved_bulk_mail(
         assert message["Date"] is not None
         assert re.fullmatch(r"<[^@<>]+@paperboy\.test>", message["Message-ID"])
         assert message["List-Id"] == settings.list_id
-        assert re.fullmatch(
-            r"<http://testserver/unsubscribe/[^>]+>, "
-            r"<mailto:unsubscribe@paperboy\.test\?subject=unsubscribe>",
-            message["List-Unsubscribe"],
-        )
+        # The one-click URL only: a mailto would go to a mailbox nothing reads.
+        assert re.fullmatch(r"<http://testserver/unsubscribe/[^>]+>", message["List-Unsubscribe"])
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert message["Precedence"] == "bulk"
         assert message.get_content_type() == "multipart/alternative"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -122,3 +123,33 @@ def test_a_file_wrong_on_every_line_lists_the_first_thousand_and_counts_them_all
 
     assert (report.imported, report.bad_lines, len(report.errors)) == (0, 2500, 1000)
     assert report.errors[0].line == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("email,interests\nzoë@example.org,café\n".encode("latin-1"), "not UTF-8"),
+        ("email,interests\nada@example.org,x\n".encode("utf-16"), "not UTF-8"),
+        (b"email,interests\nada@example.org," + b"x" * 140_000 + b"\n", "131,072"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_refused_with_the_line_and_imports_nothing(
+    session: Session, tmp_path: Path, content: bytes, says: str
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(content)
+    with pytest.raises(ImportFileError) as caught:
+        import_subscribers_csv(session, path=path)
+    assert says in str(caught.value) and "line" in str(caught.value)
+    assert session.scalars(select(Subscriber)).all() == []
+
+
+def test_a_semicolon_separated_file_from_excel_is_read(session: Session, tmp_path: Path) -> None:
+    path = write(tmp_path, "email;interests;frequency\nada@example.org;agents, RL;weekly\n")
+    assert import_subscribers_csv(session, path=path).imported == 1
+    ada = session.scalars(select(Subscriber)).one()
+    assert (ada.email, ada.interests, ada.frequency.value) == (
+        "ada@example.org",
+        "agents, RL",
+        "weekly",
+    )

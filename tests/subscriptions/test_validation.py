@@ -80,3 +80,11 @@ def test_defaults_are_a_daily_digest_at_seven_utc() -> None:
         7,
         "UTC",
     )
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory", "posixrules"])
+def test_zones_that_are_not_places_are_refused(zone: str) -> None:
+    with pytest.raises(InvalidField) as caught:
+        clean_preferences(timezone=zone)
+    assert caught.value.field == "timezone"
+    assert clean_preferences(timezone="Europe/Paris").timezone == "Europe/Paris"

@@ -91,3 +91,13 @@ def test_the_openapi_document_declares_the_api_and_its_errors(client: TestClient
     topics = spec["components"]["schemas"]["SubscriptionCreate"]["properties"]["topics"]
     assert "llm" in str(topics)
     assert not any(path.startswith(("/manage", "/confirm", "/subscribe")) for path in spec["paths"])
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_a_number_json_cannot_hold_is_a_422_not_a_500(client: TestClient, number: str) -> None:
+    body = '{"email": "reader@example.org", "send_hour": ' + number + "}"
+    response = client.post(
+        "/api/v1/subscriptions", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "send_hour"]

@@ -19,7 +19,7 @@ from app.papers.paper_page import paper_page
 from app.papers.periods import Period, UnknownPeriod, parse_day, parse_month, parse_week
 from app.papers.search import MAX_QUERY_CHARS, PERIODS, search
 from app.web.caching import conditional
-from app.web.deps import SessionDep, StateDep
+from app.web.deps import SessionDep, StateDep, WriteSessionDep
 from app.web.forms import default_values
 from app.web.rendering import render
 
@@ -157,7 +157,12 @@ def _xml(request: Request, document: Document, media_type: str) -> Response:
 
 
 @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
-def paper(request: Request, arxiv_id: str, session: SessionDep, state: StateDep) -> Response:
+def paper(
+    request: Request,
+    arxiv_id: str,
+    session: WriteSessionDep,  # reuses (and stores) the digests-per-paper figure
+    state: StateDep,
+) -> Response:
     page = paper_page(
         session, arxiv_id[:64], now=utcnow(), corpus_days=state.settings.ranking_corpus_days
     )

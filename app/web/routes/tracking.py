@@ -17,7 +17,7 @@ from app.feedback.service import (
     record_click,
     record_open,
 )
-from app.web.deps import SessionDep, StateDep
+from app.web.deps import SessionDep, StateDep, WriteSessionDep
 from app.web.rendering import render
 
 router = APIRouter(tags=["tracking"])
@@ -30,7 +30,9 @@ def _links(state: StateDep) -> ClickLinks:
 
 
 @router.get("/c/{token}", include_in_schema=False)
-def follow_click(token: str, request: Request, state: StateDep, session: SessionDep) -> Response:
+def follow_click(
+    token: str, request: Request, state: StateDep, session: WriteSessionDep
+) -> Response:
     """Record the click and redirect to the link recorded for that delivery."""
     url = record_click(
         session, links=_links(state), token=token, user_agent=request.headers.get("user-agent")
@@ -50,7 +52,7 @@ def follow_click(token: str, request: Request, state: StateDep, session: Session
 
 
 @router.get("/o/{token}", include_in_schema=False)
-def open_pixel(token: str, state: StateDep, session: SessionDep) -> Response:
+def open_pixel(token: str, state: StateDep, session: WriteSessionDep) -> Response:
     record_open(session, links=_links(state), token=token, enabled=state.settings.open_tracking)
     return Response(PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 

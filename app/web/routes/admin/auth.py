@@ -9,7 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.admin.auth import AccountLocked, InvalidCredentials, authenticate
-from app.web.admin_auth import end_admin_session, safe_next, start_admin_session
+from app.admin.sessions import admin_for_session_token, sign_out
+from app.web.admin_auth import ADMIN_COOKIE, end_admin_session, safe_next, start_admin_session
 from app.web.csrf import CSRFProtected
 from app.web.deps import SessionDep, StateDep
 from app.web.rendering import render
@@ -69,7 +70,18 @@ def _login_again(request: Request, email: str, next: str, error: str, status_cod
 
 
 @router.post("/admin/logout")
-def logout(_csrf: CSRFProtected, state: StateDep) -> Response:
+def logout(
+    request: Request, _csrf: CSRFProtected, state: StateDep, session: SessionDep
+) -> Response:
+    token = request.cookies.get(ADMIN_COOKIE)
+    admin = token and admin_for_session_token(
+        session,
+        secret_key=state.secret_key,
+        token=token,
+        max_age_seconds=state.settings.admin_session_max_age_seconds,
+    )
+    if admin:
+        sign_out(session, admin=admin)
     response = RedirectResponse("/admin/login", status_code=303)
     end_admin_session(response, state.settings)
     return response

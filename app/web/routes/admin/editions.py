@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
@@ -17,9 +16,9 @@ from app.editions.progress import edition_progress
 from app.errors import NotFound
 from app.models import DeliveryStatus
 from app.web.admin_auth import AdminDep
-from app.web.admin_pages import redirect_with_flash, render_admin
+from app.web.admin_pages import PageNumber, RowId, redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
-from app.web.deps import SessionDep, SettingsDep
+from app.web.deps import SessionDep, SettingsDep, WriteSessionDep
 
 router = APIRouter()
 PAGE_SIZE = 25
@@ -43,7 +42,10 @@ ACTIONS: dict[str, Callable[[Session, int, Settings], actions.ActionResult]] = {
 
 @router.get("/admin/editions")
 def editions_page(
-    request: Request, admin: AdminDep, session: SessionDep, page: Annotated[int, Query(ge=1)] = 1
+    request: Request,
+    admin: AdminDep,
+    session: WriteSessionDep,  # stores the cached figures it computes
+    page: PageNumber = 1,
 ) -> Response:
     rows = recent_editions(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     total = count_editions(session)
@@ -55,11 +57,11 @@ def editions_page(
 @router.get("/admin/editions/{edition_id}")
 def edition_page(
     request: Request,
-    edition_id: int,
+    edition_id: RowId,
     admin: AdminDep,
     session: SessionDep,
     status: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     wanted = DeliveryStatus(status) if status in set(DeliveryStatus) else None
     detail = edition_detail(session, edition_id=edition_id, status=wanted, page=page)
@@ -78,7 +80,7 @@ def edition_page(
 @router.post("/admin/editions/{edition_id}/{action}")
 def edition_action(
     request: Request,
-    edition_id: int,
+    edition_id: RowId,
     action: str,
     _csrf: CSRFProtected,
     admin: AdminDep,
@@ -93,6 +95,6 @@ def edition_action(
 
 
 @router.get("/admin/api/editions/{edition_id}/progress")
-def edition_progress_json(edition_id: int, admin: AdminDep, session: SessionDep) -> JSONResponse:
+def edition_progress_json(edition_id: RowId, admin: AdminDep, session: SessionDep) -> JSONResponse:
     progress = edition_progress(session, edition_id=edition_id)
     return JSONResponse(progress.as_json(), headers={"Cache-Control": "no-store"})

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.admin.outbox import OutboxEntry, list_outbox, read_message
 from app.errors import NotFound
 from app.web.admin_auth import AdminDep
-from app.web.admin_pages import render_admin
+from app.web.admin_pages import PageNumber, render_admin
 from app.web.deps import SettingsDep
 
 router = APIRouter()
@@ -22,7 +20,7 @@ def outbox_page(
     request: Request,
     admin: AdminDep,
     settings: SettingsDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     folder = settings.outbox_dir
     entries: list[OutboxEntry] = []

@@ -11,13 +11,17 @@ from app.admin.overview import growth_figure, recent_ingest_runs, status_figure
 from app.editions.progress import progress_of
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import render_admin
-from app.web.deps import SessionDep
+from app.web.deps import WriteSessionDep
 
 router = APIRouter()
 
 
 @router.get("/admin")
-def overview(request: Request, admin: AdminDep, session: SessionDep) -> Response:
+def overview(
+    request: Request,
+    admin: AdminDep,
+    session: WriteSessionDep,  # stores cached figures
+) -> Response:
     edition = todays_edition(session)
     # Counted no earlier than the edition shown started, so its recipients and the
     # subscriber counts describe the same list.

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app import jobs
@@ -17,9 +14,9 @@ from app.admin.papers import (
     todays_edition_for,
 )
 from app.web.admin_auth import AdminDep
-from app.web.admin_pages import redirect_with_flash, render_admin
+from app.web.admin_pages import DayQuery, PageNumber, redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
-from app.web.deps import SessionDep, SettingsDep
+from app.web.deps import SettingsDep, WriteSessionDep
 
 router = APIRouter()
 RUNS_PER_PAGE = 20
@@ -29,9 +26,9 @@ RUNS_PER_PAGE = 20
 def papers_page(
     request: Request,
     admin: AdminDep,
-    session: SessionDep,
-    day: date | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    session: WriteSessionDep,  # stores the cached figures it computes
+    day: DayQuery = None,
+    page: PageNumber = 1,
 ) -> Response:
     shown = day or latest_featured_day(session)
     total_runs = count_ingest_runs(session)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
 from email_validator import EmailNotValidError, validate_email
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
@@ -32,7 +31,14 @@ from app.mailer.transports import transport_for
 from app.models import SubscriberStatus
 from app.subscriptions.importing import ImportFileError, import_subscribers_csv
 from app.web.admin_auth import AdminDep
-from app.web.admin_pages import redirect_with_flash, render_admin
+from app.web.admin_pages import (
+    DayForm,
+    DayQuery,
+    PageNumber,
+    RowId,
+    redirect_with_flash,
+    render_admin,
+)
 from app.web.csrf import CSRFProtected
 from app.web.deps import SessionDep, SettingsDep, StateDep
 
@@ -50,7 +56,7 @@ def subscribers_page(
     session: SessionDep,
     q: str = "",
     status: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> Response:
     wanted = _status(status)
     known_total = None
@@ -150,7 +156,7 @@ def import_upload(
 
 @router.get("/admin/subscribers/{subscriber_id}")
 def subscriber_page(
-    request: Request, subscriber_id: int, admin: AdminDep, session: SessionDep
+    request: Request, subscriber_id: RowId, admin: AdminDep, session: SessionDep
 ) -> Response:
     detail = subscriber_detail(session, subscriber_id=subscriber_id)
     context = {"detail": detail, "subscriber": detail.subscriber}
@@ -160,11 +166,11 @@ def subscriber_page(
 @router.get("/admin/subscribers/{subscriber_id}/preview")
 def preview_page(
     request: Request,
-    subscriber_id: int,
+    subscriber_id: RowId,
     admin: AdminDep,
     session: SessionDep,
     settings: SettingsDep,
-    day: date | None = None,
+    day: DayQuery = None,
 ) -> Response:
     detail = subscriber_detail(session, subscriber_id=subscriber_id)
     edition_date = day or utcnow().date()
@@ -186,13 +192,13 @@ def preview_page(
 @router.post("/admin/subscribers/{subscriber_id}/send-test")
 def send_test(
     request: Request,
-    subscriber_id: int,
+    subscriber_id: RowId,
     _csrf: CSRFProtected,
     admin: AdminDep,
     session: SessionDep,
     settings: SettingsDep,
     to: Annotated[str, Form()] = "",
-    day: Annotated[date | None, Form()] = None,
+    day: DayForm = None,
 ) -> Response:
     edition_date = day or utcnow().date()
     back = f"/admin/subscribers/{subscriber_id}/preview?day={edition_date.isoformat()}"
@@ -219,7 +225,11 @@ def send_test(
 
 @router.post("/admin/subscribers/{subscriber_id}/unsubscribe")
 def unsubscribe(
-    request: Request, subscriber_id: int, _csrf: CSRFProtected, admin: AdminDep, session: SessionDep
+    request: Request,
+    subscriber_id: RowId,
+    _csrf: CSRFProtected,
+    admin: AdminDep,
+    session: SessionDep,
 ) -> Response:
     subscriber, changed = unsubscribe_by_admin(session, subscriber_id=subscriber_id)
     message = f"{subscriber.email} is unsubscribed." if changed else "Already unsubscribed."
@@ -228,7 +238,11 @@ def unsubscribe(
 
 @router.post("/admin/subscribers/{subscriber_id}/suppress")
 def suppress(
-    request: Request, subscriber_id: int, _csrf: CSRFProtected, admin: AdminDep, session: SessionDep
+    request: Request,
+    subscriber_id: RowId,
+    _csrf: CSRFProtected,
+    admin: AdminDep,
+    session: SessionDep,
 ) -> Response:
     subscriber, changed = suppress_by_admin(
         session, subscriber_id=subscriber_id, detail=f"suppressed by {admin.email}"
