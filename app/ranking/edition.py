@@ -21,8 +21,10 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from app.ranking import explain
+from app.ranking.acronyms import Acronyms
 from app.ranking.candidates import CandidatePaper
 from app.ranking.latent import GRAM_LIMIT, LatentSpace, SemanticSpace
+from app.ranking.lexical import Bm25
 from app.ranking.relevance import TextIndex, similarity
 from app.ranking.topics import TOPICS
 from app.ranking.trending import trending_ranks, trending_scores
@@ -39,8 +41,9 @@ class PreparedEdition:
     column_of: dict[str, int]
     index: TextIndex
     vectors: sp.csr_matrix
-    # The transposed vectors (terms x papers), the right operand of interest products.
-    vectors_by_term: sp.csr_matrix
+    # BM25 weights of the candidates, the lexical half of interest scores.
+    bm25: Bm25
+    acronyms: Acronyms
     latent: SemanticSpace
     latent_vectors: FloatArray
     gram: FloatArray
@@ -107,7 +110,8 @@ def _prepare(
     extra = [p for p in {p.arxiv_id: p for p in corpus}.values() if p.arxiv_id not in column_of]
     library_papers = papers + extra
     index = TextIndex(library_papers)
-    library = index.transform_papers(library_papers)
+    fields = index.field_counts(library_papers)
+    library = index.transform_papers(library_papers, fields)
     vectors = sp.csr_matrix(library[: len(papers)])
     # Cosine between all library papers, when the library is small enough to hold it
     # (the LSA eigendecomposition and the click model both use it).
@@ -132,7 +136,8 @@ def _prepare(
         column_of=column_of,
         index=index,
         vectors=vectors,
-        vectors_by_term=sp.csr_matrix(vectors.T),
+        bm25=Bm25.fit(fields, len(papers)),
+        acronyms=Acronyms(index, [f"{p.title}. {p.abstract}" for p in library_papers]),
         latent=latent_space,
         latent_vectors=latent_vectors,
         gram=gram,

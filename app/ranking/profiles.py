@@ -118,6 +118,25 @@ def add_max_similarity(scores: FloatArray, lists: Flat, sims: FloatArray, weight
     scores[rows] += weight * best
 
 
+def add_mean_similarity(scores: FloatArray, lists: Flat, sims: FloatArray, weight: float) -> None:
+    """Add, for row b and every paper, ``weight`` x its mean cosine with the items of lists[b].
+
+    The mean cosine is the cosine with the items' centroid (up to its length): Rocchio's
+    positive term. For feedback, where the items are all evidence of one interest, the
+    centroid is steadier than the best single item, which follows one paper's quirks.
+    """
+    indptr, items = lists
+    lengths = np.diff(indptr)
+    rows = np.flatnonzero(lengths)
+    if len(rows) == 0:
+        return
+    total = np.zeros((len(rows), sims.shape[1]), dtype=np.float32)
+    for position in range(int(lengths.max())):
+        more = np.flatnonzero(lengths[rows] > position)
+        total[more] += sims[items[indptr[rows[more]] + position]]
+    scores[rows] += (weight / lengths[rows].astype(np.float32))[:, None] * total
+
+
 def add_max_topic_similarity(
     scores: FloatArray, topics: Flat, sims: FloatArray, weight: float
 ) -> None:

@@ -43,12 +43,15 @@ from threadpoolctl import threadpool_limits
 
 from app.ranking import explain, latent
 from app.ranking.candidates import CandidatePaper, Digest, Pick, SubscriberProfile
+from app.ranking.combine import evidence_weight, row_scaled, sharpen
 from app.ranking.diversity import NOT_PICKED, exclude_already_sent, mmr, shortlist
 from app.ranking.edition import PreparedEdition, cyclic_gc_paused, prepare_edition
 from app.ranking.feedback import MIN_CLICKS, blend_weight, click_model_scores
 from app.ranking.profiles import (
+    ResolvedProfiles,
     add_max_similarity,
     add_max_topic_similarity,
+    add_mean_similarity,
     best_item,
     flatten,
     resolve_profiles,
@@ -75,9 +78,21 @@ class RankingParams:
     interest_weight: float = 1.0
     # Share of latent (LSA) similarity in the interest score; the rest is TF-IDF cosine.
     latent_share: float = 0.4
+    # CombSUM weights of the parts when there is no matched interest text (see combine).
     topic_weight: float = 0.6
     seed_weight: float = 0.8
     click_weight: float = 0.5
+    # With a matched interest text, the other parts sharpen it by at most these shares;
+    # seeds and clicks reach their cap with the evidence, n / (n + evidence_half).
+    topic_sharpen: float = 0.3
+    # An acronym's long form (and vice versa) joins the query with this weight.
+    acronym_weight: float = 0.3
+    seed_sharpen: float = 0.25
+    click_sharpen: float = 0.5
+    evidence_half: float = 2.0
+    feedback_centroid: bool = True
+    feedback_latent: float = 0.5
+    click_model_sharpens: bool = True
     # Pseudo-relevance feedback: off by default, because with the latent hybrid it
     # changed nDCG@10 on our judged set by less than its noise (see bench/relevance.py)
     # while costing ~10% of a batch. Set prf_weight=0.5 to turn it on.
@@ -158,16 +173,20 @@ def _rank_chunk(
     known = resolve_profiles(edition, chunk)
     lap("resolve profiles")
 
-    interest = edition.index.transform_texts([p.interests for p in chunk])
+    counts = edition.acronyms.expand(
+        edition.index.count_texts([p.interests for p in chunk]), params.acronym_weight
+    )
+    interest = edition.index.weigh_counts(counts)
     lap("vectorise interests")
-    # CombSUM of the profile's parts, each a cosine in [0, 1], over the parts present.
-    terms = InterestTerms.of(interest, edition.vectors_by_term)
-    cosine = terms.cosines()
+    terms = InterestTerms.of(edition.bm25.queries(counts), edition.bm25.by_term)
+    lexical = terms.cosines()
     interest_scores = latent.hybrid(
-        cosine,
+        lexical,
         edition.latent.embed([p.interests for p in chunk], interest) @ edition.latent_vectors.T,
         params.latent_share,
     )
+    # How the parts combine: see ``combine`` (CombSUM, or the interest sharpened).
+    matched = interest_scores.max(axis=1) >= params.min_similarity
     scores = params.interest_weight * interest_scores
     total_weight = params.interest_weight * (np.diff(interest.indptr) > 0)
     topic_similarity = latent.hybrid(
@@ -184,14 +203,10 @@ def _rank_chunk(
         total_weight += weight * (np.diff(lists[0]) > 0)
     scores /= np.maximum(total_weight, 1e-12)[:, None]
     lap("similarity")
-    personal = (total_weight > 0) & (scores.max(axis=1) >= params.min_similarity)
-    scores = pseudo_relevance_feedback(
-        scores, edition.gram, top=params.prf_docs, weight=params.prf_weight
-    )
-    scores /= np.maximum(scores.max(axis=1, keepdims=True), 1e-12)
-    lap("per-subscriber scaling (+ PRF if on)")
+    personal = matched | ((total_weight > 0) & (scores.max(axis=1) >= params.min_similarity))
 
     learners = [b for b in range(len(chunk)) if len(known.clicks[b]) >= MIN_CLICKS]
+    model = np.zeros((0, len(edition.papers)), dtype=np.float32)
     if learners:
         model = click_model_scores(
             edition.library,
@@ -200,11 +215,30 @@ def _rank_chunk(
             [known.skipped[b] for b in learners],
             library_gram=edition.library_gram,
         )
-        blend = np.array([blend_weight(len(known.clicks[b])) for b in learners], np.float32)
-        scores[learners] = (1 - blend[:, None]) * scores[learners] + blend[:, None] * model
     lap("click model")
+    lead = np.flatnonzero(matched)
+    if len(lead):
+        scores[lead] = _sharpened(
+            edition, known, lead, interest_scores, topic_similarity, learners, model, params
+        )
+    # Papers already seen are out before scaling: the best paper left is the one at 1.
+    exclude_already_sent(scores, known.sent)
+    scores = pseudo_relevance_feedback(
+        scores, edition.gram, top=params.prf_docs, weight=params.prf_weight
+    )
+    scores /= np.maximum(scores.max(axis=1, keepdims=True), 1e-12)
+    # Without a matched interest, the click model is blended in (see ``feedback``).
+    blended = [n for n, b in enumerate(learners) if not matched[b]]
+    if blended:
+        rows = np.array(learners)[blended]
+        blend = np.array([blend_weight(len(known.clicks[b])) for b in rows], np.float32)
+        scores[rows] = (1 - blend[:, None]) * scores[rows] + blend[:, None] * model[blended]
+    lap("per-subscriber scaling, sharpening (+ PRF if on)")
 
-    tw = params.trend_weight
+    # Trending is a prior for what we do not know about a reader: it fades as their
+    # seeds and clicks tell us more (half its weight at ``evidence_half`` papers).
+    evidence = np.array([len(s) + len(c) for s, c in zip(known.seeds, known.clicks, strict=True)])
+    tw = (params.trend_weight * params.evidence_half / (params.evidence_half + evidence))[:, None]
     final = scores
     final *= 1 - tw
     final += tw * edition.trending[None, :]
@@ -254,6 +288,42 @@ def _rank_chunk(
     ]
     lap("assemble digests")
     return digests
+
+
+def _sharpened(
+    edition: PreparedEdition,
+    known: ResolvedProfiles,
+    lead: NDArray[np.int64],
+    interest_scores: FloatArray,
+    topic_similarity: FloatArray,
+    learners: list[int],
+    model: FloatArray,
+    params: RankingParams,
+) -> FloatArray:
+    """The ``lead`` rows' interest scores sharpened by their topics, seeds and clicks.
+
+    Topics by their best match; seeds and clicks by their centroid (the mean cosine),
+    or, once there are enough clicks to fit it, by the click model.
+    """
+    topics, seeds, clicks = (
+        flatten([lists[b] for b in lead.tolist()])
+        for lists in (known.topics, known.seeds, known.clicks)
+    )
+    parts = np.zeros((3, len(lead), len(edition.papers)), dtype=np.float32)
+    add_max_topic_similarity(parts[0], topics, topic_similarity, 1.0)
+    add_mean_similarity(parts[1], seeds, edition.library_similarity, 1.0)
+    add_mean_similarity(parts[2], clicks, edition.library_similarity, 1.0)
+    position = {b: n for n, b in enumerate(lead.tolist())}
+    fitted = [(position[b], n) for n, b in enumerate(learners) if b in position]
+    if fitted:
+        rows, models = (np.array(x) for x in zip(*fitted, strict=True))
+        parts[2][rows] = model[models]
+    weights = (
+        params.topic_sharpen * (np.diff(topics[0]) > 0).astype(np.float32),
+        evidence_weight(np.diff(seeds[0]), params.seed_sharpen, params.evidence_half),
+        evidence_weight(np.diff(clicks[0]), params.click_sharpen, params.evidence_half),
+    )
+    return sharpen(row_scaled(interest_scores[lead]), list(zip(parts, weights, strict=True)))
 
 
 def _reasons(
