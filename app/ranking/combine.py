@@ -23,8 +23,6 @@ clicked papers. Each gives a similarity per paper. They are combined two ways:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 from numpy.typing import NDArray
 
@@ -43,17 +41,3 @@ def row_scaled(scores: FloatArray) -> FloatArray:
     top = scores.max(axis=1, keepdims=True)
     scaled: FloatArray = scores / np.maximum(top, 1e-12)
     return scaled
-
-
-def sharpen(base: FloatArray, parts: Sequence[tuple[FloatArray, FloatArray]]) -> FloatArray:
-    """``base * (1 + sum w * part / max(part))`` per row; ``parts`` are (scores, row weights).
-
-    ``base`` is changed in place and returned. Rows whose weight is zero are untouched.
-    """
-    factor = np.ones_like(base)
-    for scores, weight in parts:
-        rows = np.flatnonzero(weight > 0)
-        if len(rows):
-            factor[rows] += weight[rows, None] * row_scaled(scores[rows])
-    base *= factor
-    return base

@@ -43,7 +43,7 @@ from threadpoolctl import threadpool_limits
 
 from app.ranking import explain, latent
 from app.ranking.candidates import CandidatePaper, Digest, Pick, SubscriberProfile
-from app.ranking.combine import evidence_weight, row_scaled, sharpen
+from app.ranking.combine import evidence_weight, row_scaled
 from app.ranking.diversity import NOT_PICKED, exclude_already_sent, mmr, shortlist
 from app.ranking.edition import PreparedEdition, cyclic_gc_paused, prepare_edition
 from app.ranking.feedback import MIN_CLICKS, blend_weight, click_model_scores
@@ -51,10 +51,11 @@ from app.ranking.profiles import (
     ResolvedProfiles,
     add_max_similarity,
     add_max_topic_similarity,
-    add_mean_similarity,
     best_item,
     flatten,
+    mean_similarity,
     resolve_profiles,
+    topic_set_similarity,
 )
 from app.ranking.relevance import InterestTerms, pseudo_relevance_feedback
 from app.ranking.topics import TOPICS
@@ -187,23 +188,30 @@ def _rank_chunk(
     )
     # How the parts combine: see ``combine`` (CombSUM, or the interest sharpened).
     matched = interest_scores.max(axis=1) >= params.min_similarity
-    scores = params.interest_weight * interest_scores
-    total_weight = params.interest_weight * (np.diff(interest.indptr) > 0)
     topic_similarity = latent.hybrid(
         edition.topic_similarity.copy(), edition.topic_latent.copy(), params.latent_share
     )
-    profile_parts = (
-        (flatten(known.topics), topic_similarity, params.topic_weight),
-        (flatten(known.seeds), edition.library_similarity, params.seed_weight),
-        (flatten(known.clicks), edition.library_similarity, params.click_weight),
+    sources = (
+        (known.topics, topic_similarity, params.topic_weight),
+        (known.seeds, edition.library_similarity, params.seed_weight),
+        (known.clicks, edition.library_similarity, params.click_weight),
     )
-    for part, (lists, sims, weight) in enumerate(profile_parts):
-        add = add_max_topic_similarity if part == 0 else add_max_similarity
-        add(scores, lists, sims, weight)
-        total_weight += weight * (np.diff(lists[0]) > 0)
-    scores /= np.maximum(total_weight, 1e-12)[:, None]
+    profile_parts = [(flatten(lists), sims, weight) for lists, sims, weight in sources]
+    personal = matched.copy()
+    rest = np.flatnonzero(~matched)
+    scores = np.zeros_like(interest_scores)
+    if len(rest):  # no matched interest text: CombSUM of the parts present
+        combined = params.interest_weight * interest_scores[rest]
+        total_weight = params.interest_weight * (np.diff(interest.indptr)[rest] > 0)
+        for part, (lists, sims, weight) in enumerate(sources):
+            flat = flatten([lists[b] for b in rest.tolist()])
+            add = add_max_topic_similarity if part == 0 else add_max_similarity
+            add(combined, flat, sims, weight)
+            total_weight += weight * (np.diff(flat[0]) > 0)
+        combined /= np.maximum(total_weight, 1e-12)[:, None]
+        scores[rest] = combined
+        personal[rest] = (total_weight > 0) & (combined.max(axis=1) >= params.min_similarity)
     lap("similarity")
-    personal = matched | ((total_weight > 0) & (scores.max(axis=1) >= params.min_similarity))
 
     learners = [b for b in range(len(chunk)) if len(known.clicks[b]) >= MIN_CLICKS]
     model = np.zeros((0, len(edition.papers)), dtype=np.float32)
@@ -217,9 +225,13 @@ def _rank_chunk(
         )
     lap("click model")
     lead = np.flatnonzero(matched)
-    if len(lead):
-        scores[lead] = _sharpened(
+    if len(lead) == len(chunk):  # the common case: no fancy indexing
+        scores = _sharpened(
             edition, known, lead, interest_scores, topic_similarity, learners, model, params
+        )
+    elif len(lead):
+        scores[lead] = _sharpened(
+            edition, known, lead, interest_scores[lead], topic_similarity, learners, model, params
         )
     # Papers already seen are out before scaling: the best paper left is the one at 1.
     exclude_already_sent(scores, known.sent)
@@ -266,8 +278,8 @@ def _rank_chunk(
     evidence = np.zeros((4, len(rows)), dtype=np.float32)
     items = np.zeros((4, len(rows)), dtype=np.int64)
     evidence[explain.INTEREST] = params.interest_weight * interest_scores.ravel()[at]
-    for part, (lists, sims, weight) in enumerate(profile_parts, start=1):
-        value, items[part] = best_item(lists, rows, papers, sims)
+    for part, (flat, sims, weight) in enumerate(profile_parts, start=1):
+        value, items[part] = best_item(flat, rows, papers, sims)
         evidence[part] = weight * value
     why = _reasons(
         edition, chunk, terms, known.clicks, evidence, items, personal, rows, papers, params
@@ -300,30 +312,43 @@ def _sharpened(
     model: FloatArray,
     params: RankingParams,
 ) -> FloatArray:
-    """The ``lead`` rows' interest scores sharpened by their topics, seeds and clicks.
+    """The ``lead`` rows' interest scores (given) sharpened by their topics, seeds, clicks.
 
-    Topics by their best match; seeds and clicks by their centroid (the mean cosine),
-    or, once there are enough clicks to fit it, by the click model.
+    Topics by their best match (row-scaled once per distinct topic set); seeds and
+    clicks by their centroid (the mean cosine), or, once there are enough clicks to
+    fit it, by the click model. Only rows that have a part pay for it.
     """
-    topics, seeds, clicks = (
-        flatten([lists[b] for b in lead.tolist()])
-        for lists in (known.topics, known.seeds, known.clicks)
+    base = row_scaled(interest_scores)
+    rows, table, which = topic_set_similarity(
+        flatten([known.topics[b] for b in lead.tolist()]), topic_similarity
     )
-    parts = np.zeros((3, len(lead), len(edition.papers)), dtype=np.float32)
-    add_max_topic_similarity(parts[0], topics, topic_similarity, 1.0)
-    add_mean_similarity(parts[1], seeds, edition.library_similarity, 1.0)
-    add_mean_similarity(parts[2], clicks, edition.library_similarity, 1.0)
-    position = {b: n for n, b in enumerate(lead.tolist())}
-    fitted = [(position[b], n) for n, b in enumerate(learners) if b in position]
-    if fitted:
-        rows, models = (np.array(x) for x in zip(*fitted, strict=True))
-        parts[2][rows] = model[models]
-    weights = (
-        params.topic_sharpen * (np.diff(topics[0]) > 0).astype(np.float32),
-        evidence_weight(np.diff(seeds[0]), params.seed_sharpen, params.evidence_half),
-        evidence_weight(np.diff(clicks[0]), params.click_sharpen, params.evidence_half),
-    )
-    return sharpen(row_scaled(interest_scores[lead]), list(zip(parts, weights, strict=True)))
+    if len(rows):
+        boost = 1 + params.topic_sharpen * row_scaled(table)
+        if len(rows) == len(base):
+            base *= boost[which]
+        else:
+            base[rows] *= boost[which]
+    fitted = dict(zip(learners, range(len(learners)), strict=True))
+    owners = lead.tolist()
+    for lists, cap in ((known.seeds, params.seed_sharpen), (known.clicks, params.click_sharpen)):
+        # Rows with items the mean covers (clicks the click model covers come after).
+        by_mean = [
+            n
+            for n, b in enumerate(owners)
+            if lists[b] and not (lists is known.clicks and b in fitted)
+        ]
+        if by_mean:
+            items = flatten([lists[owners[n]] for n in by_mean])
+            part = mean_similarity(items, edition.library_similarity)
+            weight = evidence_weight(np.diff(items[0]), cap, params.evidence_half)
+            base[by_mean] *= 1 + weight[:, None] * row_scaled(part)
+    by_model = [(n, fitted[b]) for n, b in enumerate(owners) if b in fitted]
+    if by_model:
+        at, models = (list(x) for x in zip(*by_model, strict=True))
+        count = np.array([len(known.clicks[owners[n]]) for n in at])
+        weight = evidence_weight(count, params.click_sharpen, params.evidence_half)
+        base[at] *= 1 + weight[:, None] * row_scaled(model[models])
+    return base
 
 
 def _reasons(
