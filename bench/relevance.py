@@ -47,6 +47,7 @@ from app.ranking.recommend_command import as_of
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SAMPLES = HERE.parents[1] / "shared/data/hf-daily-papers"
+DEFAULT_FILE = DEFAULT_SAMPLES / "2025-09.json"  # the September set's month (bench/dense.py)
 K = 10
 CLICKS = 5
 

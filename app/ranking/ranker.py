@@ -5,24 +5,22 @@ Usage, once per edition::
     edition = prepare_edition(candidates, corpus=recent_papers, now=now)
     digests = rank_subscribers(edition, profiles)
 
-``prepare_edition`` does the per-edition work (fit the TF-IDF index and the
-latent space on the rolling corpus, vectorise candidates, their Gram matrix,
-trending scores, topic similarities). ``rank_subscribers`` scores any number of
-subscribers against it, in chunks of ``RankingParams.chunk_size`` so memory
-stays bounded.
+``prepare_edition`` does the per-edition work (fit the TF-IDF index, BM25
+statistics, the corpus's acronyms and the latent space on the rolling corpus,
+vectorise candidates, their Gram matrix, trending scores, topic similarities).
+``rank_subscribers`` scores any number of subscribers against it, in chunks of
+``RankingParams.chunk_size`` so memory stays bounded.
 
-A subscriber's personal score for a paper is a weighted mean (CombSUM) of the
-parts of their profile they gave us, each a similarity in [0, 1]:
-
-* interests: TF-IDF cosine mixed with latent (LSA) similarity (``latent``);
-* topics, seed papers, recent clicks: the best cosine with any one of them
-  (the maximum, so "robotics" + "speech" finds papers on either);
-
-then, per subscriber, scaled to [0, 1], blended with the click model once there
-are enough clicks (``feedback``), and with trending (``trend_weight``). Papers
-already sent, seeds and clicked papers are excluded; an ``argpartition`` short
-list goes through MMR (``diversity``); each pick gets a reason (``explain``).
-Nothing matched (or nothing told) means the trending order, flagged and said.
+A subscriber's personal score for a paper starts from their interest text: BM25
+over its terms (``lexical``; acronyms and their long forms find each other,
+``acronyms``) fused with latent (LSA) similarity (``latent``). When it matched
+something, topics, seed papers and clicks only sharpen it; otherwise the parts
+given are a weighted mean (CombSUM); see ``combine``. Then, per subscriber, the
+score is scaled to [0, 1] over the papers still unseen and blended with trending
+(``trend_weight``, fading as seeds and clicks tell us more). Papers already sent,
+seeds and clicked papers are excluded; an ``argpartition`` short list goes
+through MMR (``diversity``); each pick gets a reason (``explain``). Nothing
+matched (or nothing told) means the trending order, flagged and said.
 
 No loop runs over subscriber x paper; the Python loops that remain touch each
 subscriber's own short lists.
@@ -43,19 +41,16 @@ from threadpoolctl import threadpool_limits
 
 from app.ranking import explain, latent
 from app.ranking.candidates import CandidatePaper, Digest, Pick, SubscriberProfile
-from app.ranking.combine import evidence_weight, row_scaled
+from app.ranking.combine import sharpened
 from app.ranking.diversity import NOT_PICKED, exclude_already_sent, mmr, shortlist
 from app.ranking.edition import PreparedEdition, cyclic_gc_paused, prepare_edition
 from app.ranking.feedback import MIN_CLICKS, blend_weight, click_model_scores
 from app.ranking.profiles import (
-    ResolvedProfiles,
     add_max_similarity,
     add_max_topic_similarity,
     best_item,
     flatten,
-    mean_similarity,
     resolve_profiles,
-    topic_set_similarity,
 )
 from app.ranking.relevance import InterestTerms, pseudo_relevance_feedback
 from app.ranking.topics import TOPICS
@@ -226,11 +221,11 @@ def _rank_chunk(
     lap("click model")
     lead = np.flatnonzero(matched)
     if len(lead) == len(chunk):  # the common case: no fancy indexing
-        scores = _sharpened(
+        scores = sharpened(
             edition, known, lead, interest_scores, topic_similarity, learners, model, params
         )
     elif len(lead):
-        scores[lead] = _sharpened(
+        scores[lead] = sharpened(
             edition, known, lead, interest_scores[lead], topic_similarity, learners, model, params
         )
     # Papers already seen are out before scaling: the best paper left is the one at 1.
@@ -300,55 +295,6 @@ def _rank_chunk(
     ]
     lap("assemble digests")
     return digests
-
-
-def _sharpened(
-    edition: PreparedEdition,
-    known: ResolvedProfiles,
-    lead: NDArray[np.int64],
-    interest_scores: FloatArray,
-    topic_similarity: FloatArray,
-    learners: list[int],
-    model: FloatArray,
-    params: RankingParams,
-) -> FloatArray:
-    """The ``lead`` rows' interest scores (given) sharpened by their topics, seeds, clicks.
-
-    Topics by their best match (row-scaled once per distinct topic set); seeds and
-    clicks by their centroid (the mean cosine), or, once there are enough clicks to
-    fit it, by the click model. Only rows that have a part pay for it.
-    """
-    base = row_scaled(interest_scores)
-    rows, table, which = topic_set_similarity(
-        flatten([known.topics[b] for b in lead.tolist()]), topic_similarity
-    )
-    if len(rows):
-        boost = 1 + params.topic_sharpen * row_scaled(table)
-        if len(rows) == len(base):
-            base *= boost[which]
-        else:
-            base[rows] *= boost[which]
-    fitted = dict(zip(learners, range(len(learners)), strict=True))
-    owners = lead.tolist()
-    for lists, cap in ((known.seeds, params.seed_sharpen), (known.clicks, params.click_sharpen)):
-        # Rows with items the mean covers (clicks the click model covers come after).
-        by_mean = [
-            n
-            for n, b in enumerate(owners)
-            if lists[b] and not (lists is known.clicks and b in fitted)
-        ]
-        if by_mean:
-            items = flatten([lists[owners[n]] for n in by_mean])
-            part = mean_similarity(items, edition.library_similarity)
-            weight = evidence_weight(np.diff(items[0]), cap, params.evidence_half)
-            base[by_mean] *= 1 + weight[:, None] * row_scaled(part)
-    by_model = [(n, fitted[b]) for n, b in enumerate(owners) if b in fitted]
-    if by_model:
-        at, models = (list(x) for x in zip(*by_model, strict=True))
-        count = np.array([len(known.clicks[owners[n]]) for n in at])
-        weight = evidence_weight(count, params.click_sharpen, params.evidence_half)
-        base[at] *= 1 + weight[:, None] * row_scaled(model[models])
-    return base
 
 
 def _reasons(
