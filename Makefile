@@ -65,7 +65,7 @@ SAMPLES ?= ../shared/data/hf-daily-papers
 bench: install services
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python bench/ranking.py --papers-file $(SAMPLES)/2025-09.json
-	$(BIN)/python bench/relevance.py $(SAMPLES)/2025-09.json
+	$(BIN)/python bench/relevance.py --samples $(SAMPLES)
 	$(BIN)/python bench/ingest.py --fresh $(SAMPLES)/2025-09.json
 	$(BIN)/python bench/ingest.py $(SAMPLES)/2025-09.json
 	$(BIN)/python bench/send.py --subscribers 100000

@@ -1,20 +1,22 @@
-"""Relevance benchmark: nDCG@10 and P@10 of the ranker against baselines on our judged set.
+"""Relevance benchmark: nDCG@10 of the ranker against BM25 and trending on two judged sets.
 
-The judged set (bench/data/, see its README) grades papers of one Daily Papers
-month for 8 interest statements. The month file itself is read from the path
-given (never copied into the project); unjudged papers count as not relevant.
+The judged sets (bench/data/, see its README) grade papers of one Daily Papers
+month each: September 2025 (8 interests; the set the ranker's knobs were chosen
+on) and November 2025 (14 interests; held out, frozen before any tuning on it).
+The month files are read from ``--samples`` (never copied into the project);
+unjudged papers count as not relevant.
 
-Rows:
-  BM25 (interest text)       Okapi BM25 over title + abstract, the baseline to beat
-  trending only              the trending order, the same for everyone
-  ranker, TF-IDF only        production ranker without the latent (LSA) half
-  ranker + PRF               production ranker with pseudo-relevance feedback on
-  ranker                     production ranker on the interest text alone
-  ranker + topics            ... plus the topics the subscriber would tick
-  ranker, 2nd page           residual collection: top 20 already shown, no clicks
-  ranker + simulated clicks  residual collection: clicks on relevant papers of the top 20
+For each set it prints
+  * the mean nDCG@10 and P@10 of BM25, trending, the ranker (interest text only),
+    the ranker's lexical half alone, and the ranker + the topics the reader ticked;
+  * nDCG@10 per profile, ranker beside BM25;
+  * the feedback evaluation: the reader saw the first page (the ranker's top 10),
+    clicked its relevant papers (up to 5); the second page is ranked again
+    (first-page papers removed from the ranking and from the grades) with no
+    feedback, with those clicks, with the same papers as seed papers, and with the
+    clicks plus the rest of the first page as shown-but-not-clicked.
 
-    python bench/relevance.py [PAPERS_FILE]
+    python bench/relevance.py [--samples DIR] [--set 2025-09|2025-11]
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,6 +36,7 @@ from bm25 import BM25
 
 from app.ingest.parse import load_daily_papers_file
 from app.ranking import (
+    PreparedEdition,
     RankingParams,
     SubscriberProfile,
     prepare_edition,
@@ -42,8 +45,26 @@ from app.ranking import (
 from app.ranking.candidates import as_of, candidate_from
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_FILE = HERE.parents[1] / "shared/data/hf-daily-papers/2025-09.json"
+DEFAULT_SAMPLES = HERE.parents[1] / "shared/data/hf-daily-papers"
+DEFAULT_FILE = DEFAULT_SAMPLES / "2025-09.json"  # the September set's month (bench/dense.py)
 K = 10
+CLICKS = 5
+
+
+@dataclass(frozen=True)
+class JudgedSet:
+    month: str
+    queries: str
+    judgments: str
+    note: str
+
+
+SETS = [
+    JudgedSet("2025-09", "queries.json", "judgments.json", "knobs chosen on this set"),
+    JudgedSet(
+        "2025-11", "queries-2025-11.json", "judgments-2025-11.json", "held out, never tuned on"
+    ),
+]
 
 
 def ndcg(ranking: Sequence[str], grades: dict[str, int], k: int = K) -> float:
@@ -57,70 +78,122 @@ def precision(ranking: Sequence[str], grades: dict[str, int], k: int = K) -> flo
     return sum(grades.get(i, 0) > 0 for i in ranking[:k]) / k
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("papers_file", nargs="?", type=Path, default=DEFAULT_FILE)
-    parser.add_argument("--per-query", action="store_true", help="also print each query's nDCG")
-    args = parser.parse_args()
-    queries = json.loads((HERE / "data/queries.json").read_text())
-    judgments: dict[str, dict[str, int]] = json.loads((HERE / "data/judgments.json").read_text())
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
 
-    parsed = load_daily_papers_file(args.papers_file).papers
+
+Ranker = Callable[[SubscriberProfile], list[str]]
+
+
+def ranker_for(edition: PreparedEdition, params: RankingParams | None = None) -> Ranker:
+    def rank(profile: SubscriberProfile) -> list[str]:
+        digest = rank_subscribers(edition, [profile], params=params)[0]
+        return [p.arxiv_id for p in digest.picks]
+
+    return rank
+
+
+def evaluate(
+    judged: JudgedSet, samples: Path, params: RankingParams | None = None
+) -> dict[str, float]:
+    """Print one set's tables; return its headline figures (means)."""
+    queries = json.loads((HERE / "data" / judged.queries).read_text())
+    judgments: dict[str, dict[str, int]] = json.loads(
+        (HERE / "data" / judged.judgments).read_text()
+    )
+    parsed = load_daily_papers_file(samples / f"{judged.month}.json").papers
     papers = list(
         {p.arxiv_id: candidate_from(p, featured_on=p.featured_on) for p in parsed}.values()
     )
     ids = [p.arxiv_id for p in papers]
     edition = prepare_edition(papers, now=as_of(papers))
     bm25 = BM25([f"{p.title} {p.abstract}" for p in papers])
-    everyone = SubscriberProfile(0, "", k=len(papers))
-    trending = [p.arxiv_id for p in rank_subscribers(edition, [everyone])[0].picks]
+    trending = ranker_for(edition)(SubscriberProfile(0, "", k=K))
+    params = params or RankingParams()
+    ranker = ranker_for(edition, params)
+    lexical = ranker_for(edition, replace(params, latent_share=0.0))
 
-    def ranker(profile: SubscriberProfile, params: RankingParams | None = None) -> list[str]:
-        digest = rank_subscribers(edition, [profile], params=params)[0]
-        return [p.arxiv_id for p in digest.picks]
-
-    rows: dict[str, list[tuple[float, float]]] = {}
-    clicks: list[int] = []
+    methods: dict[str, list[tuple[float, float]]] = {}
+    feedback: dict[str, list[float]] = {}
+    clicks_per_query: list[int] = []
 
     def record(name: str, ranking: list[str], grades: dict[str, int]) -> None:
-        rows.setdefault(name, []).append((ndcg(ranking, grades), precision(ranking, grades)))
+        methods.setdefault(name, []).append((ndcg(ranking, grades), precision(ranking, grades)))
 
     for query in queries:
         grades = judgments[query["id"]]
         text = query["interests"]
         scores = bm25.scores(text)
-        record("BM25 (interest text)", sorted(ids, key=lambda i: -scores[ids.index(i)]), grades)
+        order = sorted(range(len(ids)), key=lambda i: -scores[i])
+        record("BM25 (interest text)", [ids[i] for i in order], grades)
         record("trending only", trending, grades)
-        plain = SubscriberProfile(0, text, k=30)
-        record("ranker, TF-IDF only", ranker(plain, RankingParams(latent_share=0.0)), grades)
-        record("ranker + PRF", ranker(plain, RankingParams(prf_weight=0.5)), grades)
+        plain = SubscriberProfile(0, text, k=K)
         first = ranker(plain)
         record("ranker", first, grades)
+        record("ranker, lexical half only", lexical(plain), grades)
         record("ranker + topics", ranker(replace(plain, topics=query["topics"])), grades)
-        # Two digests of 10 were shown; the subscriber opened the relevant ones.
-        shown = first[:20]
-        residual = {i: g for i, g in grades.items() if i not in shown}
-        page_two = replace(plain, already_sent=shown)
-        record("ranker, 2nd page (residual)", ranker(page_two), residual)
-        clicked = [i for i in shown if grades.get(i, 0) > 0]
-        skipped = [i for i in shown if grades.get(i, 0) == 0]
-        learner = replace(page_two, clicked=clicked, shown_not_clicked=skipped)
-        record("ranker + simulated clicks (residual)", ranker(learner), residual)
-        clicks.append(len(clicked))
 
-    print(f"{len(queries)} queries, {len(papers)} papers, unjudged = not relevant")
-    print(f"{'method':44} {'nDCG@10':>8} {'P@10':>6}")
-    for name, values in rows.items():
-        mean_ndcg = sum(v[0] for v in values) / len(values)
-        mean_p = sum(v[1] for v in values) / len(values)
-        print(f"{name:44} {mean_ndcg:8.3f} {mean_p:6.3f}")
-        if args.per_query:
-            print(
-                "   "
-                + " ".join(f"{q['id']}={v[0]:.2f}" for q, v in zip(queries, values, strict=True))
-            )
+        # The reader saw page one and opened its relevant papers (up to CLICKS).
+        clicked = [i for i in first if grades.get(i, 0) > 0][:CLICKS]
+        skipped = [i for i in first if i not in clicked]
+        residual = {i: g for i, g in grades.items() if i not in first}
+        page_two = replace(plain, already_sent=first)
+        runs = {
+            "no feedback": page_two,
+            "clicks": replace(page_two, clicked=clicked),
+            "seed papers": replace(page_two, seed_papers=clicked),
+            "clicks + skips": replace(page_two, clicked=clicked, shown_not_clicked=skipped),
+        }
+        for name, profile in runs.items():
+            feedback.setdefault(name, []).append(ndcg(ranker(profile), residual))
+        clicks_per_query.append(len(clicked))
 
-    print(f"simulated clicks per query (relevant papers in the first 20): {clicks}")
+    print(f"\n== {judged.month}: {len(queries)} profiles, {len(papers)} papers ({judged.note})")
+    print(f"{'method':32} {'nDCG@10':>8} {'P@10':>6}")
+    for name, values in methods.items():
+        print(f"{name:32} {mean([v[0] for v in values]):8.3f} {mean([v[1] for v in values]):6.3f}")
+
+    bm25_scores = [v[0] for v in methods["BM25 (interest text)"]]
+    ranker_scores = [v[0] for v in methods["ranker"]]
+    topic_scores = [v[0] for v in methods["ranker + topics"]]
+    print(f"\n{'profile':18} {'BM25':>6} {'ranker':>7} {'-BM25':>6} {'+topics':>8}")
+    for query, b, r, t in zip(queries, bm25_scores, ranker_scores, topic_scores, strict=True):
+        print(f"{query['id']:18} {b:6.3f} {r:7.3f} {r - b:+6.3f} {t:8.3f}")
+    worst = min(r - b for b, r in zip(bm25_scores, ranker_scores, strict=True))
+    print(f"{'mean':18} {mean(bm25_scores):6.3f} {mean(ranker_scores):7.3f}", end="")
+    print(f" {mean(ranker_scores) - mean(bm25_scores):+6.3f}   worst profile vs BM25 {worst:+.3f}")
+
+    names = list(feedback)
+    print("\nsecond page (first page removed), nDCG@10; clicks = relevant papers of page one")
+    print(f"{'profile':18} {'clicks':>6} " + " ".join(f"{n:>14}" for n in names))
+    for n, query in enumerate(queries):
+        row = " ".join(f"{feedback[name][n]:14.3f}" for name in names)
+        print(f"{query['id']:18} {clicks_per_query[n]:6d} {row}")
+    print(f"{'mean':18} {'':6} " + " ".join(f"{mean(feedback[name]):14.3f}" for name in names))
+    base = feedback["no feedback"]
+    for name in names[1:]:
+        deltas = [a - b for a, b in zip(feedback[name], base, strict=True)]
+        print(
+            f"  {name:14} vs no feedback: mean {mean(deltas):+.3f}, "
+            f"worst profile {min(deltas):+.3f}, profiles worse {sum(d < -1e-9 for d in deltas)}"
+        )
+    return {
+        "ranker": mean(ranker_scores),
+        "bm25": mean(bm25_scores),
+        "worst": worst,
+        "topics": mean(topic_scores),
+        **{name: mean(values) for name, values in feedback.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES)
+    parser.add_argument("--set", choices=[s.month for s in SETS], help="only this set")
+    args = parser.parse_args()
+    for judged in SETS:
+        if args.set in (None, judged.month):
+            evaluate(judged, args.samples)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,10 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from app.ranking import explain
+from app.ranking.acronyms import Acronyms
 from app.ranking.candidates import CandidatePaper
 from app.ranking.latent import GRAM_LIMIT, LatentSpace, SemanticSpace
+from app.ranking.lexical import Bm25
 from app.ranking.relevance import TextIndex, similarity
 from app.ranking.trending import trending_ranks, trending_scores
 from app.topics import TOPICS
@@ -39,8 +41,9 @@ class PreparedEdition:
     column_of: dict[str, int]
     index: TextIndex
     vectors: sp.csr_matrix
-    # The transposed vectors (terms x papers), the right operand of interest products.
-    vectors_by_term: sp.csr_matrix
+    # BM25 weights of the candidates, the lexical half of interest scores.
+    bm25: Bm25
+    acronyms: Acronyms
     latent: SemanticSpace
     latent_vectors: FloatArray
     gram: FloatArray
@@ -107,7 +110,8 @@ def _prepare(
     extra = [p for p in {p.arxiv_id: p for p in corpus}.values() if p.arxiv_id not in column_of]
     library_papers = papers + extra
     index = TextIndex(library_papers)
-    library = index.transform_papers(library_papers)
+    fields = index.field_counts(library_papers)
+    library = index.transform_papers(library_papers, fields)
     # Cosine between all library papers, when the library is small enough to hold it
     # (the LSA eigendecomposition and the click model both use it).
     library_gram = similarity(library, library) if library.shape[0] <= GRAM_LIMIT else None
@@ -124,6 +128,7 @@ def _prepare(
         latent_space=latent_space,
         library_papers=library_papers,
         library=library,
+        library_fields=fields,
         library_gram=library_gram,
         now=now,
     )
@@ -136,6 +141,7 @@ def assemble_edition(
     latent_space: SemanticSpace,
     library_papers: list[CandidatePaper],
     library: sp.csr_matrix,
+    library_fields: Sequence[sp.csr_matrix] | None = None,
     library_gram: FloatArray | None,
     now: datetime,
 ) -> PreparedEdition:
@@ -144,6 +150,7 @@ def assemble_edition(
     ``prepare_edition`` fits both on the edition's own corpus; the public site's search
     (``app.ranking.search``) reuses one fit for every query.
     """
+    fields = library_fields if library_fields is not None else index.field_counts(library_papers)
     vectors = sp.csr_matrix(library[: len(papers)])
     latent_vectors = latent_space.embed([f"{p.title}. {p.abstract}" for p in papers], vectors)
     gram = similarity(vectors, vectors)
@@ -158,7 +165,8 @@ def assemble_edition(
         column_of={p.arxiv_id: n for n, p in enumerate(papers)},
         index=index,
         vectors=vectors,
-        vectors_by_term=sp.csr_matrix(vectors.T),
+        bm25=Bm25.fit(fields, len(papers)),
+        acronyms=Acronyms(index, [f"{p.title}. {p.abstract}" for p in library_papers]),
         latent=latent_space,
         latent_vectors=latent_vectors,
         gram=gram,

@@ -35,6 +35,7 @@ from sklearn.preprocessing import normalize
 FloatArray = NDArray[np.float32]
 DIMENSIONS = 100
 GRAM_LIMIT = 4000
+LATENT_FLOOR = 0.1
 
 
 class SemanticSpace(Protocol):
@@ -111,7 +112,11 @@ def hybrid(cosine: FloatArray, latent: FloatArray, share: float) -> FloatArray:
     if share == 0.0:
         return cosine
     np.maximum(latent, 0.0, out=latent)
-    scale = cosine.max(axis=1, keepdims=True) / np.maximum(latent.max(axis=1, keepdims=True), 1e-12)
+    # A row whose best latent similarity is tiny has no latent match: rescaling it up
+    # to the best cosine would turn rounding noise into a match (LATENT_FLOOR).
+    scale = cosine.max(axis=1, keepdims=True) / np.maximum(
+        latent.max(axis=1, keepdims=True), LATENT_FLOOR
+    )
     latent *= share * scale
     cosine *= 1.0 - share
     cosine += latent

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from app.ranking import explain
@@ -118,6 +119,22 @@ def add_max_similarity(scores: FloatArray, lists: Flat, sims: FloatArray, weight
     scores[rows] += weight * best
 
 
+def mean_similarity(lists: Flat, sims: FloatArray) -> FloatArray:
+    """For row b and every paper, its mean cosine with the items of lists[b] (0: no items).
+
+    The mean cosine is the cosine with the items' centroid (up to its length): Rocchio's
+    positive term. For feedback, where the items are all evidence of one interest, the
+    centroid is steadier than the best single item, which follows one paper's quirks.
+    One sparse (rows x items) by dense (items x papers) product.
+    """
+    indptr, items = lists
+    lengths = np.diff(indptr)
+    share = np.repeat(1.0 / np.maximum(lengths, 1), lengths).astype(np.float32)
+    averaging = sp.csr_matrix((share, items, indptr), shape=(len(lengths), sims.shape[0]))
+    result: FloatArray = np.asarray(averaging @ sims, dtype=np.float32)
+    return result
+
+
 def add_max_topic_similarity(
     scores: FloatArray, topics: Flat, sims: FloatArray, weight: float
 ) -> None:
@@ -126,11 +143,26 @@ def add_max_topic_similarity(
     There are only a dozen topics, so subscribers share topic sets; each set's
     best-of row is built once and gathered, instead of one pass per ticked topic.
     """
+    rows, table, which = topic_set_similarity(topics, sims)
+    if len(rows) == 0:
+        return
+    # Weighted once per set (the same products as weighting every row), then gathered.
+    table *= weight
+    if len(rows) == len(scores):
+        scores += table[which]
+    else:
+        scores[rows] += table[which]
+
+
+def topic_set_similarity(
+    topics: Flat, sims: FloatArray
+) -> tuple[NDArray[np.int64], FloatArray, NDArray[np.int64]]:
+    """The rows with topics, one best-of row per distinct topic set, and each row's set."""
     indptr, items = topics
     lengths = np.diff(indptr)
     rows = np.flatnonzero(lengths)
     if len(rows) == 0:
-        return
+        return rows, np.zeros((0, sims.shape[1]), dtype=np.float32), rows
     owner = np.repeat(np.arange(len(lengths)), lengths)
     masks = np.zeros(len(lengths), dtype=np.int64)
     np.bitwise_or.at(masks, owner, np.left_shift(1, items))
@@ -139,12 +171,7 @@ def add_max_topic_similarity(
     for topic in range(sims.shape[0]):
         has = (distinct >> topic) & 1 == 1
         table[has] = np.maximum(table[has], sims[topic])
-    # Weighted once per set (the same products as weighting every row), then gathered.
-    table *= weight
-    if len(rows) == len(scores):
-        scores += table[which]
-    else:
-        scores[rows] += table[which]
+    return rows, table, which
 
 
 def best_item(

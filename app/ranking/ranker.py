@@ -5,24 +5,22 @@ Usage, once per edition::
     edition = prepare_edition(candidates, corpus=recent_papers, now=now)
     digests = rank_subscribers(edition, profiles)
 
-``prepare_edition`` does the per-edition work (fit the TF-IDF index and the
-latent space on the rolling corpus, vectorise candidates, their Gram matrix,
-trending scores, topic similarities). ``rank_subscribers`` scores any number of
-subscribers against it, in chunks of ``RankingParams.chunk_size`` so memory
-stays bounded.
+``prepare_edition`` does the per-edition work (fit the TF-IDF index, BM25
+statistics, the corpus's acronyms and the latent space on the rolling corpus,
+vectorise candidates, their Gram matrix, trending scores, topic similarities).
+``rank_subscribers`` scores any number of subscribers against it, in chunks of
+``RankingParams.chunk_size`` so memory stays bounded.
 
-A subscriber's personal score for a paper is a weighted mean (CombSUM) of the
-parts of their profile they gave us, each a similarity in [0, 1]:
-
-* interests: TF-IDF cosine mixed with latent (LSA) similarity (``latent``);
-* topics, seed papers, recent clicks: the best cosine with any one of them
-  (the maximum, so "robotics" + "speech" finds papers on either);
-
-then, per subscriber, scaled to [0, 1], blended with the click model once there
-are enough clicks (``feedback``), and with trending (``trend_weight``). Papers
-already sent, seeds and clicked papers are excluded; an ``argpartition`` short
-list goes through MMR (``diversity``); each pick gets a reason (``explain``).
-Nothing matched (or nothing told) means the trending order, flagged and said.
+A subscriber's personal score for a paper starts from their interest text: BM25
+over its terms (``lexical``; acronyms and their long forms find each other,
+``acronyms``) fused with latent (LSA) similarity (``latent``). When it matched
+something, topics, seed papers and clicks only sharpen it; otherwise the parts
+given are a weighted mean (CombSUM); see ``combine``. Then, per subscriber, the
+score is scaled to [0, 1] over the papers still unseen and blended with trending
+(``trend_weight``, fading as seeds and clicks tell us more). Papers already sent,
+seeds and clicked papers are excluded; an ``argpartition`` short list goes
+through MMR (``diversity``); each pick gets a reason (``explain``). Nothing
+matched (or nothing told) means the trending order, flagged and said.
 
 No loop runs over subscriber x paper; the Python loops that remain touch each
 subscriber's own short lists.
@@ -43,6 +41,7 @@ from threadpoolctl import threadpool_limits
 
 from app.ranking import explain, latent
 from app.ranking.candidates import CandidatePaper, Digest, Pick, SubscriberProfile
+from app.ranking.combine import sharpened
 from app.ranking.diversity import NOT_PICKED, exclude_already_sent, mmr, shortlist
 from app.ranking.edition import PreparedEdition, cyclic_gc_paused, prepare_edition
 from app.ranking.feedback import MIN_CLICKS, blend_weight, click_model_scores
@@ -75,9 +74,21 @@ class RankingParams:
     interest_weight: float = 1.0
     # Share of latent (LSA) similarity in the interest score; the rest is TF-IDF cosine.
     latent_share: float = 0.4
+    # CombSUM weights of the parts when there is no matched interest text (see combine).
     topic_weight: float = 0.6
     seed_weight: float = 0.8
     click_weight: float = 0.5
+    # With a matched interest text, the other parts sharpen it by at most these shares;
+    # seeds and clicks reach their cap with the evidence, n / (n + evidence_half).
+    topic_sharpen: float = 0.3
+    # An acronym's long form (and vice versa) joins the query with this weight.
+    acronym_weight: float = 0.3
+    seed_sharpen: float = 0.25
+    click_sharpen: float = 0.5
+    evidence_half: float = 2.0
+    feedback_centroid: bool = True
+    feedback_latent: float = 0.5
+    click_model_sharpens: bool = True
     # Pseudo-relevance feedback: off by default, because with the latent hybrid it
     # changed nDCG@10 on our judged set by less than its noise (see bench/relevance.py)
     # while costing ~10% of a batch. Set prf_weight=0.5 to turn it on.
@@ -158,40 +169,47 @@ def _rank_chunk(
     known = resolve_profiles(edition, chunk)
     lap("resolve profiles")
 
-    interest = edition.index.transform_texts([p.interests for p in chunk])
+    counts = edition.acronyms.expand(
+        edition.index.count_texts([p.interests for p in chunk]), params.acronym_weight
+    )
+    interest = edition.index.weigh_counts(counts)
     lap("vectorise interests")
-    # CombSUM of the profile's parts, each a cosine in [0, 1], over the parts present.
-    terms = InterestTerms.of(interest, edition.vectors_by_term)
-    cosine = terms.cosines()
+    terms = InterestTerms.of(edition.bm25.queries(counts), edition.bm25.by_term)
+    lexical = terms.cosines()
     interest_scores = latent.hybrid(
-        cosine,
+        lexical,
         edition.latent.embed([p.interests for p in chunk], interest) @ edition.latent_vectors.T,
         params.latent_share,
     )
-    scores = params.interest_weight * interest_scores
-    total_weight = params.interest_weight * (np.diff(interest.indptr) > 0)
+    # How the parts combine: see ``combine`` (CombSUM, or the interest sharpened).
+    matched = interest_scores.max(axis=1) >= params.min_similarity
     topic_similarity = latent.hybrid(
         edition.topic_similarity.copy(), edition.topic_latent.copy(), params.latent_share
     )
-    profile_parts = (
-        (flatten(known.topics), topic_similarity, params.topic_weight),
-        (flatten(known.seeds), edition.library_similarity, params.seed_weight),
-        (flatten(known.clicks), edition.library_similarity, params.click_weight),
+    sources = (
+        (known.topics, topic_similarity, params.topic_weight),
+        (known.seeds, edition.library_similarity, params.seed_weight),
+        (known.clicks, edition.library_similarity, params.click_weight),
     )
-    for part, (lists, sims, weight) in enumerate(profile_parts):
-        add = add_max_topic_similarity if part == 0 else add_max_similarity
-        add(scores, lists, sims, weight)
-        total_weight += weight * (np.diff(lists[0]) > 0)
-    scores /= np.maximum(total_weight, 1e-12)[:, None]
+    profile_parts = [(flatten(lists), sims, weight) for lists, sims, weight in sources]
+    personal = matched.copy()
+    rest = np.flatnonzero(~matched)
+    scores = np.zeros_like(interest_scores)
+    if len(rest):  # no matched interest text: CombSUM of the parts present
+        combined = params.interest_weight * interest_scores[rest]
+        total_weight = params.interest_weight * (np.diff(interest.indptr)[rest] > 0)
+        for part, (lists, sims, weight) in enumerate(sources):
+            flat = flatten([lists[b] for b in rest.tolist()])
+            add = add_max_topic_similarity if part == 0 else add_max_similarity
+            add(combined, flat, sims, weight)
+            total_weight += weight * (np.diff(flat[0]) > 0)
+        combined /= np.maximum(total_weight, 1e-12)[:, None]
+        scores[rest] = combined
+        personal[rest] = (total_weight > 0) & (combined.max(axis=1) >= params.min_similarity)
     lap("similarity")
-    personal = (total_weight > 0) & (scores.max(axis=1) >= params.min_similarity)
-    scores = pseudo_relevance_feedback(
-        scores, edition.gram, top=params.prf_docs, weight=params.prf_weight
-    )
-    scores /= np.maximum(scores.max(axis=1, keepdims=True), 1e-12)
-    lap("per-subscriber scaling (+ PRF if on)")
 
     learners = [b for b in range(len(chunk)) if len(known.clicks[b]) >= MIN_CLICKS]
+    model = np.zeros((0, len(edition.papers)), dtype=np.float32)
     if learners:
         model = click_model_scores(
             edition.library,
@@ -200,11 +218,34 @@ def _rank_chunk(
             [known.skipped[b] for b in learners],
             library_gram=edition.library_gram,
         )
-        blend = np.array([blend_weight(len(known.clicks[b])) for b in learners], np.float32)
-        scores[learners] = (1 - blend[:, None]) * scores[learners] + blend[:, None] * model
     lap("click model")
+    lead = np.flatnonzero(matched)
+    if len(lead) == len(chunk):  # the common case: no fancy indexing
+        scores = sharpened(
+            edition, known, lead, interest_scores, topic_similarity, learners, model, params
+        )
+    elif len(lead):
+        scores[lead] = sharpened(
+            edition, known, lead, interest_scores[lead], topic_similarity, learners, model, params
+        )
+    # Papers already seen are out before scaling: the best paper left is the one at 1.
+    exclude_already_sent(scores, known.sent)
+    scores = pseudo_relevance_feedback(
+        scores, edition.gram, top=params.prf_docs, weight=params.prf_weight
+    )
+    scores /= np.maximum(scores.max(axis=1, keepdims=True), 1e-12)
+    # Without a matched interest, the click model is blended in (see ``feedback``).
+    blended = [n for n, b in enumerate(learners) if not matched[b]]
+    if blended:
+        rows = np.array(learners)[blended]
+        blend = np.array([blend_weight(len(known.clicks[b])) for b in rows], np.float32)
+        scores[rows] = (1 - blend[:, None]) * scores[rows] + blend[:, None] * model[blended]
+    lap("per-subscriber scaling, sharpening (+ PRF if on)")
 
-    tw = params.trend_weight
+    # Trending is a prior for what we do not know about a reader: it fades as their
+    # seeds and clicks tell us more (half its weight at ``evidence_half`` papers).
+    evidence = np.array([len(s) + len(c) for s, c in zip(known.seeds, known.clicks, strict=True)])
+    tw = (params.trend_weight * params.evidence_half / (params.evidence_half + evidence))[:, None]
     final = scores
     final *= 1 - tw
     final += tw * edition.trending[None, :]
@@ -232,8 +273,8 @@ def _rank_chunk(
     evidence = np.zeros((4, len(rows)), dtype=np.float32)
     items = np.zeros((4, len(rows)), dtype=np.int64)
     evidence[explain.INTEREST] = params.interest_weight * interest_scores.ravel()[at]
-    for part, (lists, sims, weight) in enumerate(profile_parts, start=1):
-        value, items[part] = best_item(lists, rows, papers, sims)
+    for part, (flat, sims, weight) in enumerate(profile_parts, start=1):
+        value, items[part] = best_item(flat, rows, papers, sims)
         evidence[part] = weight * value
     why = _reasons(
         edition, chunk, terms, known.clicks, evidence, items, personal, rows, papers, params

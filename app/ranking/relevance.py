@@ -222,21 +222,38 @@ class TextIndex:
     def n_features(self) -> int:
         return int(self._fold.shape[1])
 
-    def transform_texts(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """L2-normalised TF-IDF rows for free texts (empty rows for unknown words)."""
-        counts = self._fast.transform(texts, self._stem_of)
+    def count_texts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Term counts (plural-folded features) of free texts; unknown words dropped."""
+        return self._fast.transform(texts, self._stem_of)
+
+    def weigh_counts(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """L2-normalised TF-IDF rows from ``count_texts`` rows."""
         matrix: sp.csr_matrix = self._tfidf.transform(counts).astype(np.float32)
         return sp.csr_matrix(matrix)
 
-    def transform_papers(self, papers: Sequence[CandidatePaper]) -> sp.csr_matrix:
-        """L2-normalised, field-weighted TF-IDF rows for papers."""
+    def transform_texts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """L2-normalised TF-IDF rows for free texts (empty rows for unknown words)."""
+        return self.weigh_counts(self.count_texts(texts))
+
+    def field_counts(self, papers: Sequence[CandidatePaper]) -> list[sp.csr_matrix]:
+        """Term counts of the papers' title, keyword and body fields (one matrix each)."""
+        if not papers:
+            return [sp.csr_matrix((0, self.n_features), dtype=np.float32)] * 3
+        fields = zip(*(paper_fields(p) for p in papers), strict=True)
+        return [self.count_texts(texts) for texts in fields]
+
+    def transform_papers(
+        self, papers: Sequence[CandidatePaper], fields: Sequence[sp.csr_matrix] | None = None
+    ) -> sp.csr_matrix:
+        """L2-normalised, field-weighted TF-IDF rows for papers (``fields``: their
+        ``field_counts``, if the caller has them)."""
         if not papers:
             return sp.csr_matrix((0, self.n_features), dtype=np.float32)
-        titles, keywords, bodies = zip(*(paper_fields(p) for p in papers), strict=True)
+        title, keywords, body = fields or self.field_counts(papers)
         combined = (
-            TITLE_WEIGHT * self.transform_texts(titles)
-            + KEYWORDS_WEIGHT * self.transform_texts(keywords)
-            + BODY_WEIGHT * self.transform_texts(bodies)
+            TITLE_WEIGHT * self.weigh_counts(title)
+            + KEYWORDS_WEIGHT * self.weigh_counts(keywords)
+            + BODY_WEIGHT * self.weigh_counts(body)
         )
         return sp.csr_matrix(normalize(combined).astype(np.float32))
 

@@ -1,0 +1,112 @@
+"""How the parts of a profile become one personal score per paper.
+
+A profile has up to four parts: the interest text, ticked topics, seed papers and
+clicked papers. Each gives a similarity per paper. They are combined two ways:
+
+* **The interest text matched something: it leads, the other parts sharpen it.**
+  What a reader wrote is the most specific thing we know; topics are broad, and a
+  handful of seeds or clicks is thin evidence that pulls towards the papers it
+  happens to resemble. So the other parts may only *add* to the interest score,
+  in proportion to it::
+
+      personal = base * prod_p (1 + w_p * part_p / max(part_p)),   base = interest / max(interest)
+
+  (topics by their best match, seeds and clicks by their centroid or, with enough
+  clicks, the click model; see ``sharpened``). A paper the interest text
+  does not match stays at zero whatever the reader clicked, and a paper is never
+  overtaken by one whose interest score is less than ``1 / prod_p (1 + w_p)`` of
+  its own: feedback reorders papers the interest text already rates alike, it
+  does not replace the interest. ``w_p`` grows with the evidence
+  (``evidence_weight``): one seed counts for less than five.
+* **No interest text, or it matched nothing: CombSUM.** The parts present are a
+  weighted mean, each a similarity in [0, 1] (what a reader who only ticked topics
+  or only gave seed papers gets).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.ranking.edition import PreparedEdition
+from app.ranking.profiles import ResolvedProfiles, flatten, mean_similarity, topic_set_similarity
+
+FloatArray = NDArray[np.float32]
+
+
+class Sharpening(Protocol):
+    """The knobs ``sharpened`` reads (``RankingParams`` has them)."""
+
+    @property
+    def topic_sharpen(self) -> float: ...
+    @property
+    def seed_sharpen(self) -> float: ...
+    @property
+    def click_sharpen(self) -> float: ...
+    @property
+    def evidence_half(self) -> float: ...
+
+
+def evidence_weight(count: NDArray[np.int64], cap: float, half: float) -> FloatArray:
+    """``cap * n / (n + half)``: a part's sharpening weight for ``n`` items of evidence."""
+    n = count.astype(np.float32)
+    weight: FloatArray = (cap * n / (n + half)).astype(np.float32)
+    return weight
+
+
+def row_scaled(scores: FloatArray) -> FloatArray:
+    """Each row divided by its maximum (all-zero rows stay zero)."""
+    top = scores.max(axis=1, keepdims=True)
+    scaled: FloatArray = scores / np.maximum(top, 1e-12)
+    return scaled
+
+
+def sharpened(
+    edition: PreparedEdition,
+    known: ResolvedProfiles,
+    lead: NDArray[np.int64],
+    interest_scores: FloatArray,
+    topic_similarity: FloatArray,
+    learners: list[int],
+    model: FloatArray,
+    params: Sharpening,
+) -> FloatArray:
+    """The ``lead`` rows' interest scores (given) sharpened by their topics, seeds, clicks.
+
+    Topics by their best match (row-scaled once per distinct topic set); seeds and
+    clicks by their centroid (the mean cosine), or, once there are enough clicks to
+    fit it, by the click model. Only rows that have a part pay for it.
+    """
+    base = row_scaled(interest_scores)
+    rows, table, which = topic_set_similarity(
+        flatten([known.topics[b] for b in lead.tolist()]), topic_similarity
+    )
+    if len(rows):
+        boost = 1 + params.topic_sharpen * row_scaled(table)
+        if len(rows) == len(base):
+            base *= boost[which]
+        else:
+            base[rows] *= boost[which]
+    fitted = dict(zip(learners, range(len(learners)), strict=True))
+    owners = lead.tolist()
+    for lists, cap in ((known.seeds, params.seed_sharpen), (known.clicks, params.click_sharpen)):
+        # Rows with items the mean covers (clicks the click model covers come after).
+        by_mean = [
+            n
+            for n, b in enumerate(owners)
+            if lists[b] and not (lists is known.clicks and b in fitted)
+        ]
+        if by_mean:
+            items = flatten([lists[owners[n]] for n in by_mean])
+            part = mean_similarity(items, edition.library_similarity)
+            weight = evidence_weight(np.diff(items[0]), cap, params.evidence_half)
+            base[by_mean] *= 1 + weight[:, None] * row_scaled(part)
+    by_model = [(n, fitted[b]) for n, b in enumerate(owners) if b in fitted]
+    if by_model:
+        at, models = (list(x) for x in zip(*by_model, strict=True))
+        count = np.array([len(known.clicks[owners[n]]) for n in at])
+        weight = evidence_weight(count, params.click_sharpen, params.evidence_half)
+        base[at] *= 1 + weight[:, None] * row_scaled(model[models])
+    return base

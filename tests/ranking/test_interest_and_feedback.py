@@ -1,0 +1,190 @@
+"""What a reader notices about relevance: rare terms, acronyms, phrases, and feedback.
+
+Each test builds a small edition where the right answer is plain to a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.ranking import SubscriberProfile, prepare_edition, rank_subscribers
+from app.ranking.candidates import CandidatePaper, Digest
+from tests.ranking.papers import NOW, paper
+
+# A day's worth of other papers, so term statistics look like a real edition's.
+SUBJECTS = {
+    "reasoning": "We study reasoning in large language models step by step on reasoning tasks.",
+    "robots": "Robot manipulation policies learn grasping from demonstrations.",
+    "vision": "Image segmentation and detection with vision transformers.",
+    "proteins": "Protein structure prediction with deep networks.",
+    "tables": "Question answering over spreadsheets and tables.",
+    "agents": "Web agents browse pages and call tools to finish tasks.",
+}
+FILLER = [
+    paper(
+        f"2511.{s}{n:04d}",
+        f"{subject.title()} Study {n}: Large Language Models and More",
+        abstract,
+        upvotes=50 + n,
+    )
+    for s, (subject, abstract) in enumerate(SUBJECTS.items())
+    for n in range(6)
+]
+GRPO_PAPERS = [
+    paper(
+        "2510.00101",
+        "Stabilising GRPO Training",
+        "We make GRPO updates stable with a clipped group baseline for language models.",
+        upvotes=3,
+    ),
+    paper(
+        "2510.00102",
+        "GRPO Without a Critic at Scale",
+        "GRPO replaces the value network with group statistics; we scale it up.",
+        upvotes=2,
+    ),
+]
+
+
+def ids(digest: Digest) -> list[str]:
+    return [pick.arxiv_id for pick in digest.picks]
+
+
+def rank_one(papers: list[CandidatePaper], profile: SubscriberProfile) -> Digest:
+    edition = prepare_edition(papers, now=NOW)
+    return rank_subscribers(edition, [profile])[0]
+
+
+def test_a_narrow_interest_ranks_the_papers_with_its_rare_term_first() -> None:
+    digest = rank_one(
+        FILLER + GRPO_PAPERS,
+        SubscriberProfile(1, "GRPO training of large language models", k=2),
+    )
+    assert set(ids(digest)) == {"2510.00101", "2510.00102"}
+    assert all(
+        pick.why.lower().startswith("matches your interest in *grpo") for pick in digest.picks
+    )
+
+
+def test_an_acronym_finds_the_paper_that_only_spells_it_out() -> None:
+    papers = [
+        paper(
+            "2510.00201",
+            "A Survey of Alignment",
+            "Reinforcement learning from human feedback (RLHF) aligns language models.",
+        ),
+        paper(
+            "2510.00202",
+            "Reward Hacking in Preference Tuning",
+            "We study reinforcement learning from human feedback and its reward hacking.",
+        ),
+        paper("2510.00203", "Protein Folding", "Proteins fold; we predict structures."),
+        paper("2510.00204", "Video Diffusion", "We generate videos with diffusion models."),
+    ]
+    digest = rank_one(FILLER + papers, SubscriberProfile(1, "RLHF", k=2))
+    assert set(ids(digest)) == {"2510.00201", "2510.00202"}
+    # And the long form finds the paper that only writes the acronym.
+    papers.append(paper("2510.00205", "Cheaper RLHF", "We make RLHF cheaper."))
+    long_form = SubscriberProfile(1, "reinforcement learning from human feedback", k=3)
+    assert set(ids(rank_one(FILLER + papers, long_form))) == {
+        "2510.00201",
+        "2510.00202",
+        "2510.00205",
+    }
+
+
+def test_a_hyphenated_phrase_beats_its_words_scattered() -> None:
+    papers = [
+        paper(
+            "2510.00301",
+            "Zero-Shot Text-to-Speech with Codec Language Models",
+            "A text-to-speech system that clones a voice from three seconds of audio.",
+        ),
+        paper(
+            "2510.00302",
+            "Speech Emotion and Text Sentiment",
+            "We classify the emotion of speech and, separately, the sentiment of text.",
+        ),
+        paper("2510.00303", "Image Editing", "Edit images with instructions."),
+    ]
+    digest = rank_one(FILLER + papers, SubscriberProfile(1, "text-to-speech", k=1))
+    assert ids(digest) == ["2510.00301"]
+
+
+# A past the interest text rates alike: diffusion for video and for language.
+DIFFUSION = [
+    paper(
+        "2510.00401",
+        "Diffusion Models for Video",
+        "Diffusion models generate video frames by denoising.",
+    ),
+    paper(
+        "2510.00402",
+        "Diffusion Models for Language",
+        "Diffusion models generate language tokens by denoising.",
+    ),
+    paper("2510.00403", "Protein Folding", "Proteins fold; we predict structures.", upvotes=99),
+    paper("2510.00404", "Tabular Benchmarks", "Spreadsheets and tables.", upvotes=80),
+]
+VIDEO_HISTORY = [
+    paper(f"2509.0050{n}", f"Video generation {n}", "Video frames, video motion, camera.")
+    for n in range(5)
+]
+TEXT_HISTORY = [
+    paper(f"2509.0060{n}", f"Language tokens {n}", "Language tokens, text, vocabulary.")
+    for n in range(5)
+]
+
+
+def test_clicks_bring_the_kind_of_paper_clicked_first_among_those_the_interest_rates_alike() -> (
+    None
+):
+    edition = prepare_edition(DIFFUSION, corpus=VIDEO_HISTORY + TEXT_HISTORY, now=NOW)
+    base = SubscriberProfile(1, "diffusion models", k=2)
+    video, text = rank_subscribers(
+        edition,
+        [
+            replace(base, clicked=[p.arxiv_id for p in VIDEO_HISTORY]),
+            replace(base, clicked=[p.arxiv_id for p in TEXT_HISTORY]),
+        ],
+    )
+    assert ids(video) == ["2510.00401", "2510.00402"]
+    assert ids(text) == ["2510.00402", "2510.00401"]
+    # Seed papers work the same way.
+    (seeded,) = rank_subscribers(edition, [replace(base, seed_papers=[TEXT_HISTORY[0].arxiv_id])])
+    assert ids(seeded) == ["2510.00402", "2510.00401"]
+
+
+def test_feedback_on_another_subject_never_pushes_out_what_the_interest_matches() -> None:
+    unrelated = [
+        paper(f"2509.0070{n}", f"Protein folding {n}", "Proteins fold; we predict structures.")
+        for n in range(6)
+    ]
+    edition = prepare_edition(DIFFUSION, corpus=unrelated, now=NOW)
+    base = SubscriberProfile(1, "diffusion models", k=2)
+    plain, clicked, seeded = rank_subscribers(
+        edition,
+        [
+            base,
+            replace(base, clicked=[p.arxiv_id for p in unrelated]),
+            replace(base, seed_papers=[p.arxiv_id for p in unrelated]),
+        ],
+    )
+    # The protein paper is exactly what the feedback resembles, and the most upvoted.
+    assert (
+        set(ids(plain))
+        == set(ids(clicked))
+        == set(ids(seeded))
+        == {
+            "2510.00401",
+            "2510.00402",
+        }
+    )
+
+
+def test_feedback_without_interest_text_still_finds_similar_papers() -> None:
+    edition = prepare_edition(DIFFUSION, corpus=VIDEO_HISTORY, now=NOW)
+    profile = SubscriberProfile(1, "", seed_papers=[p.arxiv_id for p in VIDEO_HISTORY], k=1)
+    (digest,) = rank_subscribers(edition, [profile])
+    assert ids(digest) == ["2510.00401"]
+    assert not digest.trending_fallback
