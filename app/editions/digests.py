@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 from typing import Any
@@ -46,6 +46,7 @@ from app.ranking import (
     rank_subscribers,
 )
 from app.ranking.explain import trending_phrase
+from app.subscriptions.papers import feedback_token
 from app.subscriptions.tokens import TokenPurpose, subscriber_link
 from app.topics import TOPICS
 from app.urls import safe_http_url
@@ -65,6 +66,8 @@ class EditionKit:
     edition_id: int | None = None
     # When the oldest candidate was stored: nothing older can have been sent already.
     oldest_candidate_at: datetime | None = None
+    # arXiv id -> the paper's row id (what a feedback link names).
+    paper_keys: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,8 @@ def build_kit(
         for column in np.argsort(ranking.trending_rank, kind="stable").tolist()
     ]
     oldest = min((p.created_at for p in ordered), default=None)
-    return EditionKit(edition_date, renderer, ranking, trending, edition_id, oldest)
+    keys = {p.arxiv_id: p.id for p in ordered}
+    return EditionKit(edition_date, renderer, ranking, trending, edition_id, oldest, keys)
 
 
 def kit_for_edition(session: Session, edition: Edition, settings: Settings) -> EditionKit:
@@ -206,9 +210,27 @@ def prepare_digests(
             interests=interest_phrases(subscriber),
             weekly=subscriber.frequency.value == "weekly",
             trending_fallback=digest.trending_fallback,
+            feedback_urls=_feedback_urls(kit, items, subscriber, settings.base_url, secret),
         )
         prepared.append(PreparedDigest(subscriber.id, subscriber.email, reader, items, scores))
     return prepared
+
+
+def _feedback_urls(
+    kit: EditionKit, items: Sequence[DigestItem], subscriber: Subscriber, base_url: str, secret: str
+) -> dict[str, tuple[str, str]]:
+    """Each pick's signed "More like this" / "Fewer like this" URLs for this reader."""
+    base = base_url.rstrip("/")
+    urls = {}
+    for item in items:
+        token = feedback_token(
+            secret,
+            subscriber=subscriber,
+            edition_id=kit.edition_id or 0,
+            paper_id=kit.paper_keys[item.arxiv_id],
+        )
+        urls[item.arxiv_id] = (f"{base}/feedback/more/{token}", f"{base}/feedback/fewer/{token}")
+    return urls
 
 
 def _layout(

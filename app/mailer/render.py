@@ -21,8 +21,9 @@ from __future__ import annotations
 import re
 import secrets
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from functools import lru_cache
 from html import escape
@@ -85,6 +86,8 @@ class Reader:
     weekly: bool = False
     trending_fallback: bool = False  # the ranker had nothing personal for them
     open_pixel_url: str | None = None
+    # arXiv id -> the reader's ("More like this", "Fewer like this") URLs for that pick.
+    feedback_urls: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,8 @@ class DigestRenderer:
             for index, item in entries:
                 paper = self.papers[item.arxiv_id]
                 links = {f"href_{kind}": link_for(index, kind) for kind in paper.links}
+                more, fewer = reader.feedback_urls.get(item.arxiv_id, ("#", "#"))
+                links["more_url"], links["fewer_url"] = more, fewer
                 self._text_cards[item.arxiv_id].fill_into(text_sections, {**links, "why": item.why})
                 links = {slot: escape(url) for slot, url in links.items()}
                 why = self._why_html.get(item.why)

@@ -179,11 +179,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 def _include_routers(app: FastAPI) -> None:
     from app.web.errors import install_error_handlers
-    from app.web.routes import admin, api, health, public, tracking
+    from app.web.routes import admin, api, health, public, reader, tracking
 
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(public.router)
+    app.include_router(reader.router)
     app.include_router(api.router)
     app.include_router(tracking.router)
     app.include_router(admin.router)

@@ -1,0 +1,74 @@
+"""A reader steering their digest: the "more / fewer like this" links of every pick.
+
+The GET of a link only asks (mail scanners follow links; nothing is recorded);
+the page's one button POSTs. Like the one-click unsubscribe, the POST needs no
+CSRF token: the signed link is the reader's authority, and all it can do is
+record, repeat or undo one word about one paper.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.errors import NotFound
+from app.subscriptions.papers import (
+    LINK_KINDS,
+    feedback_target,
+    record_feedback,
+    undo_feedback,
+)
+from app.subscriptions.tokens import TokenPurpose, subscriber_link
+from app.web.deps import SessionDep, StateDep
+from app.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+
+NOINDEX = {"X-Robots-Tag": "noindex, nofollow"}
+
+
+def _kind(kind: str) -> str:
+    if kind not in LINK_KINDS:
+        raise NotFound("There is no such page.")
+    return kind
+
+
+@router.get("/feedback/{kind}/{token}", response_class=HTMLResponse)
+def feedback_page(
+    request: Request, kind: str, token: str, session: SessionDep, state: StateDep
+) -> Response:
+    target = feedback_target(session, token=token, secret_key=state.secret_key)
+    context = {"kind": _kind(kind), "paper": target.paper, "token": token}
+    response = render(request, "web/feedback.html", context)
+    response.headers.update(NOINDEX)
+    return response
+
+
+@router.post("/feedback/{kind}/{token}", response_class=HTMLResponse)
+def give_feedback(
+    request: Request, kind: str, token: str, session: SessionDep, state: StateDep
+) -> Response:
+    """Record "more" or "fewer" (again: no change), or ``undo`` it."""
+    target = feedback_target(session, token=token, secret_key=state.secret_key)
+    subscriber, arxiv_id = target.subscriber, target.paper.arxiv_id
+    if kind == "undo":
+        undo_feedback(session, subscriber=subscriber, arxiv_id=arxiv_id)
+    else:
+        record_feedback(
+            session,
+            subscriber=subscriber,
+            arxiv_id=arxiv_id,
+            kind=LINK_KINDS[_kind(kind)],
+            edition_id=target.edition_id or None,
+        )
+    manage_url = subscriber_link(
+        TokenPurpose.MANAGE,
+        base_url=state.settings.base_url,
+        secret_key=state.secret_key,
+        subscriber_id=subscriber.id,
+        token_version=subscriber.token_version,
+    )
+    context = {"kind": kind, "paper": target.paper, "token": token, "manage_url": manage_url}
+    response = render(request, "web/feedback_done.html", context)
+    response.headers.update(NOINDEX)
+    return response
