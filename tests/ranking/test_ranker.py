@@ -155,7 +155,10 @@ def test_an_unknown_seed_paper_is_ignored_with_a_note() -> None:
     # The known seed still counts: the other video paper comes first, the seed itself never.
     assert ids(digest)[0] == "2509.00005"
     assert "2509.00004" not in ids(digest)
-    assert "Because you liked *Diffusion Transformers for Long Video Generation*" in digest.picks[0].why
+    assert (
+        "Because you liked *Diffusion Transformers for Long Video Generation*"
+        in digest.picks[0].why
+    )
 
 
 def test_clicks_change_the_order_once_there_are_enough_of_them() -> None:
