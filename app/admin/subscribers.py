@@ -28,6 +28,7 @@ from app.models import (
     Suppression,
     SuppressionReason,
 )
+from app.subscriptions.papers import ReaderPapers, feedback_of
 from app.subscriptions.service import revoke_tokens, unsubscribe
 from app.subscriptions.suppression import Suppress, suppress_addresses
 
@@ -144,6 +145,7 @@ class SubscriberDetail:
     deliveries: list[ReceivedDigest] = field(default_factory=list)
     recent_clicks: list[Event] = field(default_factory=list)
     suppression: Suppression | None = None
+    told: ReaderPapers = field(default_factory=ReaderPapers)  # liked / disliked papers
 
 
 def subscriber_detail(session: Session, *, subscriber_id: int) -> SubscriberDetail:
@@ -192,6 +194,7 @@ def subscriber_detail(session: Session, *, subscriber_id: int) -> SubscriberDeta
         deliveries,
         recent_clicks,
         suppression,
+        feedback_of(session, [subscriber.id]).get(subscriber.id) or ReaderPapers(),
     )
 
 
