@@ -45,7 +45,6 @@ from app.ranking import (
     SubscriberProfile,
     rank_subscribers,
 )
-from app.ranking.explain import trending_phrase
 from app.subscriptions.papers import feedback_token
 from app.subscriptions.tokens import TokenPurpose, subscriber_link
 from app.topics import TOPICS
@@ -124,13 +123,22 @@ def build_kit(
     trending = [
         (
             ranking.ids[column],
-            trending_phrase(int(ranking.trending_rank[column]), ranking.papers[column].upvotes),
+            trending_section_phrase(int(ranking.trending_rank[column])),
         )
         for column in np.argsort(ranking.trending_rank, kind="stable").tolist()
     ]
     oldest = min((p.created_at for p in ordered), default=None)
     keys = {p.arxiv_id: p.id for p in ordered}
     return EditionKit(edition_date, renderer, ranking, trending, edition_id, oldest, keys)
+
+
+def trending_section_phrase(rank: int) -> str:
+    """Why a paper is in the trending section: its rank and what the rank weighs.
+
+    The upvotes are on the card's line already; the rank also weighs how fast the
+    votes come, how fresh the paper is, comments and stars, so #2 may have more votes.
+    """
+    return f"#{rank} trending today (votes weighed by their pace and age)"
 
 
 def kit_for_edition(session: Session, edition: Edition, settings: Settings) -> EditionKit:

@@ -147,7 +147,7 @@ def digest_subject(
 ) -> str:
     """Say what is inside: how many papers, for which interests, which day."""
     picks = [item for item in items if item.section == "picks"] or list(items)
-    count = len(picks)
+    count = len(items)  # every paper inside, picks and trending alike
     noun = "paper" if count == 1 else "papers"
     if reader.trending_fallback or not reader.interests:
         lead = _clip(titles.get(picks[0].arxiv_id, ""), 48) if picks else ""

@@ -122,3 +122,30 @@ def test_more_like_this_asks_on_get_records_on_post_once_and_shapes_the_next_dig
     second_text = body.get_content()
     assert f"Because you liked *{_title_of(clean_db, liked)}*" in " ".join(second_text.split())
     assert disliked not in second_text
+
+
+def test_the_digest_reads_as_a_reader_counts_it(
+    clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_papers(session)
+        add_subscriber(session, "reader@example.org")
+    send_edition(settings, factory, edition_date=DAY)
+    [received] = smtp_server.messages_to("reader@example.org")
+    html_part = received.message.get_body(("html",))
+    text_part = received.message.get_body(("plain",))
+    assert html_part is not None and text_part is not None
+    html, text = html_part.get_content(), text_part.get_content()
+    cards = html.count('class="title"')
+    # The subject counts every paper inside, picks and trending alike.
+    assert received.message["Subject"].startswith(f"{cards} papers for you")
+    # A trending item says its rank and what it weighs, and its upvotes once (on the card).
+    trending = text.split("TRENDING TODAY", 1)[1]
+    assert "trending today (votes weighed by their pace and age)" in trending
+    assert "trending today, " not in trending
+    # Every link of a card and of the footer is at least 44 px tall to tap.
+    for paragraph in re.findall(r'<p class="(?:links|feedback)"[^>]*>', html):
+        assert "line-height: 44px" in paragraph
+    assert re.search(r'line-height: 44px;"><a href="http://testserver/manage/', html)
