@@ -88,6 +88,7 @@ class Reader:
     open_pixel_url: str | None = None
     # arXiv id -> the reader's ("More like this", "Fewer like this") URLs for that pick.
     feedback_urls: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
+    view_url: str = "#"  # this digest on the web ("View in browser")
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,7 @@ class DigestRenderer:
             html_pieces,
             {
                 "preheader": escape(_preheader(items, self._titles)),
+                "view_url": escape(reader.view_url),
                 "intro": escape(intro),
                 "sections": html_sections,
                 "email": escape(reader.email),
@@ -274,6 +276,7 @@ class DigestRenderer:
             text_pieces,
             {
                 "intro": _wrapped(intro),
+                "view_url": reader.view_url,
                 "sections": text_sections,
                 "email": reader.email,
                 "frequency_note": frequency_note,

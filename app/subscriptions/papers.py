@@ -20,7 +20,7 @@ from app.db import utcnow
 from app.errors import NotFound
 from app.models import FeedbackKind, Paper, ReaderFeedback, Subscriber
 from app.subscriptions.errors import TokenError
-from app.subscriptions.tokens import TokenPurpose, read_item_token, token_minter
+from app.subscriptions.tokens import ItemClaims, TokenPurpose, read_item_token, token_minter
 
 # The words of the links, as the URL spells them.
 LINK_KINDS = {"more": FeedbackKind.LIKE, "fewer": FeedbackKind.DISLIKE}
@@ -62,15 +62,27 @@ def feedback_token(
     )
 
 
-def feedback_target(session: Session, *, token: str, secret_key: str) -> FeedbackTarget:
-    """The reader and paper a feedback token names; ``FeedbackLinkNotFound`` otherwise."""
+def item_link_reader(
+    session: Session, *, purpose: TokenPurpose, token: str, secret_key: str
+) -> tuple[Subscriber, ItemClaims]:
+    """The reader a per-item link (feedback, view) names; ``FeedbackLinkNotFound`` otherwise."""
     try:
-        claims = read_item_token(secret_key, TokenPurpose.FEEDBACK, token)
+        claims = read_item_token(secret_key, purpose, token)
     except TokenError as error:
         raise FeedbackLinkNotFound("This link is not valid.") from error
     subscriber = session.get(Subscriber, claims.subscriber_id)
+    if subscriber is None or subscriber.token_version != claims.token_version:
+        raise FeedbackLinkNotFound("This link is no longer valid.")
+    return subscriber, claims
+
+
+def feedback_target(session: Session, *, token: str, secret_key: str) -> FeedbackTarget:
+    """The reader and paper a feedback token names; ``FeedbackLinkNotFound`` otherwise."""
+    subscriber, claims = item_link_reader(
+        session, purpose=TokenPurpose.FEEDBACK, token=token, secret_key=secret_key
+    )
     paper = session.get(Paper, claims.paper_id)
-    if subscriber is None or subscriber.token_version != claims.token_version or paper is None:
+    if paper is None:
         raise FeedbackLinkNotFound("This link is no longer valid.")
     return FeedbackTarget(subscriber, paper, claims.edition_id)
 

@@ -27,6 +27,7 @@ class TokenPurpose(enum.StrEnum):
     MANAGE = "manage"
     UNSUBSCRIBE = "unsubscribe"
     FEEDBACK = "feedback"
+    VIEW = "view"
 
 
 @dataclass(frozen=True)

@@ -149,3 +149,35 @@ def test_the_digest_reads_as_a_reader_counts_it(
     for paragraph in re.findall(r'<p class="(?:links|feedback)"[^>]*>', html):
         assert "line-height: 44px" in paragraph
     assert re.search(r'line-height: 44px;"><a href="http://testserver/manage/', html)
+
+
+def test_view_in_browser_shows_the_mailed_digest_to_its_reader_only(
+    clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_papers(session)
+        add_subscriber(session, "reader@example.org")
+    send_edition(settings, factory, edition_date=DAY)
+    [received] = smtp_server.messages_to("reader@example.org")
+    html_part = received.message.get_body(("html",))
+    text_part = received.message.get_body(("plain",))
+    assert html_part is not None and text_part is not None
+    html, text = html_part.get_content(), text_part.get_content()
+    [view] = set(re.findall(r'href="(http://testserver/view/[^"]+)"[^>]*>View in browser', html))
+    assert f"View in browser: {view}" in text
+    mailed_titles = re.findall(r'class="title"[^>]*><a [^>]*>([^<]+)</a>', html)
+    mailed_reasons = re.findall(r'class="why"[^>]*>(.*?)</p>', html)
+    with TestClient(create_app(settings, engine=clean_db)) as browser:
+        page = browser.get(_path(view))
+        token = view.rsplit("/", 1)[1]
+        tampered = browser.get(_path(view)[: -len(token)] + token[:-3] + "xyz")
+    assert page.status_code == 200
+    assert page.headers["X-Robots-Tag"].startswith("noindex")
+    assert '<meta name="robots" content="noindex' in page.text
+    # The same papers, in the same order, with the same reasons as the mail.
+    assert re.findall(r'class="title"[^>]*><a [^>]*>([^<]+)</a>', page.text) == mailed_titles
+    assert re.findall(r'class="why"[^>]*>(.*?)</p>', page.text) == mailed_reasons
+    assert "/c/" not in page.text  # no click tracking on the web copy
+    assert tampered.status_code == 404

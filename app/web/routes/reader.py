@@ -1,4 +1,5 @@
-"""A reader steering their digest: the "more / fewer like this" links of every pick.
+"""A reader steering their digest: the "more / fewer like this" links of every pick,
+and their digest on the web ("View in browser").
 
 The GET of a link only asks (mail scanners follow links; nothing is recorded);
 the page's one button POSTs. Like the one-click unsubscribe, the POST needs no
@@ -11,10 +12,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.editions.digests import render_sent_digest
 from app.errors import NotFound
+from app.models import Edition
 from app.subscriptions.papers import (
     LINK_KINDS,
     feedback_target,
+    item_link_reader,
     record_feedback,
     undo_feedback,
 )
@@ -72,3 +76,23 @@ def give_feedback(
     response = render(request, "web/feedback_done.html", context)
     response.headers.update(NOINDEX)
     return response
+
+
+@router.get("/view/{token}", response_class=HTMLResponse)
+def view_in_browser(request: Request, token: str, session: SessionDep, state: StateDep) -> Response:
+    """The reader's digest of one edition, as mailed (not for search engines)."""
+    subscriber, claims = item_link_reader(
+        session, purpose=TokenPurpose.VIEW, token=token, secret_key=state.secret_key
+    )
+    edition = session.get(Edition, claims.edition_id)
+    rendered = (
+        render_sent_digest(session, subscriber=subscriber, edition=edition, settings=state.settings)
+        if edition is not None
+        else None
+    )
+    if rendered is None:
+        raise NotFound("This digest is no longer available.")
+    html = rendered.html.replace(
+        "<head>", '<head><meta name="robots" content="noindex, nofollow">', 1
+    )
+    return HTMLResponse(html, headers=NOINDEX)
