@@ -45,6 +45,7 @@ from app.ranking import (
     SubscriberProfile,
     rank_subscribers,
 )
+from app.subscriptions.feed import feed_url
 from app.subscriptions.papers import feedback_token
 from app.subscriptions.tokens import TokenPurpose, subscriber_link, token_minter
 from app.topics import TOPICS
@@ -220,6 +221,7 @@ def prepare_digests(
             trending_fallback=digest.trending_fallback,
             feedback_urls=_feedback_urls(kit, items, subscriber, settings.base_url, secret),
             view_url=_view_url(kit, subscriber, settings.base_url, secret),
+            feed_url=feed_url(base_url=settings.base_url, secret_key=secret, subscriber=subscriber),
         )
         prepared.append(PreparedDigest(subscriber.id, subscriber.email, reader, items, scores))
     return prepared

@@ -89,6 +89,7 @@ class Reader:
     # arXiv id -> the reader's ("More like this", "Fewer like this") URLs for that pick.
     feedback_urls: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
     view_url: str = "#"  # this digest on the web ("View in browser")
+    feed_url: str = "#"  # the reader's personal Atom feed
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,7 @@ class DigestRenderer:
                 "frequency_note": escape(frequency_note),
                 "manage_url": escape(reader.manage_url),
                 "unsubscribe_url": escape(reader.unsubscribe_url),
+                "feed_url": escape(reader.feed_url),
                 "open_pixel": pixel,
             },
         )
@@ -282,6 +284,7 @@ class DigestRenderer:
                 "frequency_note": frequency_note,
                 "manage_url": reader.manage_url,
                 "unsubscribe_url": reader.unsubscribe_url,
+                "feed_url": reader.feed_url,
             },
         )
         return RenderedDigest(

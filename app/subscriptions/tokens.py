@@ -28,6 +28,7 @@ class TokenPurpose(enum.StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     FEEDBACK = "feedback"
     VIEW = "view"
+    FEED = "feed"
 
 
 @dataclass(frozen=True)

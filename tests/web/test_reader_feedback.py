@@ -181,3 +181,42 @@ def test_view_in_browser_shows_the_mailed_digest_to_its_reader_only(
     assert re.findall(r'class="why"[^>]*>(.*?)</p>', page.text) == mailed_reasons
     assert "/c/" not in page.text  # no click tracking on the web copy
     assert tampered.status_code == 404
+
+
+def test_the_personal_atom_feed_lists_the_picks_with_reasons_linked_from_mail_and_manage(
+    clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
+) -> None:
+    from html import unescape as html_unescape
+    from xml.etree import ElementTree
+
+    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_papers(session)
+        add_subscriber(session, "reader@example.org")
+    send_edition(settings, factory, edition_date=DAY)
+    [received] = smtp_server.messages_to("reader@example.org")
+    html_part = received.message.get_body(("html",))
+    assert html_part is not None
+    html = html_part.get_content()
+    [feed] = set(re.findall(r'href="(http://testserver/feed/[^"]+\.atom)"', html))
+    [manage] = set(re.findall(r'href="(http://testserver/manage/[^"]+)"', html))
+    mailed_titles = re.findall(r'class="title"[^>]*><a [^>]*>([^<]+)</a>', html)
+    with TestClient(create_app(settings, engine=clean_db)) as browser:
+        response = browser.get(_path(feed))
+        manage_page = browser.get(_path(manage)).text
+        forged = browser.get(_path(feed).replace(".atom", "x.atom"))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ElementTree.fromstring(response.content)
+    entries = root.findall(f"{atom}entry")
+    assert [e.findtext(f"{atom}title") for e in entries] == [
+        html_unescape(" ".join(t.split())) for t in mailed_titles
+    ]
+    # A title is text in the feed, never markup.
+    assert b"<script>" not in response.content
+    assert all(e.findtext(f"{atom}summary") for e in entries)
+    assert any("Matches your interest" in (e.findtext(f"{atom}summary") or "") for e in entries)
+    assert 'id="feed-url"' in manage_page and "/feed/" in manage_page
+    assert forged.status_code >= 400

@@ -20,6 +20,7 @@ from app.models.subscriber import Subscriber, SubscriberStatus
 from app.subscriptions import service
 from app.subscriptions.confirmation import queue_confirmation
 from app.subscriptions.errors import InvalidField
+from app.subscriptions.feed import feed_url
 from app.subscriptions.sample import has_sample_digest, latest_sample_digest
 from app.subscriptions.tokens import TokenPurpose, links_for
 from app.subscriptions.validation import clean_preferences
@@ -38,6 +39,7 @@ from app.web.forms import (
 )
 from app.web.ratelimit import RateLimiterDep, SubscribeRateLimited, client_ip
 from app.web.rendering import render
+from app.web.state import AppState
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -201,6 +203,10 @@ def _manage_page(
 ) -> Response:
     context = _form_context(values, errors)
     context.update(subscriber=subscriber, notice=notice, statuses=SubscriberStatus)
+    state: AppState = request.app.state.paperboy
+    context["feed_url"] = feed_url(
+        base_url=state.settings.base_url, secret_key=state.secret_key, subscriber=subscriber
+    )
     return render(request, "web/manage.html", context, status_code=status_code)
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.db import utcnow
 from app.editions.digests import render_sent_digest
 from app.errors import NotFound
 from app.models import Edition
+from app.subscriptions.feed import reader_feed
 from app.subscriptions.papers import (
     LINK_KINDS,
     feedback_target,
@@ -22,6 +24,7 @@ from app.subscriptions.papers import (
     record_feedback,
     undo_feedback,
 )
+from app.subscriptions.service import subscriber_for_token
 from app.subscriptions.tokens import TokenPurpose, subscriber_link
 from app.web.deps import SessionDep, StateDep
 from app.web.rendering import render
@@ -96,3 +99,14 @@ def view_in_browser(request: Request, token: str, session: SessionDep, state: St
         "<head>", '<head><meta name="robots" content="noindex, nofollow">', 1
     )
     return HTMLResponse(html, headers=NOINDEX)
+
+
+@router.get("/feed/{token}.atom")
+def personal_feed(request: Request, token: str, session: SessionDep, state: StateDep) -> Response:
+    """The reader's picks of the last 30 days, with their reasons (Atom)."""
+    subscriber = subscriber_for_token(
+        session, token=token, purpose=TokenPurpose.FEED, secret_key=state.secret_key
+    )
+    self_url = f"{state.settings.base_url.rstrip('/')}/feed/{token}.atom"
+    body = reader_feed(session, subscriber=subscriber, self_url=self_url, now=utcnow())
+    return Response(body, media_type="application/atom+xml", headers=NOINDEX)
