@@ -220,3 +220,29 @@ def test_the_personal_atom_feed_lists_the_picks_with_reasons_linked_from_mail_an
     assert any("Matches your interest" in (e.findtext(f"{atom}summary") or "") for e in entries)
     assert 'id="feed-url"' in manage_page and "/feed/" in manage_page
     assert forged.status_code >= 400
+
+
+def test_the_manage_page_lists_liked_and_disliked_papers_and_removes_them(
+    clean_db: Engine, tmp_path: Path
+) -> None:
+    from app.subscriptions.papers import record_feedback
+    from tests.web.pages import csrf_token, links_of
+
+    settings = settings_for(tmp_path, clean_db)
+    with transaction(make_session_factory(clean_db)) as session:
+        reader = add_subscriber(session, "reader@example.org")
+        record_feedback(session, subscriber=reader, arxiv_id="2511.20001", kind=FeedbackKind.LIKE)
+        record_feedback(
+            session, subscriber=reader, arxiv_id="2511.20002", kind=FeedbackKind.DISLIKE
+        )
+    manage = _path(links_of(clean_db, "reader@example.org").manage)
+    with TestClient(create_app(settings, engine=clean_db)) as browser:
+        page = browser.get(manage).text
+        assert "More like <a" in page and "2511.20001" in page
+        assert "Fewer like <a" in page and "2511.20002" in page
+        removed = browser.post(
+            manage, data={"csrf_token": csrf_token(page), "action": "forget:2511.20002"}
+        )
+        assert removed.status_code == 200 and "no longer steers your digest" in removed.text
+        assert "2511.20002" not in removed.text
+    assert _feedback(clean_db) == [("2511.20001", FeedbackKind.LIKE)]
