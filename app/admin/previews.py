@@ -45,7 +45,7 @@ def send_test_digest(
 ) -> str:
     """Mail the subscriber's digest to ``to`` (an admin's address), marked as a test.
 
-    The subscriber's own unsubscribe and manage links are replaced, so whoever
+    The subscriber's own unsubscribe, manage and feedback links are replaced, so whoever
     receives the test cannot change the real subscription. Nothing is recorded.
     Returns the Message-ID; transport errors (``DeliveryError``) propagate.
     """
@@ -55,7 +55,9 @@ def send_test_digest(
     # Any token link of the subscriber's (whatever second it was minted in) is
     # replaced, so the test's recipient cannot change the real subscription.
     neutral = f"{settings.base_url}/"
-    own_links = re.compile(re.escape(settings.base_url) + r"/(?:unsubscribe|manage)/[\w.\-]+")
+    own_links = re.compile(
+        re.escape(settings.base_url) + r"/(?:unsubscribe|manage|feedback/\w+)/[\w.\-]+"
+    )
     html = own_links.sub(neutral, digest.html)
     text = own_links.sub(neutral, digest.text)
     test = RenderedDigest(subject=f"[Test] {digest.subject}", html=html, text=text)

@@ -29,6 +29,7 @@ from app.models import (
     SuppressionReason,
 )
 from app.subscriptions.importing import FORMULA_STARTS
+from app.subscriptions.papers import ReaderPapers, feedback_of
 from app.subscriptions.service import revoke_tokens, unsubscribe
 from app.subscriptions.suppression import Suppress, suppress_addresses
 
@@ -145,6 +146,7 @@ class SubscriberDetail:
     deliveries: list[ReceivedDigest] = field(default_factory=list)
     recent_clicks: list[Event] = field(default_factory=list)
     suppression: Suppression | None = None
+    told: ReaderPapers = field(default_factory=ReaderPapers)  # liked / disliked papers
 
 
 def subscriber_detail(session: Session, *, subscriber_id: int) -> SubscriberDetail:
@@ -193,6 +195,7 @@ def subscriber_detail(session: Session, *, subscriber_id: int) -> SubscriberDeta
         deliveries,
         recent_clicks,
         suppression,
+        feedback_of(session, [subscriber.id]).get(subscriber.id) or ReaderPapers(),
     )
 
 

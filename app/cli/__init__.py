@@ -27,7 +27,7 @@ admin_cli = typer.Typer(
     help="Admin dashboard accounts.", no_args_is_help=True, rich_markup_mode=None
 )
 subscribers_cli = typer.Typer(
-    help="Subscribers: import and list.", no_args_is_help=True, rich_markup_mode=None
+    help="Subscribers: import, list and show.", no_args_is_help=True, rich_markup_mode=None
 )
 bounces_cli = typer.Typer(
     help="Bounce messages (DSNs).", no_args_is_help=True, rich_markup_mode=None
@@ -66,6 +66,7 @@ db_cli.command("upgrade")(serve.db_upgrade)
 admin_cli.command("create-user")(accounts.create_user)
 subscribers_cli.command("import")(subscribers.import_csv)
 subscribers_cli.command("list")(subscribers.list_all)
+subscribers_cli.command("show")(subscribers.show)
 cli.command()(papers.ingest)
 cli.command("papers")(papers.show_papers)
 cli.command()(papers.recommend)

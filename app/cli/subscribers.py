@@ -1,16 +1,36 @@
-"""``paperboy subscribers import`` and ``paperboy subscribers list``."""
+"""``paperboy subscribers import``, ``list`` and ``show``."""
 
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from app.cli.database import database_session
 from app.wording import plural
+
+if TYPE_CHECKING:
+    from app.models import Subscriber
+
+
+def _record(s: Subscriber) -> dict[str, Any]:
+    """The fields ``subscribers list`` prints for one subscriber."""
+    return {
+        "email": s.email,
+        "status": s.status.value,
+        "interests": s.interests,
+        "topics": list(s.topics),
+        "frequency": s.frequency.value,
+        "weekly_day": s.weekly_day,
+        "send_hour": s.send_hour,
+        "timezone": s.timezone,
+        "consent_source": s.consent_source,
+        "created_at": s.created_at.isoformat(),
+        "confirmed_at": s.confirmed_at.isoformat() if s.confirmed_at else None,
+    }
 
 
 def import_csv(
@@ -105,22 +125,7 @@ def list_all(
         typer.echo(f"paperboy: unknown status {status!r} (one of {choices})", err=True)
         raise typer.Exit(2) from error
     with database_session() as session:
-        rows: list[dict[str, Any]] = [
-            {
-                "email": s.email,
-                "status": s.status.value,
-                "interests": s.interests,
-                "topics": list(s.topics),
-                "frequency": s.frequency.value,
-                "weekly_day": s.weekly_day,
-                "send_hour": s.send_hour,
-                "timezone": s.timezone,
-                "consent_source": s.consent_source,
-                "created_at": s.created_at.isoformat(),
-                "confirmed_at": s.confirmed_at.isoformat() if s.confirmed_at else None,
-            }
-            for s in list_subscribers(session, status=wanted)
-        ]
+        rows = [_record(s) for s in list_subscribers(session, status=wanted)]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -128,3 +133,38 @@ def list_all(
         fields = (row["email"], row["status"], row["frequency"], ",".join(row["topics"] or []))
         typer.echo("\t".join(str(field) for field in fields))
     typer.echo(f"{len(rows)} subscribers", err=True)
+
+
+def show(
+    email: Annotated[str, typer.Argument(help="The subscriber's address.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """One subscriber: the fields of ``list`` plus liked, disliked and seed papers (arXiv ids)."""
+    from app.subscriptions.errors import InvalidField
+    from app.subscriptions.papers import ReaderPapers, feedback_of
+    from app.subscriptions.service import find_subscriber
+    from app.subscriptions.validation import normalise_email
+
+    try:
+        address = normalise_email(email)
+    except InvalidField as error:
+        typer.echo(f"paperboy: {error.message}", err=True)
+        raise typer.Exit(2) from error
+    with database_session() as session:
+        subscriber = find_subscriber(session, address)
+        if subscriber is None:
+            typer.echo(f"paperboy: no subscriber {email!r}", err=True)
+            raise typer.Exit(1)
+        told = feedback_of(session, [subscriber.id]).get(subscriber.id) or ReaderPapers()
+        row = {
+            **_record(subscriber),
+            "liked": told.liked,
+            "disliked": told.disliked,
+            "seed_papers": list(subscriber.seed_papers or []),
+        }
+    if as_json:
+        typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    for key, value in row.items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        typer.echo(f"{key}: {shown if shown not in (None, '') else '-'}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
 from typing import Any
@@ -37,7 +37,7 @@ from app.mailer.render import (
     stars_label,
     summarise,
 )
-from app.models import Edition, Paper, Subscriber
+from app.models import Delivery, DeliveryStatus, Edition, Paper, Subscriber
 from app.ranking import (
     Digest,
     PreparedEdition,
@@ -45,8 +45,9 @@ from app.ranking import (
     SubscriberProfile,
     rank_subscribers,
 )
-from app.ranking.explain import trending_phrase
-from app.subscriptions.tokens import TokenPurpose, subscriber_link
+from app.subscriptions.feed import feed_url
+from app.subscriptions.papers import feedback_token
+from app.subscriptions.tokens import TokenPurpose, subscriber_link, token_minter
 from app.topics import TOPICS
 from app.urls import safe_http_url
 
@@ -65,6 +66,8 @@ class EditionKit:
     edition_id: int | None = None
     # When the oldest candidate was stored: nothing older can have been sent already.
     oldest_candidate_at: datetime | None = None
+    # arXiv id -> the paper's row id (what a feedback link names).
+    paper_keys: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,12 +124,22 @@ def build_kit(
     trending = [
         (
             ranking.ids[column],
-            trending_phrase(int(ranking.trending_rank[column]), ranking.papers[column].upvotes),
+            trending_section_phrase(int(ranking.trending_rank[column])),
         )
         for column in np.argsort(ranking.trending_rank, kind="stable").tolist()
     ]
     oldest = min((p.created_at for p in ordered), default=None)
-    return EditionKit(edition_date, renderer, ranking, trending, edition_id, oldest)
+    keys = {p.arxiv_id: p.id for p in ordered}
+    return EditionKit(edition_date, renderer, ranking, trending, edition_id, oldest, keys)
+
+
+def trending_section_phrase(rank: int) -> str:
+    """Why a paper is in the trending section: its rank and what the rank weighs.
+
+    The upvotes are on the card's line already; the rank also weighs how fast the
+    votes come, how fresh the paper is, comments and stars, so #2 may have more votes.
+    """
+    return f"#{rank} trending today (votes weighed by their pace and age)"
 
 
 def kit_for_edition(session: Session, edition: Edition, settings: Settings) -> EditionKit:
@@ -206,9 +219,82 @@ def prepare_digests(
             interests=interest_phrases(subscriber),
             weekly=subscriber.frequency.value == "weekly",
             trending_fallback=digest.trending_fallback,
+            feedback_urls=_feedback_urls(kit, items, subscriber, settings.base_url, secret),
+            view_url=_view_url(kit, subscriber, settings.base_url, secret),
+            feed_url=feed_url(base_url=settings.base_url, secret_key=secret, subscriber=subscriber),
         )
         prepared.append(PreparedDigest(subscriber.id, subscriber.email, reader, items, scores))
     return prepared
+
+
+def _feedback_urls(
+    kit: EditionKit, items: Sequence[DigestItem], subscriber: Subscriber, base_url: str, secret: str
+) -> dict[str, tuple[str, str]]:
+    """Each pick's signed "More like this" / "Fewer like this" URLs for this reader."""
+    base = base_url.rstrip("/")
+    urls = {}
+    for item in items:
+        token = feedback_token(
+            secret,
+            subscriber=subscriber,
+            edition_id=kit.edition_id or 0,
+            paper_id=kit.paper_keys[item.arxiv_id],
+        )
+        urls[item.arxiv_id] = (f"{base}/feedback/more/{token}", f"{base}/feedback/fewer/{token}")
+    return urls
+
+
+def view_token(secret: str, *, subscriber: Subscriber, edition_id: int) -> str:
+    """The token of a reader's "View in browser" link for one edition."""
+    return token_minter(secret, TokenPurpose.VIEW).item(
+        subscriber_id=subscriber.id,
+        token_version=subscriber.token_version,
+        edition_id=edition_id,
+        paper_id=0,
+    )
+
+
+def _view_url(kit: EditionKit, subscriber: Subscriber, base_url: str, secret: str) -> str:
+    if kit.edition_id is None:
+        return "#"  # a preview of a day with no edition yet: nothing to view on the web
+    token = view_token(secret, subscriber=subscriber, edition_id=kit.edition_id)
+    return f"{base_url.rstrip('/')}/view/{token}"
+
+
+def render_sent_digest(
+    session: Session, *, subscriber: Subscriber, edition: Edition, settings: Settings
+) -> RenderedDigest | None:
+    """The digest ``subscriber`` was sent for ``edition``, for the web: the same papers,
+    reasons and order as the mail (from the delivery's record), links going straight to
+    their destinations. ``None`` when no digest of that edition went to them."""
+    picks = session.scalars(
+        select(Delivery.picks).where(
+            Delivery.edition_id == edition.id,
+            Delivery.subscriber_id == subscriber.id,
+            Delivery.status == DeliveryStatus.SENT,
+        )
+    ).first()
+    if not picks:
+        return None
+    kit = kit_for_edition(session, edition, settings)
+    items = [
+        DigestItem(pick["arxiv_id"], pick["why"], pick["section"])
+        for pick in picks
+        if pick["arxiv_id"] in kit.renderer.papers
+    ]
+    [digest] = prepare_digests(session, kit=kit, subscribers=[subscriber], settings=settings)
+    reader = replace(
+        digest.reader,
+        feedback_urls=_feedback_urls(
+            kit, items, subscriber, settings.base_url, settings.resolved_secret_key()
+        ),
+    )
+    papers = kit.renderer.papers
+
+    def direct(item: int, kind: str) -> str:
+        return papers[items[item].arxiv_id].links[kind]
+
+    return kit.renderer.render(reader, items, direct)
 
 
 def _layout(

@@ -9,7 +9,9 @@ turns rows into them, set-based, for a whole chunk of subscribers at once:
   and edition (the fit is deterministic for an edition, so every chunk a worker
   sends reuses it instead of refitting TF-IDF and LSA);
 - ``subscriber_profiles``: ``SubscriberProfile`` per subscriber, with clicked
-  papers, papers shown but not clicked, and everything already sent, from two
+  papers, papers shown but not clicked, everything already sent, and the
+  reader's "more / fewer like this" (liked papers join the seed papers, disliked
+  ones are never sent again and count against papers like them), from three
   queries for the whole chunk.
 
 The send path, the admin preview (``app.editions.digests``) and the sample digest
@@ -48,6 +50,7 @@ from app.ranking import (
 )
 from app.ranking.feedback import MIN_CLICKS
 from app.ranking.trending import upvote_velocity as trend_velocity
+from app.subscriptions.papers import ReaderPapers, feedback_of
 
 # How far back a subscriber's history (clicks, papers shown) counts.
 HISTORY_DAYS = 90
@@ -225,21 +228,26 @@ def subscriber_profiles(
     learners = [i for i in ids if len(clicked.get(i, ())) >= MIN_CLICKS]
     if learners and recent_start > history_start:
         shown.update(_shown(session, learners, since=history_start, exclude=exclude_edition_id))
+    said = feedback_of(session, ids)
     profiles = []
     for s in subscribers:
         clicks = clicked.get(s.id, [])
         seen = shown.get(s.id, [])
         clicked_set = set(clicks)
+        told = said.get(s.id) or ReaderPapers()
+        # Liked papers last: the newest seeds count (MAX_SEEDS) and name the reason.
+        seeds = [a for a in s.seed_papers or [] if a not in told.liked] + told.liked
         profiles.append(
             SubscriberProfile(
                 key=s.id,
                 interests=s.interests or "",
                 topics=list(s.topics or []),
-                seed_papers=list(s.seed_papers or []),
+                seed_papers=seeds,
                 clicked=clicks,
                 shown_not_clicked=[a for a in seen if a not in clicked_set],
-                already_sent=seen,
+                already_sent=[*seen, *told.disliked] if told.disliked else seen,
                 k=s.digest_size or default_k,
+                disliked=told.disliked,
             )
         )
     return profiles

@@ -21,8 +21,9 @@ from __future__ import annotations
 import re
 import secrets
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from functools import lru_cache
 from html import escape
@@ -84,6 +85,10 @@ class Reader:
     weekly: bool = False
     trending_fallback: bool = False  # the ranker had nothing personal for them
     open_pixel_url: str | None = None
+    # arXiv id -> the reader's ("More like this", "Fewer like this") URLs for that pick.
+    feedback_urls: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
+    view_url: str = "#"  # this digest on the web ("View in browser")
+    feed_url: str = "#"  # the reader's personal Atom feed
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,7 @@ def digest_subject(
 ) -> str:
     """Say what is inside: how many papers, for which interests, which day."""
     picks = [item for item in items if item.section == "picks"] or list(items)
-    count = len(picks)
+    count = len(items)  # every paper inside, picks and trending alike
     noun = "paper" if count == 1 else "papers"
     if reader.trending_fallback or not reader.interests:
         lead = _clip(titles.get(picks[0].arxiv_id, ""), 48) if picks else ""
@@ -235,6 +240,8 @@ class DigestRenderer:
             for index, item in entries:
                 paper = self.papers[item.arxiv_id]
                 links = {f"href_{kind}": link_for(index, kind) for kind in paper.links}
+                more, fewer = reader.feedback_urls.get(item.arxiv_id, ("#", "#"))
+                links["more_url"], links["fewer_url"] = more, fewer
                 self._text_cards[item.arxiv_id].fill_into(text_sections, {**links, "why": item.why})
                 links = {slot: escape(url) for slot, url in links.items()}
                 why = self._why_html.get(item.why)
@@ -254,12 +261,14 @@ class DigestRenderer:
             html_pieces,
             {
                 "preheader": escape(_preheader(items, self._titles)),
+                "view_url": escape(reader.view_url),
                 "intro": escape(intro),
                 "sections": html_sections,
                 "email": escape(reader.email),
                 "frequency_note": escape(frequency_note),
                 "manage_url": escape(reader.manage_url),
                 "unsubscribe_url": escape(reader.unsubscribe_url),
+                "feed_url": escape(reader.feed_url),
                 "open_pixel": pixel,
             },
         )
@@ -268,11 +277,13 @@ class DigestRenderer:
             text_pieces,
             {
                 "intro": _wrapped(intro),
+                "view_url": reader.view_url,
                 "sections": text_sections,
                 "email": reader.email,
                 "frequency_note": frequency_note,
                 "manage_url": reader.manage_url,
                 "unsubscribe_url": reader.unsubscribe_url,
+                "feed_url": reader.feed_url,
             },
         )
         return RenderedDigest(

@@ -6,6 +6,7 @@ from app.models.edition import Delivery, DeliveryStatus, Edition, EditionStatus
 from app.models.event import Event, EventKind
 from app.models.ingest_run import IngestRun, IngestRunStatus
 from app.models.paper import Paper, PaperFeature, PaperSnapshot
+from app.models.reader_feedback import FeedbackKind, ReaderFeedback
 from app.models.subscriber import Frequency, Subscriber, SubscriberStatus
 from app.models.suppression import Suppression, SuppressionReason
 
@@ -18,12 +19,14 @@ __all__ = [
     "EditionStatus",
     "Event",
     "EventKind",
+    "FeedbackKind",
     "Frequency",
     "IngestRun",
     "IngestRunStatus",
     "Paper",
     "PaperFeature",
     "PaperSnapshot",
+    "ReaderFeedback",
     "Subscriber",
     "SubscriberStatus",
     "Suppression",

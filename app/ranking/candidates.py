@@ -44,6 +44,8 @@ class SubscriberProfile:
     shown_not_clicked: list[str] = field(default_factory=list)
     already_sent: list[str] = field(default_factory=list)
     k: int = 7
+    # "Fewer like this": papers like these rank lower (put them in already_sent too).
+    disliked: list[str] = field(default_factory=list)
 
 
 class Pick(NamedTuple):

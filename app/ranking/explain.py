@@ -2,7 +2,8 @@
 
 A pick is explained by whichever part of the subscriber's profile contributed
 most to its score: a matched interest term ("matches your interest in
-*speculative decoding*"), a ticked topic, a seed paper, a clicked paper, or its
+*speculative decoding*"), a ticked topic, a seed or liked paper ("Because you
+liked *X*"), a clicked paper, or its
 trending rank. Matched terms come from the element-wise product of the
 subscriber's interest vector and the paper's vector, computed for all picks of a
 batch at once. Sentences are cached per term / topic / paper, so a batch of a
@@ -133,7 +134,7 @@ class ReasonWriter:
         if kind == TOPIC:
             return f"Matches your topic *{detail}*"
         if kind == SEED:
-            return f"Similar to *{detail}*, a paper you told us you like"
+            return f"Because you liked *{detail}*"
         if kind == CLICK:
             return f"Similar to *{detail}*, which you opened"
         if kind == MODEL:

@@ -9,7 +9,7 @@ similarity with any one item, with array operations over the whole batch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,6 +24,9 @@ FloatArray = NDArray[np.float32]
 # Only the most recent clicks / seeds enter the query (older taste fades).
 MAX_CLICKS = 10
 MAX_SEEDS = 20
+# How much a paper's best cosine with a disliked paper is taken off its final score.
+DISLIKE_WEIGHT = 0.5
+MAX_DISLIKED = 20
 
 
 @dataclass
@@ -36,6 +39,7 @@ class ResolvedProfiles:
     skipped: list[list[int]]
     sent: list[list[int]]
     notes: list[list[str]]
+    disliked: list[list[int]] = field(default_factory=list)
 
 
 def resolve_profiles(
@@ -60,6 +64,7 @@ def resolve_profiles(
             known.skipped.append(none)
             known.sent.append(none)
             known.notes.append([])
+            known.disliked.append(none)
             continue
         seeds, clicks, sent, notes = none, none, none, []
         if profile.seed_papers:
@@ -84,7 +89,19 @@ def resolve_profiles(
             seen = [*profile.already_sent, *profile.seed_papers, *profile.clicked]
             sent = [columns[i] for i in seen if i in columns]
         known.sent.append(sent)
+        known.disliked.append(
+            [rows[i] for i in profile.disliked if i in rows][-MAX_DISLIKED:]
+            if profile.disliked
+            else none
+        )
     return known
+
+
+def subtract_disliked(
+    final: FloatArray, disliked: Sequence[Sequence[int]], sims: FloatArray
+) -> None:
+    """Negative evidence: lower each paper by its best cosine with a paper the reader disliked."""
+    add_max_similarity(final, flatten(disliked), sims, -DISLIKE_WEIGHT)
 
 
 # Lists of item numbers, one per subscriber, CSR-style: (indptr, items).

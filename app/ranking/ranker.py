@@ -51,6 +51,7 @@ from app.ranking.profiles import (
     best_item,
     flatten,
     resolve_profiles,
+    subtract_disliked,
 )
 from app.ranking.relevance import InterestTerms, pseudo_relevance_feedback
 from app.topics import TOPICS
@@ -250,6 +251,7 @@ def _rank_chunk(
     final *= 1 - tw
     final += tw * edition.trending[None, :]
     final[~personal] = edition.trending
+    subtract_disliked(final, known.disliked, edition.library_similarity)
     exclude_already_sent(final, known.sent)
     lap("trending blend, no-repeat")
     k_max = max((p.k for p in chunk), default=0)

@@ -1,9 +1,11 @@
-"""Signed tokens for the links we mail: confirm, manage and unsubscribe.
+"""Signed tokens for the links we mail: confirm, manage, unsubscribe, and per-paper feedback.
 
 Each purpose has its own salt, so a token for one purpose never works for
 another. The payload is ``[subscriber_id, token_version]``: bumping
 ``Subscriber.token_version`` revokes every token issued before. Only confirm
 tokens expire; manage and unsubscribe links in old emails keep working.
+A feedback token ("more / fewer like this") also names the edition and the
+paper: ``[subscriber_id, token_version, edition_id, paper_id]``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ class TokenPurpose(enum.StrEnum):
     CONFIRM = "confirm"
     MANAGE = "manage"
     UNSUBSCRIBE = "unsubscribe"
+    FEEDBACK = "feedback"
+    VIEW = "view"
+    FEED = "feed"
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,31 @@ def read_token(
     return TokenClaims(subscriber_id=payload[0], token_version=payload[1])
 
 
+@dataclass(frozen=True)
+class ItemClaims:
+    """A feedback token's claims: who, which edition's digest, which paper."""
+
+    subscriber_id: int
+    token_version: int
+    edition_id: int
+    paper_id: int
+
+
+def read_item_token(secret_key: str, purpose: TokenPurpose, token: str) -> ItemClaims:
+    """The claims of a per-paper token (``TokenMinter.item``); raises ``InvalidToken``."""
+    try:
+        payload = _serializer(secret_key, purpose).loads(token)
+    except BadSignature as error:
+        raise InvalidToken("This link is not valid.") from error
+    if (
+        not isinstance(payload, list)
+        or len(payload) != 4
+        or not all(type(part) is int for part in payload)
+    ):
+        raise InvalidToken("This link is not valid.")
+    return ItemClaims(*payload)
+
+
 class TokenMinter:
     """``make_token`` for one purpose, for many subscribers (a digest send).
 
@@ -76,8 +106,17 @@ class TokenMinter:
         self._digest = signer.digest_method
 
     def __call__(self, *, subscriber_id: int, token_version: int) -> str:
+        return self._sign(b"[%d,%d]" % (subscriber_id, token_version))
+
+    def item(
+        self, *, subscriber_id: int, token_version: int, edition_id: int, paper_id: int
+    ) -> str:
+        """A token that also names an edition and a paper (``read_item_token`` reads it)."""
+        return self._sign(b"[%d,%d,%d,%d]" % (subscriber_id, token_version, edition_id, paper_id))
+
+    def _sign(self, payload: bytes) -> str:
         value = b"%s.%s" % (
-            _base64(b"[%d,%d]" % (subscriber_id, token_version)),
+            _base64(payload),
             _base64(int(time.time()).to_bytes(8, "big").lstrip(b"\x00")),
         )
         signature = _base64(hmac.new(self._key, value, self._digest).digest())

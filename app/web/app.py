@@ -208,7 +208,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 def _include_routers(app: FastAPI) -> None:
     from app.web.error_pages import install_error_pages
     from app.web.errors import install_error_handlers
-    from app.web.routes import admin, api, health, metrics, papers, public, tracking
+    from app.web.routes import admin, api, health, metrics, papers, public, reader, tracking
 
     install_error_pages(app)
     install_error_handlers(app)
@@ -216,6 +216,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(metrics.router)
     app.include_router(public.router)
     app.include_router(papers.router)
+    app.include_router(reader.router)
     app.include_router(api.router)
     app.include_router(tracking.router)
     app.include_router(admin.router)

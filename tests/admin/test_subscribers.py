@@ -202,6 +202,30 @@ def test_send_test_digest_mails_the_admin_without_the_subscribers_own_links(
     assert real_link not in body.get_content() and b"evil.example" not in raw
     # Whatever second its tokens were minted in, no link of the subscriber's is left.
     assert "/unsubscribe/" not in body.get_content() and "/manage/" not in body.get_content()
+    # Nor their "More / Fewer like this" links (the preview has them, the test mail not).
+    assert "/feedback/more/" in admin_client.get(page).text
+    assert "/feedback/" not in body.get_content()
+
+
+def test_subscriber_page_lists_liked_disliked_and_seed_papers(
+    admin_client: TestClient, clean_db: Engine
+) -> None:
+    from app.models import FeedbackKind
+    from app.subscriptions.papers import record_feedback
+
+    with transaction(make_session_factory(clean_db)) as session:
+        subscriber = seed_scenario(session).subscribers[0]
+        subscriber.seed_papers = ["2401.00001"]
+        record_feedback(
+            session, subscriber=subscriber, arxiv_id="2511.77777", kind=FeedbackKind.LIKE
+        )
+        record_feedback(
+            session, subscriber=subscriber, arxiv_id="2511.88888", kind=FeedbackKind.DISLIKE
+        )
+    page = admin_client.get(f"/admin/subscribers/{subscriber.id}").text
+    assert "<dt>Liked</dt><dd>2511.77777</dd>" in page
+    assert "<dt>Disliked</dt><dd>2511.88888</dd>" in page
+    assert "<dt>Seed papers</dt><dd>2401.00001</dd>" in page
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@"])

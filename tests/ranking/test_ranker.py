@@ -191,7 +191,10 @@ def test_an_unknown_seed_paper_is_ignored_with_a_note() -> None:
     # The known seed still counts: the other video paper comes first, the seed itself never.
     assert ids(digest)[0] == "2509.00005"
     assert "2509.00004" not in ids(digest)
-    assert "Similar to *Diffusion Transformers for Long Video Generation*" in digest.picks[0].why
+    assert (
+        "Because you liked *Diffusion Transformers for Long Video Generation*"
+        in digest.picks[0].why
+    )
 
 
 def test_clicks_lift_the_kind_of_paper_clicked() -> None:
@@ -275,3 +278,21 @@ def test_a_large_k_gets_that_many_picks_beyond_the_mmr_short_list() -> None:
     params = RankingParams(shortlist=5)
     (digest,) = rank_subscribers(edition, [SubscriberProfile(1, "video", k=30)], params=params)
     assert len(digest.picks) == 30
+
+
+def test_a_disliked_paper_pushes_papers_like_it_down_and_a_liked_one_pulls_them_up() -> None:
+    base = SubscriberProfile(1, "video generation, speculative decoding", k=4)
+    # "Fewer like this" on one video paper: it is never sent again (already_sent) and
+    # the other video paper falls below where it was.
+    disliked = replace(base, disliked=["2509.00004"], already_sent=["2509.00004"])
+    # "More like this" on the same paper: a liked paper joins the seeds.
+    liked = replace(base, seed_papers=["2509.00004"])
+    plain, fewer, more = rank(base, disliked, liked)
+    assert "2509.00005" in ids(plain)
+    assert "2509.00004" not in ids(fewer) + ids(more)
+    plain_score = next(p.score for p in plain.picks if p.arxiv_id == "2509.00005")
+    fewer_score = next((p.score for p in fewer.picks if p.arxiv_id == "2509.00005"), -1.0)
+    assert fewer_score < plain_score
+    [liked_like] = [p for p in more.picks if p.arxiv_id == "2509.00005"]
+    assert liked_like.score > plain_score
+    assert liked_like.why.startswith("Because you liked *Diffusion Transformers")

@@ -57,3 +57,37 @@ def test_list_refuses_an_unknown_status(
     process_settings(clean_db)
     result = CliRunner().invoke(cli, ["subscribers", "list", "--status", "happy", "--json"])
     assert result.exit_code == 2 and "unknown status" in result.stderr
+
+
+def test_show_prints_the_list_fields_with_liked_disliked_and_seed_papers(
+    clean_db: Engine, process_settings: ProcessSettings
+) -> None:
+    from app.db import make_session_factory, transaction
+    from app.models import FeedbackKind
+    from app.subscriptions.papers import record_feedback
+    from tests.factories import add_subscriber
+
+    process_settings(clean_db)
+    with transaction(make_session_factory(clean_db)) as session:
+        reader = add_subscriber(session, "ada@example.org")
+        reader.seed_papers = ["2401.00001"]
+        for arxiv_id, kind in (
+            ("2511.20001", FeedbackKind.LIKE),
+            ("2511.20002", FeedbackKind.DISLIKE),
+            ("2511.20003", FeedbackKind.LIKE),
+        ):
+            record_feedback(session, subscriber=reader, arxiv_id=arxiv_id, kind=kind)
+    runner = CliRunner()
+
+    shown = runner.invoke(cli, ["subscribers", "show", "Ada@Example.org", "--json"])
+    listed = runner.invoke(cli, ["subscribers", "list", "--json"])
+
+    assert shown.exit_code == 0, shown.output
+    row = json.loads(shown.stdout)
+    [listed_row] = json.loads(listed.stdout)
+    assert {key: row[key] for key in listed_row} == listed_row
+    assert row["liked"] == ["2511.20001", "2511.20003"]
+    assert row["disliked"] == ["2511.20002"]
+    assert row["seed_papers"] == ["2401.00001"]
+    missing = runner.invoke(cli, ["subscribers", "show", "nobody@example.org", "--json"])
+    assert missing.exit_code == 1 and "no subscriber" in missing.stderr

@@ -20,6 +20,8 @@ from app.models.subscriber import Subscriber, SubscriberStatus
 from app.subscriptions import service
 from app.subscriptions.confirmation import queue_confirmation
 from app.subscriptions.errors import InvalidField
+from app.subscriptions.feed import feed_url
+from app.subscriptions.papers import ReaderPapers, feedback_of, undo_feedback
 from app.subscriptions.sample import has_sample_digest, latest_sample_digest
 from app.subscriptions.tokens import TokenPurpose, links_for
 from app.subscriptions.validation import clean_preferences
@@ -38,6 +40,7 @@ from app.web.forms import (
 )
 from app.web.ratelimit import RateLimiterDep, SubscribeRateLimited, client_ip
 from app.web.rendering import render
+from app.web.state import AppState
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -48,6 +51,7 @@ NOTICES = {
     "saved": "Your preferences are saved.",
     "paused": "Your digest is paused. Resume it whenever you like.",
     "resumed": "Welcome back: your digest is on again.",
+    "forgotten": "Done: that paper no longer steers your digest.",
 }
 
 
@@ -192,6 +196,7 @@ def _manage_subscriber(session: SessionDep, state: StateDep, token: str) -> Subs
 
 def _manage_page(
     request: Request,
+    session: SessionDep,
     subscriber: Subscriber,
     values: dict[str, Any],
     *,
@@ -201,6 +206,11 @@ def _manage_page(
 ) -> Response:
     context = _form_context(values, errors)
     context.update(subscriber=subscriber, notice=notice, statuses=SubscriberStatus)
+    state: AppState = request.app.state.paperboy
+    context["told"] = feedback_of(session, [subscriber.id]).get(subscriber.id) or ReaderPapers()
+    context["feed_url"] = feed_url(
+        base_url=state.settings.base_url, secret_key=state.secret_key, subscriber=subscriber
+    )
     return render(request, "web/manage.html", context, status_code=status_code)
 
 
@@ -210,7 +220,7 @@ def manage_page(
 ) -> Response:
     subscriber = _manage_subscriber(session, state, token)
     return _manage_page(
-        request, subscriber, subscriber_values(subscriber), notice=NOTICES.get(done)
+        request, session, subscriber, subscriber_values(subscriber), notice=NOTICES.get(done)
     )
 
 
@@ -234,12 +244,20 @@ def manage(
     if action == "resume":
         service.resume(session, subscriber=subscriber)
         return RedirectResponse(f"/manage/{token}?done=resumed", status_code=303)
+    if action.startswith("forget:"):
+        undo_feedback(session, subscriber=subscriber, arxiv_id=action.removeprefix("forget:"))
+        return RedirectResponse(f"/manage/{token}?done=forgotten", status_code=303)
     try:
         preferences = clean_preferences(**preference_arguments(form))
     except InvalidField as error:
         values = {**form_values(form), "email": subscriber.email}
         return _manage_page(
-            request, subscriber, values, errors={error.field: error.message}, status_code=422
+            request,
+            session,
+            subscriber,
+            values,
+            errors={error.field: error.message},
+            status_code=422,
         )
     service.update_preferences(session, subscriber=subscriber, preferences=preferences)
     return RedirectResponse(f"/manage/{token}?done=saved", status_code=303)

@@ -1,0 +1,34 @@
+"""What a reader told us about a paper: "more like this" or "fewer like this"."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime, utcnow
+from app.models.enums import str_enum
+
+
+class FeedbackKind(enum.StrEnum):
+    LIKE = "like"
+    DISLIKE = "dislike"
+
+
+class ReaderFeedback(Base):
+    """One reader's latest word on one paper (a second click replaces the first)."""
+
+    __tablename__ = "reader_feedback"
+    __table_args__ = (UniqueConstraint("subscriber_id", "arxiv_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
+    )
+    arxiv_id: Mapped[str] = mapped_column(String(32))
+    # The edition whose digest carried the link (0 or None: not from a digest).
+    edition_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    kind: Mapped[FeedbackKind] = mapped_column(str_enum(FeedbackKind))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,248 @@
+"""A reader's "More like this" / "Fewer like this" from a received digest, over HTTP."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from app.db import make_session_factory, transaction
+from app.editions.running import send_edition
+from app.models import FeedbackKind, Paper, PaperFeature, ReaderFeedback
+from app.web.app import create_app
+from tests.factories import DAY, add_papers, add_subscriber, settings_for
+from tests.smtp_server import SMTPTestServer
+
+NEXT_DAY = DAY + timedelta(days=1)
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    assert parts.scheme in ("http", "https") and parts.netloc == "testserver", url
+    return parts.path
+
+
+def _feedback(engine: Engine) -> list[tuple[str, FeedbackKind]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(ReaderFeedback.arxiv_id, ReaderFeedback.kind).order_by(ReaderFeedback.id)
+        )
+        return [(arxiv_id, kind) for arxiv_id, kind in rows]
+
+
+def _title_of(engine: Engine, arxiv_id: str) -> str:
+    with Session(engine) as session:
+        return session.scalars(select(Paper.title).where(Paper.arxiv_id == arxiv_id)).one()
+
+
+def test_more_like_this_asks_on_get_records_on_post_once_and_shapes_the_next_digest(
+    clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_papers(session)
+        add_subscriber(session, "reader@example.org")
+    send_edition(settings, factory, edition_date=DAY)
+    [received] = smtp_server.messages_to("reader@example.org")
+    html_part = received.message.get_body(("html",))
+    text_part = received.message.get_body(("plain",))
+    assert html_part is not None and text_part is not None
+    html, text = html_part.get_content(), text_part.get_content()
+    cards = html.count('class="title"')
+    more = re.findall(
+        r'<a href="(http://testserver/feedback/more/[^"]+)"[^>]*>More like this</a>', html
+    )
+    fewer = re.findall(
+        r'<a href="(http://testserver/feedback/fewer/[^"]+)"[^>]*>Fewer like this</a>', html
+    )
+    # Every paper of the digest (picks and trending) has both links, each its own.
+    assert cards >= 7 and len(more) == len(fewer) == cards == len(set(more))
+    assert text.count("More like this: http://testserver/feedback/more/") == cards
+    app = create_app(settings, engine=clean_db)
+    titles = re.findall(r'class="title"[^>]*><a [^>]*>([^<]+)</a>', html)
+
+    # The last card is a trending paper, on none of the reader's interests.
+    with TestClient(app) as browser:
+        # A link scanner's GET: a page with one button, nothing recorded.
+        page = browser.get(_path(more[-1]))
+        assert page.status_code == 200
+        assert "More papers like this one?" in page.text and titles[-1] in page.text
+        assert f'action="{_path(more[-1])}"' in page.text
+        assert 'name="robots" content="noindex' in page.text
+        assert _feedback(clean_db) == []
+
+        # A tampered token is a 404 page, and records nothing either.
+        token = more[-1].rsplit("/", 1)[1]
+        tampered = (
+            _path(more[-1])[: -len(token)] + token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+        )
+        for response in (browser.get(tampered), browser.post(tampered)):
+            assert response.status_code == 404 and "not valid" in response.text
+        assert browser.get(_path(more[-1]).replace("/more/", "/undo/")).status_code == 404
+
+        # The button's POST (no CSRF token, like one-click unsubscribe) records; again: no change.
+        thanks = browser.post(_path(more[-1]))
+        assert thanks.status_code == 200 and "Thanks, noted" in thanks.text
+        assert "Undo" in thanks.text and "/manage/" in thanks.text
+        [(liked, kind)] = _feedback(clean_db)
+        assert kind == FeedbackKind.LIKE and _title_of(clean_db, liked) == titles[-1]
+        assert browser.post(_path(more[-1])).status_code == 200
+        assert _feedback(clean_db) == [(liked, FeedbackKind.LIKE)]
+
+        # Undo forgets it; "Fewer like this" then records a dislike of another paper.
+        undo = browser.post(_path(more[-1]).replace("/more/", "/undo/"))
+        assert undo.status_code == 200 and "Undone" in undo.text
+        assert _feedback(clean_db) == []
+        assert browser.post(_path(more[-1])).status_code == 200
+        assert browser.post(_path(fewer[1])).status_code == 200
+    [(_, like), (disliked, dislike)] = _feedback(clean_db)
+    assert (like, dislike) == (FeedbackKind.LIKE, FeedbackKind.DISLIKE)
+
+    # The next edition: new papers, one on the liked paper's subject and one on the disliked one's.
+    sources = [_title_of(clean_db, liked), _title_of(clean_db, disliked)]
+    with transaction(factory) as session:
+        for n, title in enumerate(sources):
+            paper = Paper(
+                arxiv_id=f"2511.3000{n}", title=f"{title}: a follow-up", upvotes=5, abstract=title
+            )
+            session.add(paper)
+            session.flush()
+            session.add(PaperFeature(paper_id=paper.id, featured_on=NEXT_DAY))
+    send_edition(settings, factory, edition_date=NEXT_DAY)
+    latest = [m for m in smtp_server.messages_to("reader@example.org") if m is not received]
+    [second] = latest
+    body = second.message.get_body(("plain",))
+    assert body is not None
+    second_text = body.get_content()
+    assert f"Because you liked *{_title_of(clean_db, liked)}*" in " ".join(second_text.split())
+    assert disliked not in second_text
+
+
+def test_the_digest_reads_as_a_reader_counts_it(
+    clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_papers(session)
+        add_subscriber(session, "reader@example.org")
+    send_edition(settings, factory, edition_date=DAY)
+    [received] = smtp_server.messages_to("reader@example.org")
+    html_part = received.message.get_body(("html",))
+    text_part = received.message.get_body(("plain",))
+    assert html_part is not None and text_part is not None
+    html, text = html_part.get_content(), text_part.get_content()
+    cards = html.count('class="title"')
+    # The subject counts every paper inside, picks and trending alike.
+    assert received.message["Subject"].startswith(f"{cards} papers for you")
+    # A trending item says its rank and what it weighs, and its upvotes once (on the card).
+    trending = text.split("TRENDING TODAY", 1)[1]
+    assert "trending today (votes weighed by their pace and age)" in trending
+    assert "trending today, " not in trending
+    # Every link of a card and of the footer is at least 44 px tall to tap.
+    for paragraph in re.findall(r'<p class="(?:links|feedback)"[^>]*>', html):
+        assert "line-height: 44px" in paragraph
+    assert re.search(r'line-height: 44px;"><a href="http://testserver/manage/', html)
+
+
+def test_view_in_browser_shows_the_mailed_digest_to_its_reader_only(
+    clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_papers(session)
+        add_subscriber(session, "reader@example.org")
+    send_edition(settings, factory, edition_date=DAY)
+    [received] = smtp_server.messages_to("reader@example.org")
+    html_part = received.message.get_body(("html",))
+    text_part = received.message.get_body(("plain",))
+    assert html_part is not None and text_part is not None
+    html, text = html_part.get_content(), text_part.get_content()
+    [view] = set(re.findall(r'href="(http://testserver/view/[^"]+)"[^>]*>View in browser', html))
+    assert f"View in browser: {view}" in text
+    mailed_titles = re.findall(r'class="title"[^>]*><a [^>]*>([^<]+)</a>', html)
+    mailed_reasons = re.findall(r'class="why"[^>]*>(.*?)</p>', html)
+    with TestClient(create_app(settings, engine=clean_db)) as browser:
+        page = browser.get(_path(view))
+        token = view.rsplit("/", 1)[1]
+        tampered = browser.get(_path(view)[: -len(token)] + token[:-3] + "xyz")
+    assert page.status_code == 200
+    assert page.headers["X-Robots-Tag"].startswith("noindex")
+    assert '<meta name="robots" content="noindex' in page.text
+    # The same papers, in the same order, with the same reasons as the mail.
+    assert re.findall(r'class="title"[^>]*><a [^>]*>([^<]+)</a>', page.text) == mailed_titles
+    assert re.findall(r'class="why"[^>]*>(.*?)</p>', page.text) == mailed_reasons
+    assert "/c/" not in page.text  # no click tracking on the web copy
+    assert tampered.status_code == 404
+
+
+def test_the_personal_atom_feed_lists_the_picks_with_reasons_linked_from_mail_and_manage(
+    clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
+) -> None:
+    from html import unescape as html_unescape
+    from xml.etree import ElementTree
+
+    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_papers(session)
+        add_subscriber(session, "reader@example.org")
+    send_edition(settings, factory, edition_date=DAY)
+    [received] = smtp_server.messages_to("reader@example.org")
+    html_part = received.message.get_body(("html",))
+    assert html_part is not None
+    html = html_part.get_content()
+    [feed] = set(re.findall(r'href="(http://testserver/feed/[^"]+\.atom)"', html))
+    [manage] = set(re.findall(r'href="(http://testserver/manage/[^"]+)"', html))
+    mailed_titles = re.findall(r'class="title"[^>]*><a [^>]*>([^<]+)</a>', html)
+    with TestClient(create_app(settings, engine=clean_db)) as browser:
+        response = browser.get(_path(feed))
+        manage_page = browser.get(_path(manage)).text
+        forged = browser.get(_path(feed).replace(".atom", "x.atom"))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ElementTree.fromstring(response.content)
+    entries = root.findall(f"{atom}entry")
+    assert [e.findtext(f"{atom}title") for e in entries] == [
+        html_unescape(" ".join(t.split())) for t in mailed_titles
+    ]
+    # A title is text in the feed, never markup.
+    assert b"<script>" not in response.content
+    assert all(e.findtext(f"{atom}summary") for e in entries)
+    assert any("Matches your interest" in (e.findtext(f"{atom}summary") or "") for e in entries)
+    assert 'id="feed-url"' in manage_page and "/feed/" in manage_page
+    assert forged.status_code >= 400
+
+
+def test_the_manage_page_lists_liked_and_disliked_papers_and_removes_them(
+    clean_db: Engine, tmp_path: Path
+) -> None:
+    from app.subscriptions.papers import record_feedback
+    from tests.web.pages import csrf_token, links_of
+
+    settings = settings_for(tmp_path, clean_db)
+    with transaction(make_session_factory(clean_db)) as session:
+        reader = add_subscriber(session, "reader@example.org")
+        record_feedback(session, subscriber=reader, arxiv_id="2511.20001", kind=FeedbackKind.LIKE)
+        record_feedback(
+            session, subscriber=reader, arxiv_id="2511.20002", kind=FeedbackKind.DISLIKE
+        )
+    manage = _path(links_of(clean_db, "reader@example.org").manage)
+    with TestClient(create_app(settings, engine=clean_db)) as browser:
+        page = browser.get(manage).text
+        assert "More like <a" in page and "2511.20001" in page
+        assert "Fewer like <a" in page and "2511.20002" in page
+        removed = browser.post(
+            manage, data={"csrf_token": csrf_token(page), "action": "forget:2511.20002"}
+        )
+        assert removed.status_code == 200 and "no longer steers your digest" in removed.text
+        assert "2511.20002" not in removed.text
+    assert _feedback(clean_db) == [("2511.20001", FeedbackKind.LIKE)]
