@@ -28,7 +28,9 @@ MAX_TIMEZONE_LENGTH = 64
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_SEND_HOUR = 7
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# C0 and C1 controls, line/paragraph separators, and lone surrogates (valid in JSON
+# and form data, but no database or mail can encode them).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _WHITESPACE = re.compile(r"\s+")
 _ENCODED_WORD = re.compile(r"=\?[^?]*\?[a-z]\?", re.IGNORECASE)
 
