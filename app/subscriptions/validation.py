@@ -90,7 +90,8 @@ def clean_interests(raw: str) -> str:
     Other control characters are dropped rather than refused: nobody types them
     on purpose, and interests never reach a mail header.
     """
-    value = _CONTROL.sub("", _WHITESPACE.sub(" ", raw)).strip()
+    spaced = _WHITESPACE.sub(" ", raw)  # line breaks become spaces, then other controls go
+    value = _WHITESPACE.sub(" ", _CONTROL.sub("", spaced)).strip()
     if len(value) > MAX_INTERESTS_LENGTH:
         raise InvalidField(
             "interests", f"Please keep your interests under {MAX_INTERESTS_LENGTH} characters."
