@@ -3,7 +3,9 @@
 The API's schema drifts: optional keys are absent rather than null, older items
 carry ``mediaUrl`` and no ``submittedBy`` or ``ai_*`` keys, and new keys appear.
 The pydantic models below accept all of that; only an item that is really broken
-(no arXiv id, a malformed id, no title) is skipped, with a reason.
+(no arXiv id, a malformed id, no title) is skipped, with a reason. Values are then
+bounded (``app.ingest.clean``): counts clamped, text cleaned and capped, unsafe
+URLs dropped, each with a note, so one hostile value never fails a batch.
 
 Times: ``paper.publishedAt`` is the true UTC arXiv v1 date; the featured day is
 the date part of ``paper.submittedOnDailyAt``. The top-level ``publishedAt`` is New
@@ -25,15 +27,17 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
+from app.ingest import clean
+from app.ingest.clean import normalise_text
 from app.ingest.errors import DumpFileError
 
 log = logging.getLogger(__name__)
 
 # New-style ids (0704.0001 onwards: YYMM.NNNN or YYMM.NNNNN) and old-style ids
 # (archive[.subject]/YYMMNNN), both without a version suffix.
-ARXIV_ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})$")
+# Archive names are short ("cond-mat", "hep-th"): bounded so the id fits its column.
+ARXIV_ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z\-]{0,15}(?:\.[A-Z]{2})?/\d{7})$")
 _VERSION_RE = re.compile(r"v\d+$")
-_WHITESPACE_RE = re.compile(r"\s+")
 
 # Keys whose absence or wrong type makes an item unusable; any other invalid
 # value is dropped (the item is kept without it).
@@ -108,6 +112,8 @@ class ParsedPaper:
     thumbnail: str | None = None
     ai_summary: str | None = None
     ai_keywords: list[str] = field(default_factory=list)
+    # What bounding changed (a cut abstract, a dropped URL): kept in the run's notes.
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def hf_url(self) -> str:
@@ -131,11 +137,6 @@ class ParseResult:
     skipped: list[SkippedItem] = field(default_factory=list)
 
 
-def normalise_text(text: str | None) -> str:
-    """Collapse arXiv hard line breaks and runs of whitespace into single spaces."""
-    return _WHITESPACE_RE.sub(" ", text or "").strip()
-
-
 def normalise_arxiv_id(raw: str | None) -> str | None:
     """The arXiv id without version, or None when it is not a valid arXiv id."""
     if not raw:
@@ -147,14 +148,17 @@ def normalise_arxiv_id(raw: str | None) -> str | None:
 def _as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset: no such UTC time
+        return None
 
 
 def _organization_name(org: dict[str, Any] | None) -> str | None:
     if not org:
         return None
     name = org.get("fullname") or org.get("name")
-    return normalise_text(str(name)) or None if name else None
+    return normalise_text(str(name))[: clean.NAME_MAX] or None if name else None
 
 
 def _drop_invalid_values(raw: dict[str, Any], errors: list[ErrorDetails]) -> bool:
@@ -226,11 +230,22 @@ def parse_item(raw: object, position: int) -> ParsedPaper | SkippedItem:
     arxiv_id = normalise_arxiv_id(paper.id)
     if arxiv_id is None:
         return SkippedItem(label, f"malformed arXiv id {paper.id!r}")
+    notes: list[str] = []
     # The top-level title/summary repeat the paper's; use them if the paper lacks one.
-    title = normalise_text(paper.title) or normalise_text(_extra_str(item, "title"))
+    title = clean.bounded_text(
+        paper.title if normalise_text(paper.title) else _extra_str(item, "title"),
+        clean.TITLE_MAX,
+        "title",
+        notes,
+    )
     if not title:
         return SkippedItem(label, "no title")
-    abstract = normalise_text(paper.summary) or normalise_text(_extra_str(item, "summary"))
+    abstract = clean.bounded_text(
+        paper.summary if normalise_text(paper.summary) else _extra_str(item, "summary"),
+        clean.ABSTRACT_MAX,
+        "abstract",
+        notes,
+    )
     submitted = _as_utc(paper.submitted_on_daily_at)
     featured_on = submitted.date() if submitted else None
     published_at = _as_utc(paper.published_at)
@@ -239,23 +254,31 @@ def parse_item(raw: object, position: int) -> ParsedPaper | SkippedItem:
         # than none; the arXiv enrichment fills in the true v1 date.
         log.warning("daily papers %s: ignoring impossible publishedAt %s", label, published_at)
         published_at = None
-    authors = [normalise_text(a.name) for a in paper.authors if a.name and not a.hidden]
+    authors = [
+        normalise_text(a.name)[: clean.NAME_MAX] for a in paper.authors if a.name and not a.hidden
+    ]
+    authors = [name for name in authors if name]
+    if len(authors) > clean.AUTHORS_MAX:
+        notes.append(f"author list cut to {clean.AUTHORS_MAX} names (was {len(authors)})")
+    keywords = [normalise_text(k)[: clean.KEYWORD_MAX] for k in paper.ai_keywords]
     return ParsedPaper(
         arxiv_id=arxiv_id,
         title=title,
         abstract=abstract,
-        authors=[name for name in authors if name],
+        authors=authors[: clean.AUTHORS_MAX],
         organization=_organization_name(paper.organization or item.organization),
         published_at=published_at,
         featured_on=featured_on,
-        upvotes=max(paper.upvotes or 0, 0),
-        num_comments=max(item.num_comments or 0, 0),
-        github_repo=(paper.github_repo or "").strip() or None,
-        github_stars=paper.github_stars,
-        project_page=(paper.project_page or "").strip() or None,
-        thumbnail=item.thumbnail or None,
-        ai_summary=normalise_text(paper.ai_summary) or None,
-        ai_keywords=[normalise_text(k) for k in paper.ai_keywords if normalise_text(k)],
+        upvotes=clean.clamp_count(paper.upvotes),
+        num_comments=clean.clamp_count(item.num_comments),
+        github_repo=clean.outside_url(paper.github_repo, "githubRepo", notes),
+        github_stars=None if paper.github_stars is None else clean.clamp_count(paper.github_stars),
+        project_page=clean.outside_url(paper.project_page, "projectPage", notes),
+        thumbnail=clean.outside_url(item.thumbnail, "thumbnail", notes),
+        ai_summary=clean.bounded_text(paper.ai_summary, clean.SUMMARY_MAX, "ai_summary", notes)
+        or None,
+        ai_keywords=[k for k in keywords if k][: clean.KEYWORDS_MAX],
+        notes=tuple(notes),
     )
 
 
@@ -266,8 +289,8 @@ def plausible_published_at(arxiv_id: str, published_at: datetime, featured_on: d
     September 2025), so v1 cannot be later; it can be earlier (papers held in
     moderation, weekend submissions announced the next month).
     """
-    latest = featured_on + timedelta(days=1) if featured_on else None
-    if len(arxiv_id) > 4 and arxiv_id[4] == ".":
+    latest = featured_on + timedelta(days=1) if featured_on and featured_on < date.max else None
+    if len(arxiv_id) > 4 and arxiv_id[4] == "." and 1 <= int(arxiv_id[2:4]) <= 12:
         month = date(2000 + int(arxiv_id[:2]), int(arxiv_id[2:4]), 1)
         month_end = (month + timedelta(days=32)).replace(day=1)  # a day of slack for zones
         latest = min(latest, month_end) if latest else month_end

@@ -22,7 +22,7 @@ from app.ingest.parse import SkippedItem, load_daily_papers_file
 from app.ingest.progress import NO_PROGRESS, Progress
 from app.ingest.sources import Source, SourceBatch
 from app.ingest.sources.arxiv import ArxivClient, ArxivRecord
-from app.ingest.store import SnapshotPolicy, store_papers, unenriched_ids
+from app.ingest.store import SnapshotPolicy, store_papers_each_alone, unenriched_ids
 from app.models.ingest_run import IngestRun, IngestRunStatus
 
 log = logging.getLogger(__name__)
@@ -153,8 +153,9 @@ def ingest_batch(
         except FetchError as error:
             log.warning("arXiv enrichment failed: %s", error)
             summary.notes.append(f"arXiv enrichment failed, will retry next run: {error}")
+    summary.notes += [f"{p.arxiv_id}: {note}" for p in batch.papers for note in p.notes]
     progress.stage("Storing", len(batch.papers))
-    stored = store_papers(
+    stored, refused = store_papers_each_alone(
         session,
         batch.papers,
         fetched_at=now(),
@@ -163,6 +164,7 @@ def ingest_batch(
         observes_counts=batch.observes_counts,
         snapshots=snapshots,
     )
+    summary.skipped += refused
     progress.advance(len(batch.papers))
     summary.new, summary.updated, summary.enriched = stored.new, stored.updated, len(enrichment)
     run.fetched, run.new, run.updated = summary.fetched, summary.new, summary.updated

@@ -7,17 +7,26 @@ really changed are updated, so re-ingesting the same data writes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
-from app.ingest.parse import ParsedPaper
+from app.ingest.parse import ParsedPaper, SkippedItem
 from app.ingest.sources.arxiv import ArxivRecord
 from app.models.paper import Paper, PaperFeature, PaperSnapshot
+
+log = logging.getLogger(__name__)
+
+# What the database (or its driver) says when it refuses a value of one paper.
+_REFUSALS = (StatementError, OverflowError, UnicodeError, ValueError)
+# ...and what says the database itself is gone: never blamed on a paper.
+_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError)
 
 # Well under SQLite's and PostgreSQL's bound-parameter limits.
 _CHUNK = 500
@@ -176,6 +185,67 @@ def store_papers(
         )
         result.snapshots = len(snapshot_ids)
     return result
+
+
+def store_papers_each_alone(
+    session: Session,
+    papers: Sequence[ParsedPaper],
+    *,
+    fetched_at: datetime,
+    run_id: int | None = None,
+    enrichment: Mapping[str, ArxivRecord] | None = None,
+    observes_counts: bool = True,
+    snapshots: SnapshotPolicy = "always",
+) -> tuple[StoreResult, list[SkippedItem]]:
+    """``store_papers`` in one savepoint; if the database refuses it, each paper in its own.
+
+    Parsing already bounds every value (``app.ingest.clean``); this is for what it
+    could not foresee. The papers the database refuses are returned as skipped,
+    with its reason, and every other paper is stored.
+    """
+
+    def store(some: Sequence[ParsedPaper]) -> StoreResult:
+        with session.begin_nested():
+            return store_papers(
+                session,
+                some,
+                fetched_at=fetched_at,
+                run_id=run_id,
+                enrichment=enrichment,
+                observes_counts=observes_counts,
+                snapshots=snapshots,
+            )
+
+    try:
+        return store(papers), []
+    except _REFUSALS as error:
+        if isinstance(error, _UNAVAILABLE):
+            raise
+        log.warning("storing the batch failed (%s); storing each paper alone", _reason(error))
+    by_id: dict[str, list[ParsedPaper]] = {}
+    for paper in papers:
+        by_id.setdefault(paper.arxiv_id, []).append(paper)
+    total, refused = StoreResult(), []
+    for arxiv_id, group in by_id.items():
+        try:
+            one = store(group)
+        except _REFUSALS as error:
+            if isinstance(error, _UNAVAILABLE):
+                raise
+            refused.append(SkippedItem(arxiv_id, f"refused by the database: {_reason(error)}"))
+            continue
+        total.new += one.new
+        total.updated += one.updated
+        total.unchanged += one.unchanged
+        total.features_added += one.features_added
+        total.snapshots += one.snapshots
+    return total, refused
+
+
+def _reason(error: Exception) -> str:
+    cause = error.orig if isinstance(error, StatementError) and error.orig else error
+    lines = str(cause).strip().splitlines() or [type(cause).__name__]
+    return lines[0][:200]
 
 
 def _values(

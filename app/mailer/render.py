@@ -164,7 +164,10 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
+@lru_cache(maxsize=1)
 def _environment() -> Environment:
+    # One environment for the process: Jinja compiles each template once, not once per
+    # renderer (every edition, admin preview and /sample page builds a renderer).
     return Environment(
         loader=FileSystemLoader(email_templates_dir()),
         autoescape=select_autoescape(["html"], default_for_string=False, default=False),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from functools import cache
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import jobs
 from app.config import Settings
+from app.mailer.addresses import ascii_domain_address, needs_smtputf8
 from app.mailer.transports import Transport
 from app.models.subscriber import Frequency, Subscriber, SubscriberStatus
 from app.resources import templates_dir
@@ -78,10 +81,14 @@ def compose_confirmation(subscriber: Subscriber, *, settings: Settings) -> Email
     text = environment.get_template("email/confirm.txt").render(context)
     html = _inliner().inline(environment.get_template("email/confirm.html").render(context))
 
-    message = EmailMessage()
+    # A UTF-8 local part goes in the header as UTF-8 (RFC 6532; smtplib then asks the
+    # relay for SMTPUTF8), never as encoded words; a UTF-8 domain goes as IDNA.
+    to = ascii_domain_address(subscriber.email)
+    message = EmailMessage(policy=policy.SMTPUTF8 if needs_smtputf8(to) else policy.default)
     message["Subject"] = SUBJECT
     message["From"] = settings.from_address
-    message["To"] = subscriber.email
+    local, _, domain = to.rpartition("@")
+    message["To"] = Address(username=local, domain=domain)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(idstring="confirm", domain=settings.mail_domain)
     message["Auto-Submitted"] = "auto-generated"

@@ -28,7 +28,9 @@ MAX_TIMEZONE_LENGTH = 64
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_SEND_HOUR = 7
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# C0 and C1 controls, line/paragraph separators, and lone surrogates (valid in JSON
+# and form data, but no database or mail can encode them).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _WHITESPACE = re.compile(r"\s+")
 _ENCODED_WORD = re.compile(r"=\?[^?]*\?[a-z]\?", re.IGNORECASE)
 
@@ -88,7 +90,8 @@ def clean_interests(raw: str) -> str:
     Other control characters are dropped rather than refused: nobody types them
     on purpose, and interests never reach a mail header.
     """
-    value = _CONTROL.sub("", _WHITESPACE.sub(" ", raw)).strip()
+    spaced = _WHITESPACE.sub(" ", raw)  # line breaks become spaces, then other controls go
+    value = _WHITESPACE.sub(" ", _CONTROL.sub("", spaced)).strip()
     if len(value) > MAX_INTERESTS_LENGTH:
         raise InvalidField(
             "interests", f"Please keep your interests under {MAX_INTERESTS_LENGTH} characters."

@@ -16,12 +16,15 @@ from typing import Any
 
 import feedparser
 
+from app.ingest import clean
 from app.ingest.http import HttpFetcher
 from app.ingest.parse import normalise_arxiv_id, normalise_text
 from app.ingest.progress import NO_PROGRESS, Progress
 from app.ingest.spacing import RequestSpacer
 
 MAX_IDS_PER_CALL = 100
+_CATEGORY_MAX = 32  # the primary_category column is String(32)
+_CATEGORIES_MAX = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +84,14 @@ def parse_arxiv_atom(text: str) -> list[ArxivRecord]:
         arxiv_id = arxiv_id_from_url(str(entry.get("id", "")))
         if arxiv_id is None:
             continue  # arXiv reports errors as an entry whose id is an error URL
-        categories = [str(tag["term"]) for tag in entry.get("tags", []) if tag.get("term")]
+        categories = [_category(tag.get("term")) for tag in entry.get("tags", [])]
         primary = entry.get("arxiv_primary_category", {}).get("term")
         records.append(
             ArxivRecord(
                 arxiv_id=arxiv_id,
-                categories=list(dict.fromkeys(categories)),
-                primary_category=str(primary) if primary else None,
-                comment=normalise_text(entry.get("arxiv_comment")) or None,
+                categories=list(dict.fromkeys(c for c in categories if c))[:_CATEGORIES_MAX],
+                primary_category=_category(primary),
+                comment=normalise_text(entry.get("arxiv_comment"))[: clean.SUMMARY_MAX] or None,
                 pdf_url=_pdf_url(arxiv_id, entry.get("links", [])),
                 published_at=struct_to_utc(entry.get("published_parsed")),
             )
@@ -108,7 +111,16 @@ def struct_to_utc(value: time.struct_time | None) -> datetime | None:
     """feedparser's UTC ``struct_time`` as an aware datetime."""
     if value is None:
         return None
-    return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, OSError, ValueError):  # a year no clock can hold
+        return None
+
+
+def _category(term: object) -> str | None:
+    # "cs.LG", "math.AP", "cond-mat.stat-mech": short; anything else is not a category.
+    name = normalise_text(str(term)) if term else ""
+    return name if 0 < len(name) <= _CATEGORY_MAX else None
 
 
 def _pdf_url(arxiv_id: str, links: list[Any]) -> str | None:

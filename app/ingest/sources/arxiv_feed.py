@@ -13,6 +13,7 @@ from datetime import date
 
 import feedparser
 
+from app.ingest import clean
 from app.ingest.http import HttpFetcher
 from app.ingest.parse import ParsedPaper, SkippedItem, normalise_text
 from app.ingest.progress import Progress
@@ -67,14 +68,17 @@ def _parse_entry(entry: feedparser.FeedParserDict, label: str) -> ParsedPaper | 
     )
     if arxiv_id is None:
         return SkippedItem(label, "no arXiv id")
-    title = normalise_text(entry.get("title"))
+    notes: list[str] = []
+    title = clean.bounded_text(entry.get("title"), clean.TITLE_MAX, "title", notes)
     if not title:
         return SkippedItem(arxiv_id, "no title")
-    authors = [normalise_text(a) for a in str(entry.get("author", "")).split(",")]
+    authors = [normalise_text(a)[: clean.NAME_MAX] for a in str(entry.get("author", "")).split(",")]
+    summary = _ABSTRACT_RE.sub("", str(entry.get("summary", "")), count=1)
     return ParsedPaper(
         arxiv_id=arxiv_id,
         title=title,
-        abstract=normalise_text(_ABSTRACT_RE.sub("", str(entry.get("summary", "")), count=1)),
-        authors=[a for a in authors if a],
+        abstract=clean.bounded_text(summary, clean.ABSTRACT_MAX, "abstract", notes),
+        authors=[a for a in authors if a][: clean.AUTHORS_MAX],
         published_at=struct_to_utc(entry.get("published_parsed")),
+        notes=tuple(notes),
     )
