@@ -98,16 +98,6 @@ def send(
         if total > len(failures):
             more = f"  … and {total - len(failures)} more: /admin/editions/{final.edition_id}"
             console.print(more, markup=False, highlight=False)
-    # Nothing fails silently: each failed or bounced delivery with its reason (the first 20).
-    total = counts.failed + counts.bounced
-    if failures:
-        console.print(f"Not delivered ({total}):", markup=False, highlight=False)
-        for email, status, reason in failures:
-            line = f"  {email} — {status.value}: {reason or 'no reason recorded'}"
-            console.print(line, markup=False, highlight=False)
-        if total > len(failures):
-            more = f"  … and {total - len(failures)} more: /admin/editions/{final.edition_id}"
-            console.print(more, markup=False, highlight=False)
     if final.status.value == "paused":
         raise typer.Exit(1)
 
