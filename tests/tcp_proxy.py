@@ -39,8 +39,13 @@ class TCPProxy:
             sockets, self._open = self._open, set()
         for sock in sockets:
             with contextlib.suppress(OSError):
-                # RST rather than FIN: the peer sees the connection die at once.
+                # RST rather than FIN: the peer sees the connection die at once. The
+                # shutdown also wakes the pump thread blocked in recv() on it: close()
+                # alone would leave the connection (and the database session, with its
+                # locks) alive until that recv returned.
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
                 sock.close()
 
     def close(self) -> None:
@@ -76,6 +81,8 @@ class TCPProxy:
             for sock in (source, target):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
+                    sock.close()
             with self._lock:
                 self._open.discard(source)
                 self._open.discard(target)

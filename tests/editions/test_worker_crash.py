@@ -161,7 +161,7 @@ def test_three_sigkills_mid_send_lose_nothing_and_resend_only_what_was_on_the_wi
     finally:
         for worker in workers:
             if worker.poll() is None:
-                _kill(worker, signal.SIGTERM)
+                _kill(worker, signal.SIGKILL)  # nothing may outlive the test
         log_file.close()
 
     assert kills == 3, "the send finished before three kills could land"
@@ -212,7 +212,7 @@ def test_a_database_outage_mid_send_is_waited_out(
         if send.poll() is None:
             send.kill()
         if worker.poll() is None:
-            _kill(worker, signal.SIGTERM)
+            _kill(worker, signal.SIGKILL)  # nothing may outlive the test
         log_file.close()
         proxy.close()
 
