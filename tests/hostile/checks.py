@@ -50,6 +50,10 @@ def assert_html_is_ours(html: str) -> list[str]:
             assert name in ALLOWED_ATTRIBUTES, f"unexpected attribute {name!r} on <{tag}>"
             if name in URL_ATTRIBUTES:
                 assert value is not None
+                if value == "#":
+                    # The inert placeholder of a digest built without an edition (a
+                    # preview has no web copy or feedback to link to): goes nowhere.
+                    continue
                 assert urlsplit(value.strip()).scheme in ("http", "https"), value
                 urls.append(value)
     return urls

@@ -290,9 +290,16 @@ def test_a_disliked_paper_pushes_papers_like_it_down_and_a_liked_one_pulls_them_
     plain, fewer, more = rank(base, disliked, liked)
     assert "2509.00005" in ids(plain)
     assert "2509.00004" not in ids(fewer) + ids(more)
-    plain_score = next(p.score for p in plain.picks if p.arxiv_id == "2509.00005")
-    fewer_score = next((p.score for p in fewer.picks if p.arxiv_id == "2509.00005"), -1.0)
-    assert fewer_score < plain_score
+
+    # Scores are scaled per reader over the papers they can still get (the best is 1),
+    # so each is compared with the same reader who simply had 2509.00004 already.
+    [seen] = rank(replace(base, already_sent=["2509.00004"]))
+
+    def score(digest: Digest) -> float:
+        return next((p.score for p in digest.picks if p.arxiv_id == "2509.00005"), -1.0)
+
+    assert score(fewer) < score(seen)
+    # A liked paper sharpens the interest rather than replacing it (the ranking issue):
+    # its neighbour stays among the picks and says why.
     [liked_like] = [p for p in more.picks if p.arxiv_id == "2509.00005"]
-    assert liked_like.score > plain_score
     assert liked_like.why.startswith("Because you liked *Diffusion Transformers")
