@@ -199,7 +199,10 @@ def main() -> None:
         help="SEND_RECORD_EVERY values to run side by side, e.g. 1,250 (250: one write per batch)",
     )
     parser.add_argument(
-        "--compare", help="another checkout (e.g. a worktree of an older commit) run beside"
+        "--compare",
+        action="append",
+        default=[],
+        help="another checkout (e.g. a worktree of an older commit) run beside; repeatable",
     )
     args = parser.parse_args()
 
@@ -247,8 +250,8 @@ def main() -> None:
         (f"record every {n}", ROOT, {"PAPERBOY_SEND_RECORD_EVERY": str(n)})
         for n in args.record_every
     ]
-    if args.compare:
-        variants.append((f"code at {args.compare}", Path(args.compare).resolve(), {}))
+    for other in args.compare:
+        variants.append((f"code at {other}", Path(other).resolve(), {}))
     try:
         ceiling = raw_ceiling(settings, url, port, args.ceiling_messages)
         print(f"raw ceiling (pre-rendered, smtplib, one connection): {ceiling:,.0f} msg/s")

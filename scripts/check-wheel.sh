@@ -61,7 +61,9 @@ for path in / /admin/login /healthz /metrics /sample /api/docs; do
   echo "check-wheel: GET $path -> $code"
   [ "$code" = 200 ] || status=1
 done
-curl -fsS "$base/metrics" | grep -q '^paperboy_deliveries_total{status="sent"} 5.0$' \
+# Read the whole scrape first: `curl | grep -q` fails under pipefail when grep stops early.
+metrics=$(curl -fsS "$base/metrics")
+grep -q '^paperboy_deliveries_total{status="sent"} 5.0$' <<<"$metrics" \
   || { echo "check-wheel: /metrics does not count the demo's 5 sent deliveries"; status=1; }
 if [ "$status" != 0 ]; then cat "$work/server.log"; exit 1; fi
 echo "check-wheel: the installed wheel serves the product (${SECONDS}s)"
