@@ -70,7 +70,9 @@ class _Pipelined:
     def submit(self, key: int, sender: str, recipient: str, data: bytes) -> list[Outcome]:
         outcomes: list[Outcome] = []
         try:
-            connection = self._transport.ready_connection()
+            # No idle probe while the previous message's content is owed (we may have
+            # waited, e.g. out a database outage, with the server in DATA).
+            connection = self._transport.ready_connection(probe=self._content is None)
         except TemporaryDeliveryError as error:
             previous, self._content = self._content, None
             return [*([(previous[0], error)] if previous else []), (key, error)]
@@ -116,7 +118,7 @@ class _Pipelined:
         if previous is None:
             return []
         try:
-            connection = self._transport.ready_connection()
+            connection = self._transport.ready_connection(probe=False)
             connection.send(previous[1])
             return [(previous[0], self._end_of_data(connection))]
         except (OSError, smtplib.SMTPException, TemporaryDeliveryError) as error:

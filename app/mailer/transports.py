@@ -180,9 +180,13 @@ class SMTPTransport(_ClosingContext):
             code, reply = next(iter(refused.values()))
             raise classify(code, reply)
 
-    def ready_connection(self) -> smtplib.SMTP:
-        """The open connection after EHLO (for ``pipeline``); raises ``TemporaryDeliveryError``."""
-        connection = self._ready_connection()
+    def ready_connection(self, *, probe: bool = True) -> smtplib.SMTP:
+        """The open connection after EHLO (for ``pipeline``); raises ``TemporaryDeliveryError``.
+
+        ``probe=False`` while a message's content is still owed to the server (after its
+        354): a NOOP then would land inside that message and put replies out of step.
+        """
+        connection = self._ready_connection(probe=probe)
         try:
             connection.ehlo_or_helo_if_needed()
         except (OSError, smtplib.SMTPException) as error:
@@ -197,9 +201,10 @@ class SMTPTransport(_ClosingContext):
     def touched(self) -> None:
         self._last_used = time.monotonic()
 
-    def _ready_connection(self) -> smtplib.SMTP:
+    def _ready_connection(self, *, probe: bool = True) -> smtplib.SMTP:
         """The open connection, checked with NOOP after a pause (servers close idle ones)."""
-        if self._connection is not None and time.monotonic() - self._last_used > IDLE_CHECK_SECONDS:
+        idle = time.monotonic() - self._last_used > IDLE_CHECK_SECONDS
+        if probe and self._connection is not None and idle:
             try:
                 self._connection.noop()
             except (OSError, smtplib.SMTPException):
