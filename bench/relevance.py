@@ -24,9 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -41,6 +43,7 @@ from app.ranking import (
     SubscriberProfile,
     prepare_edition,
     rank_subscribers,
+    reader_profile,
 )
 from app.ranking.candidates import as_of, candidate_from
 
@@ -49,6 +52,8 @@ DEFAULT_SAMPLES = HERE.parents[1] / "shared/data/hf-daily-papers"
 DEFAULT_FILE = DEFAULT_SAMPLES / "2025-09.json"  # the September set's month (bench/dense.py)
 K = 10
 CLICKS = 5
+BROUGHT = 10
+DRAWS = 3
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,24 @@ SETS = [
         "2025-11", "queries-2025-11.json", "judgments-2025-11.json", "held out, never tuned on"
     ),
 ]
+
+
+def squarely_first(grades: dict[str, int], n: int, rng: random.Random) -> list[str]:
+    """``n`` relevant papers, grade 2 before grade 1, each grade in a random order."""
+    drawn: list[str] = []
+    for grade in (2, 1):
+        papers = sorted(i for i, g in grades.items() if g == grade)
+        rng.shuffle(papers)
+        drawn += papers
+    return drawn[:n]
+
+
+def any_relevant(grades: dict[str, int], n: int, rng: random.Random) -> list[str]:
+    """``n`` relevant papers drawn at random, whatever their grade."""
+    return rng.sample(sorted(i for i, g in grades.items() if g > 0), n)
+
+
+BROUGHT_DRAWS = {"squarely relevant first": squarely_first, "any relevant": any_relevant}
 
 
 def ndcg(ranking: Sequence[str], grades: dict[str, int], k: int = K) -> float:
@@ -115,7 +138,10 @@ def evaluate(
 
     methods: dict[str, list[tuple[float, float]]] = {}
     feedback: dict[str, list[float]] = {}
+    brought: dict[str, dict[str, list[float]]] = {}
     clicks_per_query: list[int] = []
+    dislikes_per_query: list[int] = []
+    brought_per_query: list[int] = []
 
     def record(name: str, ranking: list[str], grades: dict[str, int]) -> None:
         methods.setdefault(name, []).append((ndcg(ranking, grades), precision(ranking, grades)))
@@ -133,20 +159,48 @@ def evaluate(
         record("ranker, lexical half only", lexical(plain), grades)
         record("ranker + topics", ranker(replace(plain, topics=query["topics"])), grades)
 
-        # The reader saw page one and opened its relevant papers (up to CLICKS).
+        # The reader saw page one (the ranker's top 10) and opened its relevant papers
+        # (up to CLICKS); "More like this" on those, "Fewer like this" on the others.
         clicked = [i for i in first if grades.get(i, 0) > 0][:CLICKS]
-        skipped = [i for i in first if i not in clicked]
+        disliked = [i for i in first if grades.get(i, 0) == 0][:CLICKS]
         residual = {i: g for i, g in grades.items() if i not in first}
-        page_two = replace(plain, already_sent=first)
+        reader = partial(reader_profile, 0, interests=text, shown=first, k=K)
         runs = {
-            "no feedback": page_two,
-            "clicks": replace(page_two, clicked=clicked),
-            "seed papers": replace(page_two, seed_papers=clicked),
-            "clicks + skips": replace(page_two, clicked=clicked, shown_not_clicked=skipped),
+            "no feedback": reader(),
+            "clicks": reader(clicked=clicked),
+            "clicks + skips": reader(clicked=clicked),
+            "seed papers": reader(seed_papers=clicked),
+            "likes + dislikes": reader(liked=clicked, disliked=disliked),
         }
+        # Shown-but-not-clicked papers are weak negatives only once the click model runs;
+        # "clicks" alone has none (as `paperboy recommend --clicked` gives).
+        runs["clicks"] = replace(runs["clicks"], shown_not_clicked=[])
         for name, profile in runs.items():
             feedback.setdefault(name, []).append(ndcg(ranker(profile), residual))
         clicks_per_query.append(len(clicked))
+        dislikes_per_query.append(len(disliked))
+
+        # A reader who brought papers and wrote nothing: BROUGHT of the relevant papers
+        # (at most half of them, so some are left to find), drawn DRAWS times; every
+        # ranking is graded on the papers not brought. Two ways to draw: from a reader's
+        # own library, i.e. the papers squarely on the interest (grade 2) first, and
+        # from any relevant paper (grade 1 or 2).
+        n_brought = min(BROUGHT, sum(g > 0 for g in grades.values()) // 2)
+        for way, draw_from in BROUGHT_DRAWS.items():
+            alone, brought_only, both = [], [], []
+            for draw in range(DRAWS):
+                seeds = draw_from(grades, n_brought, random.Random(f"{query['id']}/{draw}"))
+                rest = {i: g for i, g in grades.items() if i not in seeds}
+                alone.append(ndcg(ranker(reader(shown=seeds)), rest))
+                brought_only.append(
+                    ndcg(ranker(reader(interests="", seed_papers=seeds, shown=seeds)), rest)
+                )
+                both.append(ndcg(ranker(reader(seed_papers=seeds, shown=seeds)), rest))
+            runs_of = brought.setdefault(way, {})
+            runs_of.setdefault("interest text", []).append(mean(alone))
+            runs_of.setdefault("brought papers only", []).append(mean(brought_only))
+            runs_of.setdefault("text + brought", []).append(mean(both))
+        brought_per_query.append(n_brought)
 
     print(f"\n== {judged.month}: {len(queries)} profiles, {len(papers)} papers ({judged.note})")
     print(f"{'method':32} {'nDCG@10':>8} {'P@10':>6}")
@@ -164,36 +218,78 @@ def evaluate(
     print(f" {mean(ranker_scores) - mean(bm25_scores):+6.3f}   worst profile vs BM25 {worst:+.3f}")
 
     names = list(feedback)
-    print("\nsecond page (first page removed), nDCG@10; clicks = relevant papers of page one")
-    print(f"{'profile':18} {'clicks':>6} " + " ".join(f"{n:>14}" for n in names))
+    print(
+        "\nsecond page (first page removed), nDCG@10; clicks and likes = relevant papers of"
+        " page one, dislikes = the others"
+    )
+    print(f"{'profile':18} {'clk':>3} {'dis':>3} " + " ".join(f"{n:>16}" for n in names))
     for n, query in enumerate(queries):
-        row = " ".join(f"{feedback[name][n]:14.3f}" for name in names)
-        print(f"{query['id']:18} {clicks_per_query[n]:6d} {row}")
-    print(f"{'mean':18} {'':6} " + " ".join(f"{mean(feedback[name]):14.3f}" for name in names))
-    base = feedback["no feedback"]
-    for name in names[1:]:
-        deltas = [a - b for a, b in zip(feedback[name], base, strict=True)]
+        row = " ".join(f"{feedback[name][n]:16.3f}" for name in names)
+        print(f"{query['id']:18} {clicks_per_query[n]:3d} {dislikes_per_query[n]:3d} {row}")
+    print(f"{'mean':18} {'':7} " + " ".join(f"{mean(feedback[name]):16.3f}" for name in names))
+    print_deltas(feedback, "no feedback")
+
+    for way, runs_of in brought.items():
+        names = list(runs_of)
         print(
-            f"  {name:14} vs no feedback: mean {mean(deltas):+.3f}, "
-            f"worst profile {min(deltas):+.3f}, profiles worse {sum(d < -1e-9 for d in deltas)}"
+            f"\nbrought papers, {way}: {BROUGHT} relevant papers (at most half of them) as"
+            f" seeds, mean of {DRAWS} draws, graded on the rest"
         )
+        print(f"{'profile':18} {'n':>3} " + " ".join(f"{n:>20}" for n in names))
+        for n, query in enumerate(queries):
+            row = " ".join(f"{runs_of[name][n]:20.3f}" for name in names)
+            print(f"{query['id']:18} {brought_per_query[n]:3d} {row}")
+        print(f"{'mean':18} {'':3} " + " ".join(f"{mean(runs_of[name]):20.3f}" for name in names))
+        print_deltas(runs_of, "interest text")
     return {
         "ranker": mean(ranker_scores),
         "bm25": mean(bm25_scores),
         "worst": worst,
         "topics": mean(topic_scores),
         **{name: mean(values) for name, values in feedback.items()},
+        **{
+            f"{way}: {name}": mean(values)
+            for way, runs_of in brought.items()
+            for name, values in runs_of.items()
+        },
     }
+
+
+def print_deltas(runs: dict[str, list[float]], base_name: str) -> None:
+    base = runs[base_name]
+    for name, values in runs.items():
+        if name == base_name:
+            continue
+        deltas = [a - b for a, b in zip(values, base, strict=True)]
+        print(
+            f"  {name:20} vs {base_name}: mean {mean(deltas):+.3f}, "
+            f"worst profile {min(deltas):+.3f}, profiles worse {sum(d < -1e-9 for d in deltas)}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES)
     parser.add_argument("--set", choices=[s.month for s in SETS], help="only this set")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a RankingParams knob (tuning: on the September set only)",
+    )
     args = parser.parse_args()
+    knobs = {f.name: f.type for f in fields(RankingParams)}
+    overrides: dict[str, float] = {}
+    for item in args.param:
+        name, _, value = item.partition("=")
+        if name not in knobs:
+            parser.error(f"no such knob: {name}")
+        overrides[name] = float(value)
+    params = RankingParams(**overrides)  # type: ignore[arg-type]
     for judged in SETS:
         if args.set in (None, judged.month):
-            evaluate(judged, args.samples)
+            evaluate(judged, args.samples, params)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ from app.ranking import (
     SubscriberProfile,
     candidate_from,
     prepare_edition,
+    reader_profile,
 )
 from app.ranking.feedback import MIN_CLICKS
 from app.ranking.trending import upvote_velocity as trend_velocity
@@ -231,23 +232,18 @@ def subscriber_profiles(
     said = feedback_of(session, ids)
     profiles = []
     for s in subscribers:
-        clicks = clicked.get(s.id, [])
-        seen = shown.get(s.id, [])
-        clicked_set = set(clicks)
         told = said.get(s.id) or ReaderPapers()
-        # Liked papers last: the newest seeds count (MAX_SEEDS) and name the reason.
-        seeds = [a for a in s.seed_papers or [] if a not in told.liked] + told.liked
         profiles.append(
-            SubscriberProfile(
-                key=s.id,
+            reader_profile(
+                s.id,
                 interests=s.interests or "",
-                topics=list(s.topics or []),
-                seed_papers=seeds,
-                clicked=clicks,
-                shown_not_clicked=[a for a in seen if a not in clicked_set],
-                already_sent=[*seen, *told.disliked] if told.disliked else seen,
-                k=s.digest_size or default_k,
+                topics=s.topics or [],
+                seed_papers=s.seed_papers or [],
+                liked=told.liked,
                 disliked=told.disliked,
+                clicked=clicked.get(s.id, []),
+                shown=shown.get(s.id, []),
+                k=s.digest_size or default_k,
             )
         )
     return profiles

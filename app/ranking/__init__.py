@@ -11,6 +11,7 @@ from app.ranking.candidates import (
     SubscriberProfile,
     as_of,
     candidate_from,
+    reader_profile,
 )
 from app.ranking.ranker import (
     PreparedEdition,
@@ -32,4 +33,5 @@ __all__ = [
     "prepare_edition",
     "rank_edition",
     "rank_subscribers",
+    "reader_profile",
 ]

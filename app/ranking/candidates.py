@@ -48,6 +48,43 @@ class SubscriberProfile:
     disliked: list[str] = field(default_factory=list)
 
 
+def reader_profile(
+    key: int,
+    *,
+    interests: str = "",
+    topics: Sequence[str] = (),
+    seed_papers: Sequence[str] = (),
+    liked: Sequence[str] = (),
+    disliked: Sequence[str] = (),
+    clicked: Sequence[str] = (),
+    shown: Sequence[str] = (),
+    k: int = 7,
+) -> SubscriberProfile:
+    """A reader's profile from what they told us and did: the one place this is built.
+
+    The send path (``app.editions.ranking_inputs``) and the relevance benchmark both
+    call it, so the benchmark measures what a reader gets. A liked paper ("More like
+    this") is a seed paper, the newest last (the newest seeds count and name the
+    reason); a disliked one ("Fewer like this") is never sent again and counts against
+    papers like it; papers shown (``shown``, oldest first) are never repeated, and those
+    not clicked are weak negatives for the click model.
+    """
+    liked_set = set(liked)
+    clicked_set = set(clicked)
+    seen = list(shown)
+    return SubscriberProfile(
+        key=key,
+        interests=interests,
+        topics=list(topics),
+        seed_papers=[a for a in seed_papers if a not in liked_set] + list(liked),
+        clicked=list(clicked),
+        shown_not_clicked=[a for a in seen if a not in clicked_set],
+        already_sent=[*seen, *disliked] if disliked else seen,
+        k=k,
+        disliked=list(disliked),
+    )
+
+
 class Pick(NamedTuple):
     """One paper in a digest: its id, its final score, and the reason we give."""
 

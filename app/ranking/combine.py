@@ -31,7 +31,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.ranking.edition import PreparedEdition
-from app.ranking.profiles import ResolvedProfiles, flatten, mean_similarity, topic_set_similarity
+from app.ranking.profiles import (
+    ResolvedProfiles,
+    feedback_similarity,
+    flatten,
+    topic_set_similarity,
+)
 
 FloatArray = NDArray[np.float32]
 
@@ -42,15 +47,19 @@ class Sharpening(Protocol):
     @property
     def topic_sharpen(self) -> float: ...
     @property
-    def seed_sharpen(self) -> float: ...
+    def seed_lift(self) -> float: ...
     @property
-    def click_sharpen(self) -> float: ...
+    def click_lift(self) -> float: ...
     @property
     def evidence_half(self) -> float: ...
+    @property
+    def feedback_latent_share(self) -> float: ...
+    @property
+    def click_model_share(self) -> float: ...
 
 
 def evidence_weight(count: NDArray[np.int64], cap: float, half: float) -> FloatArray:
-    """``cap * n / (n + half)``: a part's sharpening weight for ``n`` items of evidence."""
+    """``cap * n / (n + half)``: a part's weight for ``n`` items of evidence."""
     n = count.astype(np.float32)
     weight: FloatArray = (cap * n / (n + half)).astype(np.float32)
     return weight
@@ -73,11 +82,14 @@ def sharpened(
     model: FloatArray,
     params: Sharpening,
 ) -> FloatArray:
-    """The ``lead`` rows' interest scores (given) sharpened by their topics, seeds, clicks.
+    """The ``lead`` rows' interest scores (given) sharpened by topics, lifted by feedback.
 
-    Topics by their best match (row-scaled once per distinct topic set); seeds and
-    clicks by their centroid (the mean cosine), or, once there are enough clicks to
-    fit it, by the click model. Only rows that have a part pay for it.
+    Topics multiply (by their best match, row-scaled once per distinct topic set).
+    Seeds and clicks add their part, row-scaled, times a weight that grows with the
+    evidence up to ``seed_lift`` / ``click_lift``: the part is the papers' centroid
+    similarity (``feedback_similarity``), and for clicks, once there are enough to fit
+    it, mixed with the click model (``click_model_share``). Only rows that have a
+    part pay for it.
     """
     base = row_scaled(interest_scores)
     rows, table, which = topic_set_similarity(
@@ -91,22 +103,27 @@ def sharpened(
             base[rows] *= boost[which]
     fitted = dict(zip(learners, range(len(learners)), strict=True))
     owners = lead.tolist()
-    for lists, cap in ((known.seeds, params.seed_sharpen), (known.clicks, params.click_sharpen)):
-        # Rows with items the mean covers (clicks the click model covers come after).
-        by_mean = [
-            n
-            for n, b in enumerate(owners)
-            if lists[b] and not (lists is known.clicks and b in fitted)
-        ]
-        if by_mean:
-            items = flatten([lists[owners[n]] for n in by_mean])
-            part = mean_similarity(items, edition.library_similarity)
-            weight = evidence_weight(np.diff(items[0]), cap, params.evidence_half)
-            base[by_mean] *= 1 + weight[:, None] * row_scaled(part)
-    by_model = [(n, fitted[b]) for n, b in enumerate(owners) if b in fitted]
-    if by_model:
-        at, models = (list(x) for x in zip(*by_model, strict=True))
-        count = np.array([len(known.clicks[owners[n]]) for n in at])
-        weight = evidence_weight(count, params.click_sharpen, params.evidence_half)
-        base[at] *= 1 + weight[:, None] * row_scaled(model[models])
+    for lists, cap in ((known.seeds, params.seed_lift), (known.clicks, params.click_lift)):
+        with_items = [n for n, b in enumerate(owners) if lists[b]]
+        if not with_items:
+            continue
+        items = flatten([lists[owners[n]] for n in with_items])
+        part = row_scaled(
+            feedback_similarity(
+                items,
+                edition.library_similarity,
+                edition.library_latent,
+                params.feedback_latent_share,
+            )
+        )
+        if lists is known.clicks and params.click_model_share > 0:
+            by_model = [
+                (m, fitted[owners[n]]) for m, n in enumerate(with_items) if owners[n] in fitted
+            ]
+            if by_model:
+                at, models = (list(x) for x in zip(*by_model, strict=True))
+                share = params.click_model_share
+                part[at] = (1 - share) * part[at] + share * model[models]
+        weight = evidence_weight(np.diff(items[0]), cap, params.evidence_half)
+        base[with_items] += weight[:, None] * part
     return base

@@ -52,6 +52,9 @@ class PreparedEdition:
     library_row: dict[str, int]
     library: sp.csr_matrix
     library_similarity: FloatArray
+    # The same pairs' latent (LSA or dense) similarity, clipped at 0: feedback papers
+    # count by both, as interests do.
+    library_latent: FloatArray
     library_gram: FloatArray | None
     library_titles: list[str]
     topic_slugs: list[str]
@@ -153,6 +156,14 @@ def assemble_edition(
     fields = library_fields if library_fields is not None else index.field_counts(library_papers)
     vectors = sp.csr_matrix(library[: len(papers)])
     latent_vectors = latent_space.embed([f"{p.title}. {p.abstract}" for p in papers], vectors)
+    extra = library_papers[len(papers) :]
+    library_latent = latent_vectors @ latent_vectors.T
+    if extra:
+        embedded = latent_space.embed(
+            [f"{p.title}. {p.abstract}" for p in extra], sp.csr_matrix(library[len(papers) :])
+        )
+        library_latent = np.vstack([library_latent, embedded @ latent_vectors.T])
+    np.maximum(library_latent, 0.0, out=library_latent)
     gram = similarity(vectors, vectors)
     raw, normalised = trending_scores(papers, now)
     ranks = trending_ranks(raw)
@@ -175,6 +186,7 @@ def assemble_edition(
         library_row={p.arxiv_id: n for n, p in enumerate(library_papers)},
         library=library,
         library_similarity=similarity(library, vectors),
+        library_latent=np.asarray(library_latent, dtype=np.float32),
         library_gram=library_gram,
         library_titles=[explain.shorten(p.title) for p in library_papers],
         topic_slugs=slugs,

@@ -19,13 +19,12 @@ from app.ranking import explain
 from app.ranking.candidates import SubscriberProfile
 from app.ranking.edition import PreparedEdition
 from app.ranking.feedback import MIN_CLICKS
+from app.ranking.latent import hybrid
 
 FloatArray = NDArray[np.float32]
 # Only the most recent clicks / seeds enter the query (older taste fades).
 MAX_CLICKS = 10
 MAX_SEEDS = 20
-# How much a paper's best cosine with a disliked paper is taken off its final score.
-DISLIKE_WEIGHT = 0.5
 MAX_DISLIKED = 20
 
 
@@ -98,10 +97,11 @@ def resolve_profiles(
 
 
 def subtract_disliked(
-    final: FloatArray, disliked: Sequence[Sequence[int]], sims: FloatArray
+    final: FloatArray, disliked: Sequence[Sequence[int]], sims: FloatArray, weight: float
 ) -> None:
-    """Negative evidence: lower each paper by its best cosine with a paper the reader disliked."""
-    add_max_similarity(final, flatten(disliked), sims, -DISLIKE_WEIGHT)
+    """Negative evidence: lower each paper by ``weight`` x its best cosine with a paper
+    the reader disliked."""
+    add_max_similarity(final, flatten(disliked), sims, -weight)
 
 
 # Lists of item numbers, one per subscriber, CSR-style: (indptr, items).
@@ -150,6 +150,37 @@ def mean_similarity(lists: Flat, sims: FloatArray) -> FloatArray:
     averaging = sp.csr_matrix((share, items, indptr), shape=(len(lengths), sims.shape[0]))
     result: FloatArray = np.asarray(averaging @ sims, dtype=np.float32)
     return result
+
+
+def feedback_similarity(
+    lists: Flat, lexical: FloatArray, latent_similarity: FloatArray, latent_share: float
+) -> FloatArray:
+    """For row b and every paper, its mean similarity with the papers of lists[b].
+
+    The mean of the TF-IDF cosines and of the latent similarities, mixed as an
+    interest's two halves are (``latent.hybrid``): the Rocchio centroid of the
+    reader's papers in both spaces. A mean, not a maximum: a paper like several of
+    them counts for more than one like a single paper's quirks, and a reader whose
+    papers cover two subjects still finds papers on either (a sum of similarities is
+    not a point halfway between).
+    """
+    return hybrid(
+        mean_similarity(lists, lexical), mean_similarity(lists, latent_similarity), latent_share
+    )
+
+
+def add_feedback_similarity(
+    scores: FloatArray, lists: Flat, edition: PreparedEdition, latent_share: float, weight: float
+) -> None:
+    """Add ``weight`` x ``feedback_similarity`` to the rows of ``scores`` that have items."""
+    rows = np.flatnonzero(np.diff(lists[0]))
+    if len(rows) == 0:
+        return
+    indptr, items = lists
+    own = flatten([items[indptr[b] : indptr[b + 1]].tolist() for b in rows.tolist()])
+    scores[rows] += weight * feedback_similarity(
+        own, edition.library_similarity, edition.library_latent, latent_share
+    )
 
 
 def add_max_topic_similarity(

@@ -46,7 +46,7 @@ from app.ranking.diversity import NOT_PICKED, exclude_already_sent, mmr, shortli
 from app.ranking.edition import PreparedEdition, cyclic_gc_paused, prepare_edition
 from app.ranking.feedback import MIN_CLICKS, blend_weight, click_model_scores
 from app.ranking.profiles import (
-    add_max_similarity,
+    add_feedback_similarity,
     add_max_topic_similarity,
     best_item,
     flatten,
@@ -79,17 +79,22 @@ class RankingParams:
     topic_weight: float = 0.6
     seed_weight: float = 0.8
     click_weight: float = 0.5
-    # With a matched interest text, the other parts sharpen it by at most these shares;
-    # seeds and clicks reach their cap with the evidence, n / (n + evidence_half).
+    # With a matched interest text, topics sharpen it by at most this share ...
     topic_sharpen: float = 0.3
     # An acronym's long form (and vice versa) joins the query with this weight.
     acronym_weight: float = 0.3
-    seed_sharpen: float = 0.25
-    click_sharpen: float = 0.5
+    # ... and seed (liked, brought) and clicked papers add their centroid similarity
+    # (row-scaled) with a weight that reaches these caps with the evidence,
+    # n / (n + evidence_half): clicks are the weaker signal.
+    seed_lift: float = 0.7
+    click_lift: float = 0.6
     evidence_half: float = 2.0
-    feedback_centroid: bool = True
-    feedback_latent: float = 0.5
-    click_model_sharpens: bool = True
+    # Share of latent similarity in the feedback papers' centroid similarity.
+    feedback_latent_share: float = 0.0
+    # With enough clicks (feedback.MIN_CLICKS), the click model's share of the click part.
+    click_model_share: float = 0.0
+    # "Fewer like this": a paper loses this much of its best cosine with a disliked paper.
+    dislike_weight: float = 0.5
     # Pseudo-relevance feedback: off by default, because with the latent hybrid it
     # changed nDCG@10 on our judged set by less than its noise (see bench/relevance.py)
     # while costing ~10% of a batch. Set prf_weight=0.5 to turn it on.
@@ -201,8 +206,10 @@ def _rank_chunk(
         total_weight = params.interest_weight * (np.diff(interest.indptr)[rest] > 0)
         for part, (lists, sims, weight) in enumerate(sources):
             flat = flatten([lists[b] for b in rest.tolist()])
-            add = add_max_topic_similarity if part == 0 else add_max_similarity
-            add(combined, flat, sims, weight)
+            if part == 0:
+                add_max_topic_similarity(combined, flat, sims, weight)
+            else:  # seeds and clicks stand in for the interest text: scored like one
+                add_feedback_similarity(combined, flat, edition, params.latent_share, weight)
             total_weight += weight * (np.diff(flat[0]) > 0)
         combined /= np.maximum(total_weight, 1e-12)[:, None]
         scores[rest] = combined
@@ -251,7 +258,7 @@ def _rank_chunk(
     final *= 1 - tw
     final += tw * edition.trending[None, :]
     final[~personal] = edition.trending
-    subtract_disliked(final, known.disliked, edition.library_similarity)
+    subtract_disliked(final, known.disliked, edition.library_similarity, params.dislike_weight)
     exclude_already_sent(final, known.sent)
     lap("trending blend, no-repeat")
     k_max = max((p.k for p in chunk), default=0)
