@@ -97,11 +97,27 @@ def resolve_profiles(
 
 
 def subtract_disliked(
-    final: FloatArray, disliked: Sequence[Sequence[int]], sims: FloatArray, weight: float
+    final: FloatArray,
+    disliked: Sequence[Sequence[int]],
+    liked: Sequence[Sequence[int]],
+    sims: FloatArray,
+    weight: float,
 ) -> None:
-    """Negative evidence: lower each paper by ``weight`` x its best cosine with a paper
-    the reader disliked."""
-    add_max_similarity(final, flatten(disliked), sims, -weight)
+    """Negative evidence: lower each paper by ``weight`` x how much more it is like a
+    paper the reader disliked than like one they liked (best cosines; never raised).
+
+    The contrast, not the plain similarity, because a disliked paper is usually close
+    to the interest (it was picked): its neighbours include papers like the ones the
+    reader asked for more of, and "fewer like this" must not push those out.
+    """
+    rows, penalty = max_similarity(flatten(disliked), sims)
+    if len(rows) == 0:
+        return
+    with_likes, like = max_similarity(flatten([liked[b] for b in rows.tolist()]), sims)
+    if len(with_likes):
+        penalty[with_likes] -= like
+        np.maximum(penalty, 0.0, out=penalty)
+    final[rows] -= weight * penalty
 
 
 # Lists of item numbers, one per subscriber, CSR-style: (indptr, items).
@@ -124,16 +140,23 @@ def add_max_similarity(scores: FloatArray, lists: Flat, sims: FloatArray, weight
     "speech" wants papers on either, not papers halfway between. Only rows with
     items are touched.
     """
+    rows, best = max_similarity(lists, sims)
+    if len(rows):
+        scores[rows] += weight * best
+
+
+def max_similarity(lists: Flat, sims: FloatArray) -> tuple[NDArray[np.int64], FloatArray]:
+    """The rows with items, and for each its best cosine with one of them, per paper."""
     indptr, items = lists
     lengths = np.diff(indptr)
     rows = np.flatnonzero(lengths)
     if len(rows) == 0:
-        return
+        return rows, np.zeros((0, sims.shape[1]), dtype=np.float32)
     best = sims[items[indptr[rows]]]
     for position in range(1, int(lengths.max())):
         more = np.flatnonzero(lengths[rows] > position)
         best[more] = np.maximum(best[more], sims[items[indptr[rows[more]] + position]])
-    scores[rows] += weight * best
+    return rows, best
 
 
 def mean_similarity(lists: Flat, sims: FloatArray) -> FloatArray:

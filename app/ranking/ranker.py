@@ -93,7 +93,8 @@ class RankingParams:
     feedback_latent_share: float = 0.0
     # With enough clicks (feedback.MIN_CLICKS), the click model's share of the click part.
     click_model_share: float = 0.0
-    # "Fewer like this": a paper loses this much of its best cosine with a disliked paper.
+    # "Fewer like this": a paper loses this much of how much more it is like a disliked
+    # paper than like a liked one (see ``profiles.subtract_disliked``).
     dislike_weight: float = 0.5
     # Pseudo-relevance feedback: off by default, because with the latent hybrid it
     # changed nDCG@10 on our judged set by less than its noise (see bench/relevance.py)
@@ -216,7 +217,14 @@ def _rank_chunk(
         personal[rest] = (total_weight > 0) & (combined.max(axis=1) >= params.min_similarity)
     lap("similarity")
 
-    learners = [b for b in range(len(chunk)) if len(known.clicks[b]) >= MIN_CLICKS]
+    # The click model is fitted for readers with enough clicks whose interest text did
+    # not match (it is blended in below), and for the others only if it lifts them too.
+    model_lifts = params.click_model_share > 0
+    learners = [
+        b
+        for b in range(len(chunk))
+        if len(known.clicks[b]) >= MIN_CLICKS and (model_lifts or not matched[b])
+    ]
     model = np.zeros((0, len(edition.papers)), dtype=np.float32)
     if learners:
         model = click_model_scores(
@@ -258,7 +266,9 @@ def _rank_chunk(
     final *= 1 - tw
     final += tw * edition.trending[None, :]
     final[~personal] = edition.trending
-    subtract_disliked(final, known.disliked, edition.library_similarity, params.dislike_weight)
+    subtract_disliked(
+        final, known.disliked, known.seeds, edition.library_similarity, params.dislike_weight
+    )
     exclude_already_sent(final, known.sent)
     lap("trending blend, no-repeat")
     k_max = max((p.k for p in chunk), default=0)
