@@ -1,26 +1,30 @@
 """How the parts of a profile become one personal score per paper.
 
-A profile has up to four parts: the interest text, ticked topics, seed papers and
-clicked papers. Each gives a similarity per paper. They are combined two ways:
+A profile has up to four parts: the interest text, ticked topics, seed papers
+(brought or liked) and clicked papers. Each gives a similarity per paper. They are
+combined two ways:
 
-* **The interest text matched something: it leads, the other parts sharpen it.**
-  What a reader wrote is the most specific thing we know; topics are broad, and a
-  handful of seeds or clicks is thin evidence that pulls towards the papers it
-  happens to resemble. So the other parts may only *add* to the interest score,
-  in proportion to it::
+* **The interest text matched something: it leads; topics sharpen it, feedback
+  lifts it.** What a reader wrote is the most specific thing we know. Topics are
+  broad, so they only multiply the interest score (by at most ``1 + topic_sharpen``).
+  Seed and clicked papers are what the reader showed us: the Rocchio centroid of
+  their similarities (``profiles.feedback_similarity``), row-scaled, is *added*
+  with a bounded weight::
 
-      personal = base * prod_p (1 + w_p * part_p / max(part_p)),   base = interest / max(interest)
+      personal = base * (1 + t * topic / max(topic)) + w_s * seeds' + w_c * clicks'
+      base = interest / max(interest),  part' = part / max(part),  w = cap * n / (n + half)
 
-  (topics by their best match, seeds and clicks by their centroid or, with enough
-  clicks, the click model; see ``sharpened``). A paper the interest text
-  does not match stays at zero whatever the reader clicked, and a paper is never
-  overtaken by one whose interest score is less than ``1 / prod_p (1 + w_p)`` of
-  its own: feedback reorders papers the interest text already rates alike, it
-  does not replace the interest. ``w_p`` grows with the evidence
-  (``evidence_weight``): one seed counts for less than five.
+  So a paper the interest text missed but that is like the reader's papers can
+  come up (a reader's "more like this" finds what their words did not say), yet
+  by at most ``w_s + w_c``: a paper is never overtaken by one whose interest score
+  is lower than its own by more than that. ``w`` grows with the evidence
+  (``evidence_weight``; caps ``seed_lift`` and ``click_lift``, clicks the weaker
+  signal). Papers shown but not clicked do not enter here: readers rarely click
+  everything that is relevant.
 * **No interest text, or it matched nothing: CombSUM.** The parts present are a
   weighted mean, each a similarity in [0, 1] (what a reader who only ticked topics
-  or only gave seed papers gets).
+  or only brought papers gets); seed and clicked papers then stand in for the
+  interest text and are scored like one (their centroid, lexical and latent).
 """
 
 from __future__ import annotations

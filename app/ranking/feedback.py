@@ -15,17 +15,18 @@ subscriber of a batch at once, with a fixed number of preconditioned gradient
 steps on stacked small kernel matrices. There is no intercept: an unrelated
 paper scores zero, i.e. probability 1/2, the "no information" point.
 
-How it is used: for a subscriber whose interest text matched something, the
-model's probabilities (min-max scaled to [0, 1] over the edition's candidates)
-sharpen the interest score, never replace it (see ``combine``). For a subscriber
-without a matched interest text, with ``rel`` their similarity score (scaled to
-[0, 1]) and ``p`` the probability, the personal score becomes::
+How it is used: for a subscriber without a matched interest text, with ``rel``
+their similarity score (scaled to [0, 1]) and ``p`` the probability (min-max
+scaled over the edition's candidates), the personal score becomes::
 
     rel' = (1 - w) * rel + w * p,     w = min(MAX_BLEND, n / (n + BLEND_HALF))
 
 where ``n`` is the number of clicks. At 5 clicks ``w`` is 0.25, at 15 it is 0.5,
-and it never exceeds 0.6. Below ``MIN_CLICKS`` the classifier would fit noise;
-clicks then enter by their centroid (or, without interest text, their best match).
+and it never exceeds 0.6. Below ``MIN_CLICKS`` the classifier would fit noise.
+A subscriber whose interest text matched gets their clicks' centroid instead (see
+``combine``; ``RankingParams.click_model_share`` mixes the model in): on our judged
+set the negatives cost more than the model added, and the interest text already
+says what the reader does not want.
 """
 
 from __future__ import annotations

@@ -14,8 +14,10 @@ vectorise candidates, their Gram matrix, trending scores, topic similarities).
 A subscriber's personal score for a paper starts from their interest text: BM25
 over its terms (``lexical``; acronyms and their long forms find each other,
 ``acronyms``) fused with latent (LSA) similarity (``latent``). When it matched
-something, topics, seed papers and clicks only sharpen it; otherwise the parts
-given are a weighted mean (CombSUM); see ``combine``. Then, per subscriber, the
+something, topics sharpen it and seed (brought, liked) and clicked papers lift it by
+a bounded amount; otherwise the parts given are a weighted mean (CombSUM); see
+``combine``. Disliked papers lower the papers more like them than like the liked
+ones (``profiles.subtract_disliked``). Then, per subscriber, the
 score is scaled to [0, 1] over the papers still unseen and blended with trending
 (``trend_weight``, fading as seeds and clicks tell us more). Papers already sent,
 seeds and clicked papers are excluded; an ``argpartition`` short list goes

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from app.ranking import SubscriberProfile, prepare_edition, rank_subscribers
+from app.ranking import SubscriberProfile, prepare_edition, rank_subscribers, reader_profile
 from app.ranking.candidates import CandidatePaper, Digest
 from tests.ranking.papers import NOW, paper
 
@@ -188,3 +188,127 @@ def test_feedback_without_interest_text_still_finds_similar_papers() -> None:
     (digest,) = rank_subscribers(edition, [profile])
     assert ids(digest) == ["2510.00401"]
     assert not digest.trending_fallback
+
+
+# A reader of speculative decoding who also likes KV-cache papers (which never say
+# "speculative"), on a day with two popular papers on other subjects.
+SPECULATIVE = [
+    paper(
+        "2510.00501",
+        "Speculative Decoding with Tree Drafts",
+        "Speculative decoding drafts tokens with a small model and verifies them.",
+    ),
+    paper(
+        "2510.00502",
+        "Speculative Decoding for Code Models",
+        "Speculative decoding speeds up code generation with drafted tokens.",
+    ),
+    paper(
+        "2510.00503",
+        "KV Cache Compression for Long Contexts",
+        "We compress the key-value cache so long contexts fit in memory.",
+    ),
+    paper("2510.00504", "Video Diffusion at Scale", "We generate video by denoising.", upvotes=90),
+    paper("2510.00505", "Tabular Benchmarks", "Questions over spreadsheets.", upvotes=80),
+]
+KV_HISTORY = [
+    paper(f"2509.0080{n}", f"KV cache eviction {n}", "Evicting key-value cache entries, memory.")
+    for n in range(4)
+]
+
+
+def score_of(digest: Digest, arxiv_id: str) -> float:
+    return next((p.score for p in digest.picks if p.arxiv_id == arxiv_id), -1.0)
+
+
+def test_liked_papers_bring_up_what_the_interest_missed_without_pushing_out_what_it_matched() -> (
+    None
+):
+    edition = prepare_edition(FILLER + SPECULATIVE, corpus=KV_HISTORY, now=NOW)
+    base = SubscriberProfile(1, "speculative decoding", k=3)
+    plain, liked = rank_subscribers(
+        edition, [base, replace(base, seed_papers=[p.arxiv_id for p in KV_HISTORY])]
+    )
+    assert "2510.00503" not in ids(plain)
+    assert ids(liked)[:2] == ids(plain)[:2]
+    assert set(ids(liked)[:2]) == {"2510.00501", "2510.00502"}
+    assert ids(liked)[2] == "2510.00503"
+    assert liked.picks[2].why.startswith("Because you liked *KV cache eviction")
+
+
+def test_clicks_count_for_less_than_the_same_papers_liked() -> None:
+    edition = prepare_edition(FILLER + SPECULATIVE, corpus=KV_HISTORY, now=NOW)
+    history = [p.arxiv_id for p in KV_HISTORY]
+    base = SubscriberProfile(1, "speculative decoding", k=len(SPECULATIVE))
+    plain, clicked, liked = rank_subscribers(
+        edition, [base, replace(base, clicked=history), replace(base, seed_papers=history)]
+    )
+
+    def kv_over_speculative(digest: Digest) -> float:
+        return score_of(digest, "2510.00503") / score_of(digest, "2510.00501")
+
+    assert kv_over_speculative(plain) < kv_over_speculative(clicked) < kv_over_speculative(liked)
+
+
+def test_papers_shown_but_not_clicked_do_not_count_against_a_reader_whose_interest_matched() -> (
+    None
+):
+    # Readers rarely click everything relevant: the KV-cache papers they skipped are
+    # no evidence against the KV-cache paper of today.
+    edition = prepare_edition(FILLER + SPECULATIVE, corpus=KV_HISTORY + TEXT_HISTORY, now=NOW)
+    clicks = SubscriberProfile(
+        1, "speculative decoding", clicked=[p.arxiv_id for p in TEXT_HISTORY], k=4
+    )
+    skips = replace(clicks, shown_not_clicked=[p.arxiv_id for p in KV_HISTORY])
+    with_clicks, with_skips = rank_subscribers(edition, [clicks, skips])
+    assert with_skips.picks == with_clicks.picks
+
+
+def test_papers_brought_on_two_subjects_find_papers_on_both() -> None:
+    proteins = [
+        paper("2509.00901", "Protein folding models", "Proteins fold; we predict structures.")
+    ]
+    edition = prepare_edition(FILLER + SPECULATIVE, corpus=[*KV_HISTORY[:1], *proteins], now=NOW)
+    profile = SubscriberProfile(1, "", seed_papers=["2509.00800", "2509.00901"], k=2)
+    (digest,) = rank_subscribers(edition, [profile])
+    assert not digest.trending_fallback
+    picked = set(ids(digest))
+    assert "2510.00503" in picked  # the KV-cache paper
+    assert picked & {f"2511.3{n:04d}" for n in range(6)}  # a protein paper of the day
+
+
+def test_fewer_like_this_spares_papers_as_like_what_the_reader_liked() -> None:
+    # Liked: KV-cache papers; disliked: a paper on both KV caches and video.
+    disliked = paper(
+        "2509.00990", "KV cache for video diffusion", "Key-value cache for video denoising."
+    )
+    edition = prepare_edition(FILLER + SPECULATIVE, corpus=[*KV_HISTORY, disliked], now=NOW)
+    liked = SubscriberProfile(
+        1,
+        "speculative decoding",
+        seed_papers=[p.arxiv_id for p in KV_HISTORY],
+        already_sent=[disliked.arxiv_id],
+        k=len(SPECULATIVE),
+    )
+    both = replace(liked, disliked=[disliked.arxiv_id])
+    before, after = rank_subscribers(edition, [liked, both])
+    # The video paper (like the disliked one only) goes down; the KV-cache paper,
+    # as like the liked papers as the disliked one, keeps its score.
+    assert score_of(after, "2510.00504") < score_of(before, "2510.00504")
+    assert score_of(after, "2510.00503") == score_of(before, "2510.00503")
+
+
+def test_a_readers_likes_and_dislikes_reach_the_ranker_as_the_send_path_builds_them() -> None:
+    edition = prepare_edition(FILLER + SPECULATIVE, corpus=KV_HISTORY, now=NOW)
+    profile = reader_profile(
+        1,
+        interests="speculative decoding",
+        liked=[p.arxiv_id for p in KV_HISTORY],
+        disliked=["2510.00504"],
+        shown=["2510.00501"],
+        k=3,
+    )
+    (digest,) = rank_subscribers(edition, [profile])
+    # Shown and disliked papers never come again; liked ones act like seed papers.
+    assert not {"2510.00501", "2510.00504"} & set(ids(digest))
+    assert any(p.why.startswith("Because you liked *KV cache eviction") for p in digest.picks)
