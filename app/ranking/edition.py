@@ -155,11 +155,13 @@ def assemble_edition(
     """
     fields = library_fields if library_fields is not None else index.field_counts(library_papers)
     vectors = sp.csr_matrix(library[: len(papers)])
-    latent_vectors = latent_space.embed([f"{p.title}. {p.abstract}" for p in papers], vectors)
+    latent_vectors = latent_space.embed_papers(
+        [f"{p.title}. {p.abstract}" for p in papers], vectors
+    )
     extra = library_papers[len(papers) :]
     library_latent = latent_vectors @ latent_vectors.T
     if extra:
-        embedded = latent_space.embed(
+        embedded = latent_space.embed_papers(
             [f"{p.title}. {p.abstract}" for p in extra], sp.csr_matrix(library[len(papers) :])
         )
         library_latent = np.vstack([library_latent, embedded @ latent_vectors.T])

@@ -39,9 +39,14 @@ LATENT_FLOOR = 0.1
 
 
 class SemanticSpace(Protocol):
-    """Maps texts (or their TF-IDF rows) to unit vectors whose dot product is similarity."""
+    """Maps texts (or their TF-IDF rows) to unit vectors whose dot product is similarity.
+
+    ``embed`` is for what a reader writes (interests, topics, a search), ``embed_papers``
+    for papers' "title. abstract" texts (a sentence encoder treats the two apart).
+    """
 
     def embed(self, texts: Sequence[str], tfidf: sp.csr_matrix) -> FloatArray: ...
+    def embed_papers(self, texts: Sequence[str], tfidf: sp.csr_matrix) -> FloatArray: ...
 
 
 class LatentSpace:
@@ -64,6 +69,10 @@ class LatentSpace:
         """Unit-length latent vectors (LSA works from the TF-IDF rows; texts unused)."""
         del texts
         return self.project(tfidf)
+
+    def embed_papers(self, texts: Sequence[str], tfidf: sp.csr_matrix) -> FloatArray:
+        """The same as ``embed``: LSA treats papers and queries alike."""
+        return self.embed(texts, tfidf)
 
     def project(self, rows: sp.csr_matrix) -> FloatArray:
         """Unit-length latent vectors of TF-IDF rows (zero rows stay zero)."""

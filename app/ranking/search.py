@@ -88,7 +88,7 @@ def fit_search_space(
             row_of={p.arxiv_id: n for n, p in enumerate(papers)},
             vectors=vectors,
             vectors_by_term=sp.csr_matrix(vectors.T),
-            latent_vectors=latent.embed(texts, vectors),
+            latent_vectors=latent.embed_papers(texts, vectors),
             document_frequency=dict(frequency),
         )
 
@@ -113,7 +113,8 @@ def shortlist(
         text = query or ""
         vector = space.index.transform_texts([text])
     cosine = np.asarray((vector @ space.vectors_by_term).toarray(), dtype=np.float32)
-    latent = space.latent.embed([text], vector) @ space.latent_vectors.T
+    embed = space.latent.embed if like is None else space.latent.embed_papers
+    latent = embed([text], vector) @ space.latent_vectors.T
     scores = latent_mix.hybrid(cosine, np.asarray(latent, np.float32), params.latent_share)[0]
     order = np.argsort(-scores, kind="stable")
     chosen: list[CandidatePaper] = []
@@ -210,7 +211,7 @@ def similar_papers(
     rows = _vectors(space, [paper, *others])
     cosine = np.asarray((rows[:1] @ rows[1:].T).toarray(), dtype=np.float32)
     texts = [f"{p.title}. {p.abstract}" for p in [paper, *others]]
-    embedded = space.latent.embed(texts, rows)
+    embedded = space.latent.embed_papers(texts, rows)
     latent = np.asarray(embedded[:1] @ embedded[1:].T, dtype=np.float32)
     scores = latent_mix.hybrid(cosine, latent, params.latent_share)[0]
     best = np.argsort(-scores, kind="stable")[:k]
