@@ -187,9 +187,10 @@ def feedback_similarity(
     papers cover two subjects still finds papers on either (a sum of similarities is
     not a point halfway between).
     """
-    return hybrid(
-        mean_similarity(lists, lexical), mean_similarity(lists, latent_similarity), latent_share
-    )
+    cosine = mean_similarity(lists, lexical)
+    if latent_share == 0.0:
+        return cosine
+    return hybrid(cosine, mean_similarity(lists, latent_similarity), latent_share)
 
 
 def add_feedback_similarity(
