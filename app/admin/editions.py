@@ -61,6 +61,8 @@ def feedback_counts(session: Session, edition_ids: list[int]) -> dict[int, tuple
         .group_by(ReaderFeedback.edition_id, ReaderFeedback.kind)
     )
     for edition_id, kind, number in rows:
+        if edition_id not in result:
+            continue
         likes, dislikes = result[edition_id]
         if kind == FeedbackKind.LIKE:
             likes = number

@@ -155,15 +155,12 @@ def steering_papers(session: Session, *, subscriber: Subscriber) -> SteeringPape
     told = feedback_of(session, [subscriber.id]).get(subscriber.id) or ReaderPapers()
     brought = list(subscriber.seed_papers or [])
     everything = [*brought, *told.liked, *told.disliked]
-    titles = (
-        dict(
-            session.execute(
-                select(Paper.arxiv_id, Paper.title).where(Paper.arxiv_id.in_(everything))
-            ).tuples()
+    titles: dict[str, str] = {}
+    if everything:
+        rows = session.execute(
+            select(Paper.arxiv_id, Paper.title).where(Paper.arxiv_id.in_(everything))
         )
-        if everything
-        else {}
-    )
+        titles = {arxiv_id: title for arxiv_id, title in rows}
     gone = missing_ids(session, [a for a in everything if a not in titles])
 
     def listed(ids: Sequence[str]) -> list[SteeringPaper]:
