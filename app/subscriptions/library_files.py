@@ -94,6 +94,8 @@ def _decode(data: bytes, encoding: str) -> str:
 
 
 _BIBTEX_START = re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE)
+# Every block start, wherever it is (what the parser would have to look at).
+_BIBTEX_BLOCK = re.compile(r"@\s*[A-Za-z]+\s*[{(]")
 _RIS_START = re.compile(r"^TY  -", re.MULTILINE)
 _RIS_LINE = re.compile(r"^[A-Z][A-Z0-9]  -")
 
@@ -103,7 +105,7 @@ def _format_of(text: str, filename: str) -> Format:
     head = text.lstrip()[:4096]
     if suffix in ("bib", "bibtex") or (suffix != "csv" and _BIBTEX_START.search(head)):
         kind: Format = "bibtex"
-        count = len(_BIBTEX_START.findall(text))
+        count = len(_BIBTEX_BLOCK.findall(text))
     elif suffix == "ris" or _RIS_START.search(head):
         kind, count = "ris", len(_RIS_START.findall(text))
     elif suffix == "csv" or head.split("\n", 1)[0].count(",") >= 2:
