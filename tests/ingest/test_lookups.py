@@ -42,7 +42,8 @@ BROUGHT_PAPER = """<?xml version="1.0" encoding="UTF-8"?>
     <author><name>Ada Example</name></author>
     <author><name>Bo Sample</name></author>
     <arxiv:comment>9 pages</arxiv:comment>
-    <link title="pdf" href="http://arxiv.org/pdf/1702.01234v3" rel="related" type="application/pdf"/>
+    <link title="pdf" href="http://arxiv.org/pdf/1702.01234v3" rel="related"
+      type="application/pdf"/>
     <arxiv:primary_category term="cs.CL"/>
     <category term="cs.CL" scheme="http://arxiv.org/schemas/atom"/>
   </entry>

@@ -196,7 +196,10 @@ def import_papers(
 ) -> BringOut:
     subscriber = _by_token(session, state, token, TokenPurpose.MANAGE)
     limit = state.settings.reader_import_max_bytes
-    data = library.file.read(limit + 1)
+    try:
+        data = library.file.read(limit + 1)
+    finally:
+        library.file.close()
     if len(data) > limit:
         raise InvalidField(LIBRARY_FIELD, f"The file is larger than {size_label(limit)}.")
     references = read_library_file(data, filename=library.filename or "")

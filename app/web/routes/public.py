@@ -331,7 +331,11 @@ def _uploaded_references(form: FormData, state: AppState) -> list[BroughtReferen
     if not isinstance(upload, UploadFile) or not upload.filename:
         return []
     limit = state.settings.reader_import_max_bytes
-    data = upload.file.read(limit + 1)
+    try:
+        data = upload.file.read(limit + 1)
+    finally:
+        # Starlette spools the upload to a temporary file that only we know to close.
+        upload.file.close()
     if len(data) > limit:
         raise InvalidField(
             LIBRARY_FIELD,
