@@ -65,7 +65,7 @@ def test_importing_a_real_world_bibtex_adds_its_arxiv_papers_and_lists_what_it_s
 ) -> None:
     manage = _manage(clean_db)
     page = reader.get(manage)
-    assert page.status_code == 200 and f'action="{manage}/papers"' in page.text
+    assert page.status_code == 200 and f'action="{manage}/papers#steering"' in page.text
 
     done = reader.post(
         f"{manage}/papers",
