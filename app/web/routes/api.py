@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, File, Request, UploadFile, status
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 
 from app.db import transaction
 from app.models.subscriber import Subscriber
@@ -44,6 +45,23 @@ from app.web.ratelimit import RateLimiterDep, SubscribeRateLimited, client_ip
 from app.wording import size_label
 
 router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"])
+
+
+class AnyRest(Convertor[str]):
+    """The rest of the path, whatever it holds: an old-style arXiv id has a slash
+    (``hep-th/9901001``), and a malformed one (a line break in it) should reach the route
+    and its documented answer, not the router's bare 404."""
+
+    regex = "(?s:.+)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("rest", AnyRest())
 
 TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"description": "Request body too large."}}
 BAD_TOKEN: dict[int | str, dict[str, Any]] = {
@@ -210,7 +228,7 @@ def import_papers(
 
 
 @router.delete(
-    "/{token}/papers/{arxiv_id:path}",
+    "/{token}/papers/{arxiv_id:rest}",
     response_model=SteeringPapersOut,
     summary="Stop a paper steering your digest (brought, liked or disliked)",
     responses=BAD_TOKEN,
