@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     admin_lockout_seconds: int = 15 * 60
     # The admin's CSV import upload may exceed max_body_bytes (about 100k rows).
     admin_import_max_bytes: int = 20 * 1024 * 1024
+    # A reader's BibTeX, RIS or Zotero CSV export (papers they bring): a library of a
+    # few thousand entries; larger files are refused with a sentence.
+    reader_import_max_bytes: int = 1024 * 1024
 
     # Sending.
     delivery_lease_seconds: int = 300

@@ -37,6 +37,7 @@ JOBS: dict[str, str] = {
     "editions.recover": "app.editions.jobs:recover",
     "editions.send_slot": "app.editions.jobs:send_slot",
     "ingest.fetch_day": "app.ingest.jobs:fetch_day",
+    "ingest.fetch_brought_papers": "app.ingest.jobs:fetch_brought_papers",
     "admin.refresh_dashboard": "app.admin.jobs:refresh_dashboard",
 }
 

@@ -23,6 +23,12 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
         "task": "ingest.fetch_day",
         "schedule": crontab(minute=40, hour=before_send),
     }
+    # Papers readers brought that arXiv could not give us yet (offline, arXiv away):
+    # asked for again until it answers. A run with nothing waiting is one query.
+    schedule["fetch-brought-papers"] = {
+        "task": "ingest.fetch_brought_papers",
+        "schedule": crontab(minute="*/15"),
+    }
     # Sending: every hour on the hour, the slot of the subscribers whose local
     # send hour it is (see app/editions/audience.py); recovery every minute.
     schedule["send-digests-hourly"] = {"task": "editions.send_slot", "schedule": crontab(minute=0)}

@@ -186,6 +186,8 @@ def seed(engine: Engine, url: str, subscribers: int, editions: int) -> None:
     )
     delivery_id = 0
     events = []
+    # Readers' "More / Fewer like this": one word per (reader, paper), on a few digests.
+    feedback: dict[tuple[int, str], tuple[str, int]] = {}
     columns = ["id", "edition_id", "subscriber_id", "status", "attempts", "picks"]
     columns += ["created_at", "updated_at"]
     for number in range(1, editions + 1):
@@ -205,6 +207,9 @@ def seed(engine: Engine, url: str, subscribers: int, editions: int) -> None:
             batch.append((delivery_id, number, subscriber_id, status, 1, picks, now, now))
             if status == "sent" and rng.random() < 0.04:
                 events.append(("click", subscriber_id, delivery_id, "2511.00001", "{}", now))
+            if status == "sent" and rng.random() < 0.03:
+                kind = "like" if rng.random() < 0.7 else "dislike"
+                feedback[(subscriber_id, rng.choice(PAPER_IDS))] = (kind, number)
         _copy(engine, "delivery", columns, batch)
     print(f"  {delivery_id} deliveries in {time.perf_counter() - started:.1f} s")
     _copy(
@@ -213,6 +218,13 @@ def seed(engine: Engine, url: str, subscribers: int, editions: int) -> None:
         ["kind", "subscriber_id", "delivery_id", "arxiv_id", "detail", "created_at"],
         events,
     )
+    _copy(
+        engine,
+        "reader_feedback",
+        ["subscriber_id", "arxiv_id", "kind", "edition_id", "created_at"],
+        [(s, a, kind, e, now) for (s, a), (kind, e) in feedback.items()],
+    )
+    print(f"  {len(feedback)} likes and dislikes")
     with engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
     with transaction(make_session_factory(engine)) as session:

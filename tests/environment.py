@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine
 
 from app.config import Settings, get_settings
-from tests.factories import TEST_SECRET
+from tests.factories import OFFLINE_ARXIV_URL, TEST_SECRET
 
 ProcessSettings = Callable[..., Settings]
 
@@ -31,6 +31,7 @@ def process_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterato
             "from_address": "Paperboy <digest@paperboy.test>",
             "database_url": engine.url.render_as_string(hide_password=False),
             "mail_url": mail_url or f"file://{tmp_path / 'outbox'}",
+            "arxiv_api_url": OFFLINE_ARXIV_URL,
         }
         values.update(overrides)
         monkeypatch.delenv("PAPERBOY_BROKER_URL", raising=False)

@@ -21,6 +21,7 @@ from app.db import Base
 from app.models import Frequency, Paper, PaperFeature, Subscriber, SubscriberStatus
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+OFFLINE_ARXIV_URL = "http://127.0.0.1:9/api/query"
 
 
 def make_test_settings(tmp_path: Path, **overrides: object) -> Settings:
@@ -31,6 +32,9 @@ def make_test_settings(tmp_path: Path, **overrides: object) -> Settings:
         "base_url": "http://testserver",
         "from_address": "Paperboy <digest@paperboy.test>",
         "broker_url": None,
+        # No test reaches arXiv: a job a request enqueues (papers a reader brings) finds
+        # nothing listening here and leaves the ids waiting, as when offline.
+        "arxiv_api_url": OFFLINE_ARXIV_URL,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
-"""Ingest tasks: fetch a day's papers (today and yesterday when no day is given)."""
+"""Ingest tasks: fetch a day's papers (today and yesterday when no day is given), and the
+papers readers brought that we do not have yet."""
 
 from __future__ import annotations
 
@@ -17,3 +18,9 @@ from workers.celery_app import app
 )
 def fetch_day(day: str | None = None) -> dict[str, int]:
     return jobs.fetch_day(get_settings(), day)
+
+
+# A failed arXiv call is not retried here: the ids wait for the next scheduled run.
+@app.task(name="ingest.fetch_brought_papers", ignore_result=True)
+def fetch_brought_papers() -> dict[str, int]:
+    return jobs.fetch_brought_papers(get_settings())

@@ -24,7 +24,9 @@ from app.models import (
     EditionStatus,
     Event,
     EventKind,
+    FeedbackKind,
     Paper,
+    ReaderFeedback,
     Subscriber,
 )
 
@@ -44,6 +46,29 @@ def click_counts(session: Session, edition_ids: list[int]) -> dict[int, tuple[in
     )
     for edition_id, clicks, clickers in rows:
         result[edition_id] = (clicks, clickers)
+    return result
+
+
+def feedback_counts(session: Session, edition_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(likes, dislikes) per edition: readers' current "More / Fewer like this" on its
+    digests (an undone word no longer counts). Reads the ``edition_id`` index."""
+    result = {edition_id: (0, 0) for edition_id in edition_ids}
+    if not edition_ids:
+        return result
+    rows = session.execute(
+        select(ReaderFeedback.edition_id, ReaderFeedback.kind, func.count())
+        .where(ReaderFeedback.edition_id.in_(edition_ids))
+        .group_by(ReaderFeedback.edition_id, ReaderFeedback.kind)
+    )
+    for edition_id, kind, number in rows:
+        if edition_id not in result:
+            continue
+        likes, dislikes = result[edition_id]
+        if kind == FeedbackKind.LIKE:
+            likes = number
+        else:
+            dislikes = number
+        result[edition_id] = (likes, dislikes)
     return result
 
 
@@ -72,6 +97,8 @@ class EditionRow:
     clicks: int
     clickers: int
     computed_at: datetime | None = None
+    likes: int = 0
+    dislikes: int = 0
 
     @property
     def click_rate(self) -> float:
@@ -114,7 +141,9 @@ def edition_rows(
             and row is not None
             and (row.computed_at < edition.finished_at)
         )
-        if force or row is None or ended or now - row.computed_at > max_age:
+        # A figure stored before likes were counted is recounted once.
+        old = row is not None and "likes" not in row.value
+        if force or row is None or ended or old or now - row.computed_at > max_age:
             stale.append(edition)
             continue
         value = row.value
@@ -124,16 +153,23 @@ def edition_rows(
             value["clicks"],
             value["clickers"],
             row.computed_at,
+            value["likes"],
+            value["dislikes"],
         )
     ids = [edition.id for edition in stale]
     counts = delivery_counts(session, ids)
     clicks = click_counts(session, ids)
+    feedback = feedback_counts(session, ids)
     for edition in stale:
-        rows[edition.id] = EditionRow(edition, counts[edition.id], *clicks[edition.id], now)
+        rows[edition.id] = EditionRow(
+            edition, counts[edition.id], *clicks[edition.id], now, *feedback[edition.id]
+        )
         value = {
             "counts": counts[edition.id].as_dict(),
             "clicks": clicks[edition.id][0],
             "clickers": clicks[edition.id][1],
+            "likes": feedback[edition.id][0],
+            "dislikes": feedback[edition.id][1],
         }
         store_figure(session, key=keys[edition.id], value=value, now=now)
     return [rows[edition.id] for edition in editions]
@@ -169,7 +205,15 @@ def edition_detail(
     progress = progress_of(session, edition)
     # Live counts (they add up now); clicks may be a few minutes old for a finished send.
     stored = edition_rows(session, [edition])[0]
-    row = EditionRow(edition, progress.counts, stored.clicks, stored.clickers, stored.computed_at)
+    row = EditionRow(
+        edition,
+        progress.counts,
+        stored.clicks,
+        stored.clickers,
+        stored.computed_at,
+        stored.likes,
+        stored.dislikes,
+    )
     by_id = {
         paper.arxiv_id: paper
         for paper in session.scalars(select(Paper).where(Paper.arxiv_id.in_(edition.paper_ids)))

@@ -34,6 +34,8 @@ from app.mailer.render import (
     Reader,
     RenderedDigest,
     authors_line,
+    keywords_shown,
+    paper_date,
     stars_label,
     summarise,
 )
@@ -109,7 +111,7 @@ def build_kit(
     }
     ordered = [papers[arxiv_id] for arxiv_id in paper_ids if arxiv_id in papers]
     renderer = DigestRenderer(
-        [paper_view(paper) for paper in ordered],
+        [paper_view(paper, base_url=settings.base_url) for paper in ordered],
         edition_date=edition_date,
         postal_address=settings.postal_address,
     )
@@ -154,8 +156,8 @@ def kit_for_edition(session: Session, edition: Edition, settings: Settings) -> E
     )
 
 
-def paper_view(paper: Paper) -> PaperView:
-    """The digest's view of a stored paper."""
+def paper_view(paper: Paper, *, base_url: str) -> PaperView:
+    """The digest's view of a stored paper (built once per edition, like its card)."""
     # Outside URLs pass the one check again here: a row stored before ingest
     # checked them, or written by hand, never becomes a javascript: link.
     candidates = {
@@ -178,6 +180,11 @@ def paper_view(paper: Paper) -> PaperView:
             summary, width=72, initial_indent="  ", subsequent_indent="  "
         ),
         links=links,
+        published_label=paper_date(paper.published_at.date()) if paper.published_at else None,
+        comments=paper.num_comments or 0,
+        keywords=keywords_shown(paper.ai_keywords or []),
+        abstract_url=safe_http_url(f"https://arxiv.org/abs/{paper.arxiv_id}"),
+        more_url=safe_http_url(f"{base_url.rstrip('/')}/papers/{paper.arxiv_id}"),
     )
 
 

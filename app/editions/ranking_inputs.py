@@ -5,7 +5,9 @@ turns rows into them, set-based, for a whole chunk of subscribers at once:
 
 - ``prepared_edition``: the edition's candidates (``CandidatePaper`` with the
   upvote velocity from the day's snapshots and the featured day) and a rolling
-  corpus of recent papers, passed through ``prepare_edition`` once per process
+  corpus of recent papers plus the stored papers readers brought (old ones
+  included: a seed is only used when the corpus has it), passed through
+  ``prepare_edition`` once per process
   and edition (the fit is deterministic for an edition, so every chunk a worker
   sends reuses it instead of refitting TF-IDF and LSA);
 - ``subscriber_profiles``: ``SubscriberProfile`` per subscriber, with clicked
@@ -40,6 +42,7 @@ from app.models import (
     PaperFeature,
     PaperSnapshot,
     Subscriber,
+    SubscriberStatus,
 )
 from app.ranking import (
     CandidatePaper,
@@ -55,6 +58,8 @@ from app.subscriptions.papers import ReaderPapers, feedback_of
 
 # How far back a subscriber's history (clicks, papers shown) counts.
 HISTORY_DAYS = 90
+# Brought papers added to an edition's corpus beyond the recent ones: bounds the fit.
+MAX_BROUGHT_IN_CORPUS = 5_000
 # Prepared editions kept per process: today's slots and a preview or two.
 _CACHE_SIZE = 4
 _cache: OrderedDict[Hashable, PreparedEdition] = OrderedDict()
@@ -100,6 +105,7 @@ def prepared_edition(
                 return cached
     candidates = candidate_papers_for(session, paper_ids, as_of=as_of)
     corpus = recent_corpus(session, until=edition_date, days=settings.ranking_corpus_days)
+    corpus += brought_corpus(session, exclude={p.arxiv_id for p in corpus})
     prepared = prepare_edition(
         candidates, corpus=corpus, now=as_of, backend=settings.ranking_backend
     )
@@ -156,6 +162,38 @@ def recent_corpus(session: Session, *, until: date, days: int) -> list[Candidate
     ).all()
     featured = _featured_on(session, [p.id for p in rows], until=until)
     return [candidate_from(p, featured_on=featured.get(p.id)) for p in rows]
+
+
+def brought_corpus(
+    session: Session, *, exclude: set[str], limit: int = MAX_BROUGHT_IN_CORPUS
+) -> list[CandidatePaper]:
+    """The stored papers that open subscriptions bring, not in ``exclude`` (at most ``limit``,
+    the most recently stored first), so the ranker can use them as seeds whatever their age.
+
+    One pass over the subscribers who bring any (the column is JSON, so not indexed):
+    it runs once per prepared edition, not per reader.
+    """
+    brought: dict[str, None] = {}
+    rows = session.scalars(
+        select(Subscriber.seed_papers).where(
+            Subscriber.status.in_([SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED]),
+            func.json_array_length(Subscriber.seed_papers) > 0,
+        )
+    )
+    for seeds in rows:
+        for arxiv_id in seeds or []:
+            if isinstance(arxiv_id, str) and arxiv_id not in exclude:
+                brought[arxiv_id] = None
+    if not brought:
+        return []
+    papers: list[Paper] = []
+    ids = list(brought)
+    for start in range(0, len(ids), 500):
+        papers += session.scalars(select(Paper).where(Paper.arxiv_id.in_(ids[start : start + 500])))
+    papers.sort(key=lambda p: p.id, reverse=True)
+    kept = papers[:limit]
+    featured = _featured_on(session, [p.id for p in kept], until=date.max)
+    return [candidate_from(p, featured_on=featured.get(p.id)) for p in kept]
 
 
 def _featured_on(session: Session, paper_ids: Sequence[int], *, until: date) -> dict[int, date]:

@@ -38,6 +38,8 @@ from app.resources import email_templates_dir
 
 GMAIL_CLIP_BYTES = 102 * 1024
 AUTHORS_SHOWN = 3
+KEYWORDS_SHOWN = 3
+KEYWORD_CHARS = 32
 SUMMARY_CHARS = 280
 LINK_LABELS = {"paper": "Paper page", "pdf": "PDF", "code": "Code", "project": "Project page"}
 
@@ -59,10 +61,48 @@ class PaperView:
     summary: str
     summary_wrapped: str
     links: dict[str, str]  # kind -> the real destination (paper page, pdf, code, project)
+    # The rest of the card's one line of metadata, and two plain links (the same for
+    # every reader, so never tracked: they cost nothing per message).
+    published_label: str | None = None  # "26 Nov 2025"
+    comments: int = 0
+    keywords: tuple[str, ...] = ()
+    abstract_url: str | None = None  # the arXiv abstract page
+    more_url: str | None = None  # the paper's page on our site: the whole abstract and more
 
     @property
     def link_labels(self) -> list[tuple[str, str]]:
         return [(kind, LINK_LABELS[kind]) for kind in LINK_LABELS if kind in self.links]
+
+    @property
+    def meta_items(self) -> list[str]:
+        """The card's metadata line, item by item (joined with a middle dot)."""
+        items = [self.authors_line]
+        if self.organization:
+            items.append(self.organization)
+        if self.published_label:
+            items.append(self.published_label)
+        items.append(f"{self.upvotes} upvote{'' if self.upvotes == 1 else 's'}")
+        if self.comments:
+            items.append(f"{self.comments} comment{'' if self.comments == 1 else 's'}")
+        if self.stars_label:
+            items.append(f"{self.stars_label} GitHub stars")
+        if self.keywords:
+            items.append(", ".join(self.keywords))
+        return items
+
+
+def keywords_shown(keywords: Sequence[str]) -> tuple[str, ...]:
+    """A few of the paper's AI keywords, each short, none twice."""
+    shown: dict[str, None] = {}
+    for keyword in keywords:
+        word = " ".join(str(keyword).split())
+        if len(word) > KEYWORD_CHARS:
+            word = word[:KEYWORD_CHARS].rsplit(" ", 1)[0] + "…"
+        if word and word.lower() not in {k.lower() for k in shown}:
+            shown[word] = None
+        if len(shown) == KEYWORDS_SHOWN:
+            break
+    return tuple(shown)
 
 
 @dataclass(frozen=True)
@@ -132,6 +172,11 @@ def stars_label(stars: int | None) -> str | None:
     if not stars:
         return None
     return f"{stars / 1000:.1f}k".replace(".0k", "k") if stars >= 1000 else str(stars)
+
+
+def paper_date(day: date) -> str:
+    """``26 Nov 2025``: when a paper was published."""
+    return f"{day.day} {day:%b} {day.year}"
 
 
 def short_date(day: date) -> str:

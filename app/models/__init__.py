@@ -5,7 +5,7 @@ from app.models.dashboard_stat import DashboardStat
 from app.models.edition import Delivery, DeliveryStatus, Edition, EditionStatus
 from app.models.event import Event, EventKind
 from app.models.ingest_run import IngestRun, IngestRunStatus
-from app.models.paper import Paper, PaperFeature, PaperSnapshot
+from app.models.paper import Paper, PaperFeature, PaperLookup, PaperSnapshot
 from app.models.reader_feedback import FeedbackKind, ReaderFeedback
 from app.models.subscriber import Frequency, Subscriber, SubscriberStatus
 from app.models.suppression import Suppression, SuppressionReason
@@ -25,6 +25,7 @@ __all__ = [
     "IngestRunStatus",
     "Paper",
     "PaperFeature",
+    "PaperLookup",
     "PaperSnapshot",
     "ReaderFeedback",
     "Subscriber",

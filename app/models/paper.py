@@ -1,4 +1,5 @@
-"""A paper (one row per arXiv id), the days it was featured, and upvote snapshots."""
+"""A paper (one row per arXiv id), the days it was featured, upvote snapshots, and the
+arXiv lookups of papers readers brought before we had them."""
 
 from __future__ import annotations
 
@@ -74,3 +75,21 @@ class PaperSnapshot(Base):
     upvotes: Mapped[int] = mapped_column(Integer, default=0)
     github_stars: Mapped[int | None] = mapped_column(Integer, default=None)
     num_comments: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PaperLookup(Base):
+    """An arXiv id a reader brought that is not (yet) a stored paper: waiting for arXiv.
+
+    The ``ingest.fetch_brought_papers`` job looks waiting ids up and stores what arXiv
+    knows as papers (the row then goes); an id arXiv answered without is kept with
+    ``missing_at`` set, so the reader is told and it is not asked for again.
+    """
+
+    __tablename__ = "paper_lookup"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    arxiv_id: Mapped[str] = mapped_column(String(32), unique=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_tried_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    missing_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

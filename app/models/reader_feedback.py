@@ -28,7 +28,8 @@ class ReaderFeedback(Base):
         ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
     )
     arxiv_id: Mapped[str] = mapped_column(String(32))
-    # The edition whose digest carried the link (0 or None: not from a digest).
-    edition_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The edition whose digest carried the link (0 or None: not from a digest);
+    # indexed for the admin's likes and dislikes per edition.
+    edition_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
     kind: Mapped[FeedbackKind] = mapped_column(str_enum(FeedbackKind))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

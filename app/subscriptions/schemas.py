@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from app.models.subscriber import Frequency, Subscriber
+from app.subscriptions.brought import MAX_BROUGHT, BringReport, SteeringPaper, SteeringPapers
 from app.subscriptions.errors import InvalidField
 from app.subscriptions.validation import (
     MAX_EMAIL_LENGTH,
@@ -171,3 +172,80 @@ def preferences_of(subscriber: Subscriber) -> Preferences:
         send_hour=subscriber.send_hour,
         timezone=subscriber.timezone,
     )
+
+
+REFERENCES_DESCRIPTION = (
+    "arXiv ids (2511.19827, 2511.19827v2, hep-th/9901001), arXiv links (abs, pdf or html, "
+    "any version), Hugging Face paper links (https://huggingface.co/papers/ID) or arXiv "
+    "DOIs (10.48550/arXiv.ID)."
+)
+
+
+class BringIn(BaseModel):
+    """Papers to bring: each reference names one arXiv paper."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    references: list[Annotated[str, Field(max_length=2048)]] = Field(
+        min_length=1, max_length=200, description=REFERENCES_DESCRIPTION
+    )
+
+
+class SkippedOut(BaseModel):
+    reference: str = Field(description="The reference (or file entry) as given, shortened.")
+    reason: str = Field(description="Why it was not added.")
+
+
+class BringOut(BaseModel):
+    """What bringing did: what it added, what was there already, what it skipped and why."""
+
+    added: list[str] = Field(description="arXiv ids added to your brought papers.")
+    already: list[str] = Field(description="arXiv ids you brought (or liked) before.")
+    waiting: list[str] = Field(
+        description="Added ids we have no paper for yet: being fetched from arXiv."
+    )
+    skipped: list[SkippedOut]
+    brought: int = Field(description="How many papers you bring now.")
+    limit: int = Field(description="The most papers one reader may bring.")
+
+    @classmethod
+    def of(cls, report: BringReport) -> BringOut:
+        return cls(
+            added=report.added,
+            already=report.already,
+            waiting=report.waiting,
+            skipped=[SkippedOut(reference=s.reference, reason=s.reason) for s in report.skipped],
+            brought=report.brought,
+            limit=report.limit,
+        )
+
+
+class PaperOut(BaseModel):
+    arxiv_id: str
+    title: str | None = Field(description="The title, once we have the paper.")
+    state: Literal["stored", "waiting", "missing"] = Field(
+        description="stored: we have the paper; waiting: being fetched from arXiv; "
+        "missing: arXiv has no paper with this id."
+    )
+
+    @classmethod
+    def of(cls, paper: SteeringPaper) -> PaperOut:
+        return cls(arxiv_id=paper.arxiv_id, title=paper.title, state=paper.state)
+
+
+class SteeringPapersOut(BaseModel):
+    """The papers that steer your digest, oldest first."""
+
+    brought: list[PaperOut] = Field(description="Papers you brought (seeds of your digest).")
+    liked: list[PaperOut] = Field(description='Papers you said "More like this" to.')
+    disliked: list[PaperOut] = Field(description='Papers you said "Fewer like this" to.')
+    limit: int = Field(description="The most papers one reader may bring.")
+
+    @classmethod
+    def of(cls, papers: SteeringPapers) -> SteeringPapersOut:
+        return cls(
+            brought=[PaperOut.of(p) for p in papers.brought],
+            liked=[PaperOut.of(p) for p in papers.liked],
+            disliked=[PaperOut.of(p) for p in papers.disliked],
+            limit=MAX_BROUGHT,
+        )

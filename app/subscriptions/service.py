@@ -246,7 +246,7 @@ def update_preferences(
     session: Session, *, subscriber: Subscriber, preferences: Preferences
 ) -> Subscriber:
     """Change what and when a subscriber receives; not allowed once the subscription ended."""
-    _require_open(subscriber)
+    require_open(subscriber)
     _apply_preferences(subscriber, preferences)
     session.flush()
     return subscriber
@@ -254,7 +254,7 @@ def update_preferences(
 
 def pause(session: Session, *, subscriber: Subscriber) -> Subscriber:
     """Stop sending for now, keeping the preferences (only an active subscription pauses)."""
-    _require_open(subscriber)
+    require_open(subscriber)
     if subscriber.status is SubscriberStatus.ACTIVE:
         subscriber.status = SubscriberStatus.PAUSED
         session.flush()
@@ -263,7 +263,7 @@ def pause(session: Session, *, subscriber: Subscriber) -> Subscriber:
 
 def resume(session: Session, *, subscriber: Subscriber) -> Subscriber:
     """Start sending again after a pause."""
-    _require_open(subscriber)
+    require_open(subscriber)
     if subscriber.status is SubscriberStatus.PAUSED:
         subscriber.status = SubscriberStatus.ACTIVE
         session.flush()
@@ -305,7 +305,8 @@ def list_subscribers(
     return list(session.scalars(query))
 
 
-def _require_open(subscriber: Subscriber) -> None:
+def require_open(subscriber: Subscriber) -> None:
+    """``SubscriptionEnded`` unless the subscription is still open (may change)."""
     if subscriber.status in ENDED:
         raise SubscriptionEnded(
             "This subscription has ended. Subscribe again to receive the digest."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -20,6 +21,7 @@ from app.web.csrf import CSRFError, csrf_cookie_header
 from app.web.rendering import render
 from app.web.request_context import RequestContext
 from app.web.state import AppState
+from app.wording import size_label
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "interest-cohort=()",
 }
 HSTS = ("Strict-Transport-Security", "max-age=31536000")
+# Where readers upload a reference-manager export (the manage page, the API).
+READER_UPLOAD_PATHS = (r"/manage/[^/]+/papers", r"/api/v1/subscriptions/[^/]+/papers/import")
 
 
 class PageHeaders:
@@ -76,24 +80,45 @@ class PageHeaders:
 
 
 class BodySizeLimit:
-    """Refuse request bodies above ``max_bytes`` with 413 before anything parses them."""
+    """Refuse request bodies above ``max_bytes`` with 413 before anything parses them.
+
+    A browser's form post gets a short page saying so, an API client the JSON answer.
+    """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, larger_paths: dict[str, int] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        larger_paths: dict[str, int] | None = None,
+        larger_patterns: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.default_max_bytes = max_bytes
-        # Exact paths allowed a bigger body (the admin's CSV upload).
+        # Exact paths allowed a bigger body (the admin's CSV upload), and path patterns
+        # (a reader's library upload, whose path carries their token).
         self.larger_paths = larger_paths or {}
+        self.larger_patterns = [
+            (re.compile(pattern), limit) for pattern, limit in (larger_patterns or {}).items()
+        ]
+
+    def limit_for(self, path: str) -> int:
+        if path in self.larger_paths:
+            return self.larger_paths[path]
+        for pattern, limit in self.larger_patterns:
+            if pattern.fullmatch(path):
+                return limit
+        return self.default_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        max_bytes = self.larger_paths.get(scope["path"], self.default_max_bytes)
-        declared = dict(scope["headers"]).get(b"content-length")
+        max_bytes = self.limit_for(scope["path"])
+        headers = dict(scope["headers"])
+        html = b"text/html" in headers.get(b"accept", b"") and not scope["path"].startswith("/api/")
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            await _too_large(send)
+            await _too_large(send, max_bytes, html)
             return
         received = 0
 
@@ -109,21 +134,36 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            await _too_large(send)
+            await _too_large(send, max_bytes, html)
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send) -> None:
-    body = b'{"detail":"Request body too large."}'
+_TOO_LARGE_PAGE = (
+    '<!doctype html><html lang="en"><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>Too large · Paperboy</title><h1>That was too large</h1>"
+    "<p>What you sent is larger than {limit}, the most this form takes. Go back and "
+    "choose a smaller file (export only the collection you want), or paste the ids "
+    "instead. Nothing was changed.</p></html>"
+)
+
+
+async def _too_large(send: Send, max_bytes: int, html: bool) -> None:
+    if html:
+        body = _TOO_LARGE_PAGE.format(limit=size_label(max_bytes)).encode()
+        content_type = b"text/html; charset=utf-8"
+    else:
+        body = b'{"detail":"Request body too large."}'
+        content_type = b"application/json"
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", content_type),
                 (b"content-length", b"%d" % len(body)),
             ],
         }
@@ -199,6 +239,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         larger_paths={"/admin/subscribers/import": settings.admin_import_max_bytes},
+        # A reader's library upload: the file's own cap plus room for the form around it.
+        larger_patterns={
+            pattern: settings.reader_import_max_bytes + settings.max_body_bytes
+            for pattern in READER_UPLOAD_PATHS
+        },
     )
     # Outermost: the request id is known to everything below, error pages included.
     app.add_middleware(RequestContext)

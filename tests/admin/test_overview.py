@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -11,9 +12,11 @@ from sqlalchemy.orm import Session
 from app.admin.charts import growth_chart
 from app.admin.editions import recent_editions, todays_edition
 from app.admin.overview import subscriber_growth, subscribers_by_status
+from app.admin.refresh import refresh_dashboard
 from app.db import make_session_factory, transaction
 from app.editions.progress import edition_progress
-from app.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus
+from app.models import Delivery, DeliveryStatus, FeedbackKind, Subscriber, SubscriberStatus
+from app.subscriptions.papers import record_feedback, undo_feedback
 from tests.admin.scenario import SUBSCRIBERS, TODAY_DELIVERIES, seed_scenario
 
 
@@ -100,3 +103,45 @@ def test_overview_page_shows_the_database_counts(
     body = progress.json()
     assert body["recipients"] == 12 and body["sent"] == 5 and body["finished"] is False
     assert sum(body[s.value] for s in DeliveryStatus) == body["recipients"]
+
+
+def test_last_editions_count_readers_likes_and_dislikes_next_to_clicks(
+    admin_client: TestClient, clean_db: Engine
+) -> None:
+    with transaction(make_session_factory(clean_db)) as session:
+        scenario = seed_scenario(session)
+        assert scenario.yesterday_edition and scenario.today_edition
+        yesterday, today = scenario.yesterday_edition.id, scenario.today_edition.id
+        readers = scenario.subscribers
+        said = [
+            (readers[0], "2511.10000", FeedbackKind.LIKE, yesterday),
+            (readers[1], "2511.10000", FeedbackKind.LIKE, yesterday),
+            (readers[2], "2511.10001", FeedbackKind.DISLIKE, yesterday),
+            (readers[0], "2511.10002", FeedbackKind.DISLIKE, today),
+            (readers[3], "2511.10003", FeedbackKind.LIKE, None),  # not from a digest
+        ]
+        for reader, arxiv_id, kind, edition_id in said:
+            record_feedback(
+                session, subscriber=reader, arxiv_id=arxiv_id, kind=kind, edition_id=edition_id
+            )
+
+    html = admin_client.get("/admin").text
+
+    def cells(edition_id: int) -> tuple[str, str]:
+        row = html.split(f'data-edition="{edition_id}"', 1)[1].split("</tr>", 1)[0]
+        likes = re.search(r'class="num likes">(\d+)<', row)
+        dislikes = re.search(r'class="num dislikes">(\d+)<', row)
+        assert likes and dislikes
+        return likes.group(1), dislikes.group(1)
+
+    assert '<th class="num"' in html and ">Likes</th>" in html and ">Dislikes</th>" in html
+    assert cells(yesterday) == ("2", "1")
+    assert cells(today) == ("0", "1")
+    # An undone word no longer counts (a finished edition's figure is recounted on refresh).
+    with transaction(make_session_factory(clean_db)) as session:
+        reader = session.get(Subscriber, readers[1].id)
+        assert reader is not None
+        undo_feedback(session, subscriber=reader, arxiv_id="2511.10000")
+        refresh_dashboard(session)
+    html = admin_client.get("/admin").text
+    assert cells(yesterday) == ("1", "1")

@@ -238,8 +238,10 @@ def test_the_manage_page_lists_liked_and_disliked_papers_and_removes_them(
     manage = _path(links_of(clean_db, "reader@example.org").manage)
     with TestClient(create_app(settings, engine=clean_db)) as browser:
         page = browser.get(manage).text
-        assert "More like <a" in page and "2511.20001" in page
-        assert "Fewer like <a" in page and "2511.20002" in page
+        liked = page.split('id="liked"', 1)[1].split('id="disliked"', 1)[0]
+        disliked = page.split('id="disliked"', 1)[1]
+        assert "More like these" in liked and "2511.20001" in liked
+        assert "Fewer like these" in disliked and "2511.20002" in disliked
         removed = browser.post(
             manage, data={"csrf_token": csrf_token(page), "action": "forget:2511.20002"}
         )

@@ -1,4 +1,5 @@
-"""Enrichment from the arXiv API: categories, primary category, comment, PDF link, v1 date.
+"""The arXiv API: enrichment (categories, primary category, comment, PDF link, v1 date) and
+the title, abstract and authors of papers readers bring that Daily Papers never featured.
 
 ``export.arxiv.org/api/query?id_list=...`` answers with an Atom feed; ids go in
 batches of at most 100 and every request (retries included) waits for the
@@ -29,9 +30,13 @@ _CATEGORIES_MAX = 50
 
 @dataclass(frozen=True, slots=True)
 class ArxivRecord:
-    """What arXiv says about one paper (only what Daily Papers lacks)."""
+    """What arXiv says about one paper: what Daily Papers lacks, and what a paper needs
+    when it comes from arXiv alone (title, abstract, authors)."""
 
     arxiv_id: str
+    title: str = ""
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     primary_category: str | None = None
     comment: str | None = None
@@ -89,6 +94,9 @@ def parse_arxiv_atom(text: str) -> list[ArxivRecord]:
         records.append(
             ArxivRecord(
                 arxiv_id=arxiv_id,
+                title=normalise_text(entry.get("title"))[: clean.TITLE_MAX],
+                abstract=normalise_text(entry.get("summary"))[: clean.ABSTRACT_MAX],
+                authors=_authors(entry.get("authors", [])),
                 categories=list(dict.fromkeys(c for c in categories if c))[:_CATEGORIES_MAX],
                 primary_category=_category(primary),
                 comment=normalise_text(entry.get("arxiv_comment"))[: clean.SUMMARY_MAX] or None,
@@ -121,6 +129,11 @@ def _category(term: object) -> str | None:
     # "cs.LG", "math.AP", "cond-mat.stat-mech": short; anything else is not a category.
     name = normalise_text(str(term)) if term else ""
     return name if 0 < len(name) <= _CATEGORY_MAX else None
+
+
+def _authors(authors: list[Any]) -> list[str]:
+    names = (normalise_text(str(a.get("name", "")))[: clean.NAME_MAX] for a in authors)
+    return [name for name in names if name][: clean.AUTHORS_MAX]
 
 
 def _pdf_url(arxiv_id: str, links: list[Any]) -> str | None:

@@ -14,14 +14,25 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
 from app.db import transaction
 from app.models.subscriber import Subscriber, SubscriberStatus
 from app.subscriptions import service
+from app.subscriptions.brought import (
+    MAX_BROUGHT,
+    BringReport,
+    bring_papers,
+    references_in_text,
+    remove_brought,
+    steering_papers,
+)
 from app.subscriptions.confirmation import queue_confirmation
 from app.subscriptions.errors import InvalidField
 from app.subscriptions.feed import feed_url
-from app.subscriptions.papers import ReaderPapers, feedback_of, undo_feedback
+from app.subscriptions.library_files import FIELD as LIBRARY_FIELD
+from app.subscriptions.library_files import BroughtReference, read_library_file
+from app.subscriptions.papers import undo_feedback
 from app.subscriptions.sample import has_sample_digest, latest_sample_digest
 from app.subscriptions.tokens import TokenPurpose, links_for
 from app.subscriptions.validation import clean_preferences
@@ -41,6 +52,7 @@ from app.web.forms import (
 from app.web.ratelimit import RateLimiterDep, SubscribeRateLimited, client_ip
 from app.web.rendering import render
 from app.web.state import AppState
+from app.wording import size_label
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -52,6 +64,7 @@ NOTICES = {
     "paused": "Your digest is paused. Resume it whenever you like.",
     "resumed": "Welcome back: your digest is on again.",
     "forgotten": "Done: that paper no longer steers your digest.",
+    "removed": "Done: you no longer bring that paper.",
 }
 
 
@@ -203,11 +216,22 @@ def _manage_page(
     errors: dict[str, str] | None = None,
     notice: str | None = None,
     status_code: int = 200,
+    report: BringReport | None = None,
+    references_text: str = "",
 ) -> Response:
     context = _form_context(values, errors)
     context.update(subscriber=subscriber, notice=notice, statuses=SubscriberStatus)
     state: AppState = request.app.state.paperboy
-    context["told"] = feedback_of(session, [subscriber.id]).get(subscriber.id) or ReaderPapers()
+    limit = state.settings.reader_import_max_bytes
+    context.update(
+        token=request.path_params["token"],
+        steering=steering_papers(session, subscriber=subscriber),
+        report=report,
+        references_text=references_text,
+        max_brought=MAX_BROUGHT,
+        max_upload_bytes=limit,
+        max_upload_label=size_label(limit),
+    )
     context["feed_url"] = feed_url(
         base_url=state.settings.base_url, secret_key=state.secret_key, subscriber=subscriber
     )
@@ -246,7 +270,10 @@ def manage(
         return RedirectResponse(f"/manage/{token}?done=resumed", status_code=303)
     if action.startswith("forget:"):
         undo_feedback(session, subscriber=subscriber, arxiv_id=action.removeprefix("forget:"))
-        return RedirectResponse(f"/manage/{token}?done=forgotten", status_code=303)
+        return RedirectResponse(f"/manage/{token}?done=forgotten#steering", status_code=303)
+    if action.startswith("unbring:"):
+        remove_brought(session, subscriber=subscriber, arxiv_id=action.removeprefix("unbring:"))
+        return RedirectResponse(f"/manage/{token}?done=removed#steering", status_code=303)
     try:
         preferences = clean_preferences(**preference_arguments(form))
     except InvalidField as error:
@@ -261,6 +288,61 @@ def manage(
         )
     service.update_preferences(session, subscriber=subscriber, preferences=preferences)
     return RedirectResponse(f"/manage/{token}?done=saved", status_code=303)
+
+
+@router.post("/manage/{token}/papers", response_class=HTMLResponse)
+def bring(
+    request: Request,
+    token: str,
+    _csrf: CSRFProtected,
+    form: FormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Papers the reader brings: typed ids and links, and/or a reference-manager export."""
+    subscriber = _manage_subscriber(session, state, token)
+    typed = text(form, "references")
+    values = subscriber_values(subscriber)
+    try:
+        references = references_in_text(typed) + _uploaded_references(form, state)
+        if not references:
+            raise InvalidField(
+                "references", "Type an arXiv id or link, or choose a file to bring papers."
+            )
+    except InvalidField as error:
+        # Nothing was added; what the reader typed is put back in the form.
+        return _manage_page(
+            request,
+            session,
+            subscriber,
+            values,
+            errors={error.field: error.message},
+            status_code=422,
+            references_text=typed,
+        )
+    report = bring_papers(
+        session, subscriber=subscriber, references=references, settings=state.settings
+    )
+    return _manage_page(request, session, subscriber, values, report=report)
+
+
+def _uploaded_references(form: FormData, state: AppState) -> list[BroughtReference]:
+    upload = form.get("library")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return []
+    limit = state.settings.reader_import_max_bytes
+    try:
+        data = upload.file.read(limit + 1)
+    finally:
+        # Starlette spools the upload to a temporary file that only we know to close.
+        upload.file.close()
+    if len(data) > limit:
+        raise InvalidField(
+            LIBRARY_FIELD,
+            f"This file is larger than {size_label(limit)}. Export only the collection "
+            "you want to bring, or paste the ids instead.",
+        )
+    return read_library_file(data, filename=upload.filename)
 
 
 def _unsubscribe_subscriber(session: SessionDep, state: StateDep, token: str) -> Subscriber:

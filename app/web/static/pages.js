@@ -24,6 +24,23 @@
     sync();
   }
 
+  // A library file past the upload limit: say so before sending it (the server says it too).
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    var check = function () {
+      var file = input.files && input.files[0];
+      var tooLarge = file && file.size > Number(input.dataset.maxBytes);
+      input.setCustomValidity(tooLarge ? input.dataset.tooLarge : "");
+      if (tooLarge) { input.reportValidity(); }
+    };
+    input.addEventListener("change", check);
+    if (input.form) {
+      input.form.addEventListener("submit", function (event) {
+        check();
+        if (!input.checkValidity()) { event.preventDefault(); input.reportValidity(); }
+      });
+    }
+  });
+
   // Ask before a form with data-confirm="question" is sent.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
