@@ -14,7 +14,10 @@ For each set it prints
     clicked its relevant papers (up to 5); the second page is ranked again
     (first-page papers removed from the ranking and from the grades) with no
     feedback, with those clicks, with the same papers as seed papers, and with the
-    clicks plus the rest of the first page as shown-but-not-clicked.
+    clicks plus the rest of the first page as shown-but-not-clicked, and with likes
+    and dislikes ("more / fewer like this"); beside it, the alternative where every
+    reader has seen two digests and dislikes five papers;
+  * readers who bring papers and write nothing, two ways of drawing them.
 
     python bench/relevance.py [--samples DIR] [--set 2025-09|2025-11]
 """
@@ -141,6 +144,8 @@ def evaluate(
     brought: dict[str, dict[str, list[float]]] = {}
     clicks_per_query: list[int] = []
     dislikes_per_query: list[int] = []
+    five_dislikes: dict[str, list[float]] = {}
+    five_per_query: list[int] = []
     brought_per_query: list[int] = []
 
     def record(name: str, ranking: list[str], grades: dict[str, int]) -> None:
@@ -179,6 +184,22 @@ def evaluate(
             feedback.setdefault(name, []).append(ndcg(ranker(profile), residual))
         clicks_per_query.append(len(clicked))
         dislikes_per_query.append(len(disliked))
+
+        # The alternative with five dislikes for every reader (bench/data/README.md): the
+        # reader has seen two digests (page one, then the second page without feedback),
+        # likes page one's relevant papers and dislikes the first 5 non-relevant papers of
+        # the two; graded on the papers not seen.
+        seen = first + ranker(runs["no feedback"])
+        five = [i for i in seen if grades.get(i, 0) == 0][:CLICKS]
+        unseen = {i: g for i, g in grades.items() if i not in seen}
+        after_two = partial(reader_profile, 0, interests=text, shown=seen, k=K)
+        for name, profile in {
+            "no feedback": after_two(),
+            "likes": after_two(liked=clicked),
+            "likes + 5 dislikes": after_two(liked=clicked, disliked=five),
+        }.items():
+            five_dislikes.setdefault(name, []).append(ndcg(ranker(profile), unseen))
+        five_per_query.append(len(five))
 
         # A reader who brought papers and wrote nothing: BROUGHT of the relevant papers
         # (at most half of them, so some are left to find), drawn DRAWS times; every
@@ -229,6 +250,18 @@ def evaluate(
     print(f"{'mean':18} {'':7} " + " ".join(f"{mean(feedback[name]):16.3f}" for name in names))
     print_deltas(feedback, "no feedback")
 
+    names = list(five_dislikes)
+    print(
+        "\nalternative: two digests seen (20 papers), likes = page one's relevant papers,"
+        " 5 dislikes = the first non-relevant of the 20; graded on the papers not seen"
+    )
+    print(f"{'profile':18} {'clk':>3} {'dis':>3} " + " ".join(f"{n:>18}" for n in names))
+    for n, query in enumerate(queries):
+        row = " ".join(f"{five_dislikes[name][n]:18.3f}" for name in names)
+        print(f"{query['id']:18} {clicks_per_query[n]:3d} {five_per_query[n]:3d} {row}")
+    print(f"{'mean':18} {'':7} " + " ".join(f"{mean(five_dislikes[name]):18.3f}" for name in names))
+    print_deltas(five_dislikes, "no feedback")
+
     for way, runs_of in brought.items():
         names = list(runs_of)
         print(
@@ -247,6 +280,7 @@ def evaluate(
         "worst": worst,
         "topics": mean(topic_scores),
         **{name: mean(values) for name, values in feedback.items()},
+        **{f"two digests: {name}": mean(values) for name, values in five_dislikes.items()},
         **{
             f"{way}: {name}": mean(values)
             for way, runs_of in brought.items()

@@ -176,7 +176,11 @@ def mean_similarity(lists: Flat, sims: FloatArray) -> FloatArray:
 
 
 def feedback_similarity(
-    lists: Flat, lexical: FloatArray, latent_similarity: FloatArray, latent_share: float
+    lists: Flat,
+    lexical: FloatArray,
+    latent_similarity: FloatArray,
+    latent_share: float,
+    nearest_share: float = 0.0,
 ) -> FloatArray:
     """For row b and every paper, its mean similarity with the papers of lists[b].
 
@@ -186,15 +190,30 @@ def feedback_similarity(
     them counts for more than one like a single paper's quirks, and a reader whose
     papers cover two subjects still finds papers on either (a sum of similarities is
     not a point halfway between).
+
+    ``nearest_share`` of the TF-IDF half is instead the best cosine with any one of
+    them: for a reader who wrote nothing, a library mostly on one subject must not
+    drown the few papers it holds on another (the centroid weighs a subject by its
+    share of the library; the nearest paper does not).
     """
     cosine = mean_similarity(lists, lexical)
+    if nearest_share > 0.0:
+        rows, nearest = max_similarity(lists, lexical)
+        cosine *= 1.0 - nearest_share
+        cosine[rows] += nearest_share * nearest
     if latent_share == 0.0:
         return cosine
     return hybrid(cosine, mean_similarity(lists, latent_similarity), latent_share)
 
 
 def add_feedback_similarity(
-    scores: FloatArray, lists: Flat, edition: PreparedEdition, latent_share: float, weight: float
+    scores: FloatArray,
+    lists: Flat,
+    edition: PreparedEdition,
+    weight: float,
+    *,
+    latent_share: float,
+    nearest_share: float = 0.0,
 ) -> None:
     """Add ``weight`` x ``feedback_similarity`` to the rows of ``scores`` that have items."""
     rows = np.flatnonzero(np.diff(lists[0]))
@@ -203,7 +222,7 @@ def add_feedback_similarity(
     indptr, items = lists
     own = flatten([items[indptr[b] : indptr[b + 1]].tolist() for b in rows.tolist()])
     scores[rows] += weight * feedback_similarity(
-        own, edition.library_similarity, edition.library_latent, latent_share
+        own, edition.library_similarity, edition.library_latent, latent_share, nearest_share
     )
 
 

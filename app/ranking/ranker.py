@@ -93,6 +93,9 @@ class RankingParams:
     evidence_half: float = 2.0
     # Share of latent similarity in the feedback papers' centroid similarity.
     feedback_latent_share: float = 0.0
+    # Without interest text, this share of the feedback papers' lexical similarity is the
+    # best cosine with one of them rather than their centroid's (a library spans subjects).
+    nearest_share: float = 0.5
     # With enough clicks (feedback.MIN_CLICKS), the click model's share of the click part.
     click_model_share: float = 0.0
     # "Fewer like this": a paper loses this much of how much more it is like a disliked
@@ -212,7 +215,14 @@ def _rank_chunk(
             if part == 0:
                 add_max_topic_similarity(combined, flat, sims, weight)
             else:  # seeds and clicks stand in for the interest text: scored like one
-                add_feedback_similarity(combined, flat, edition, params.latent_share, weight)
+                add_feedback_similarity(
+                    combined,
+                    flat,
+                    edition,
+                    weight,
+                    latent_share=params.latent_share,
+                    nearest_share=params.nearest_share,
+                )
             total_weight += weight * (np.diff(flat[0]) > 0)
         combined /= np.maximum(total_weight, 1e-12)[:, None]
         scores[rest] = combined

@@ -277,6 +277,37 @@ def test_papers_brought_on_two_subjects_find_papers_on_both() -> None:
     assert picked & {f"2511.3{n:04d}" for n in range(6)}  # a protein paper of the day
 
 
+def test_a_subject_that_is_a_small_part_of_a_brought_library_is_not_drowned_by_the_rest() -> None:
+    # Four KV-cache papers and one protein paper brought, no interest text. Today has the
+    # KV-cache paper, papers only loosely like the KV-cache ones (memory, serving), and
+    # protein papers much like the one brought: those outrank the loose ones, where the
+    # library's centroid alone would weigh the protein subject at a fifth.
+    protein = paper(
+        "2509.00901",
+        "Protein folding models",
+        "Proteins fold; we predict structures with deep networks.",
+    )
+    loose = [
+        paper("2510.00601", "Paged Memory for Serving", "Serving requests with paged memory."),
+        paper(
+            "2510.00602",
+            "Cache-Aware Scheduling",
+            "A scheduler that keeps hot cache lines for inference requests.",
+        ),
+        paper("2510.00603", "Memory Footprint of Long Contexts", "Memory used by long contexts."),
+    ]
+    edition = prepare_edition(FILLER + SPECULATIVE + loose, corpus=[*KV_HISTORY, protein], now=NOW)
+    profile = SubscriberProfile(
+        1, "", seed_papers=[*(p.arxiv_id for p in KV_HISTORY), protein.arxiv_id], k=3
+    )
+    (digest,) = rank_subscribers(edition, [profile])
+    assert ids(digest)[0] == "2510.00503"  # the KV-cache paper of the day
+    proteins_today = [p for p in digest.picks if p.arxiv_id.startswith("2511.3")]
+    assert proteins_today
+    assert proteins_today[0].why.startswith("Because you liked *Protein folding models")
+    assert all(proteins_today[0].score > score_of(digest, p.arxiv_id) for p in loose)
+
+
 def test_fewer_like_this_spares_papers_as_like_what_the_reader_liked() -> None:
     # Liked: KV-cache papers; disliked: a paper on both KV caches and video.
     disliked = paper(
