@@ -80,8 +80,9 @@ class Settings(BaseSettings):
     webhook_token: str = ""
     # Deliveries claimed (and rendered) together inside a chunk.
     send_batch_size: int = 50
-    # Accepted messages are recorded as soon as this many are settled (1: each one as the
-    # server accepts it), so a killed worker re-sends at most these plus what was on the wire.
+    # At most this many settled outcomes are not yet written (1: each one is written, in the
+    # background, as the next message goes out), so a killed worker re-sends at most these
+    # plus what was on the wire.
     send_record_every: int = 1
     # How long work waits out a database outage (a restart, a failover) before giving up.
     database_outage_seconds: float = 300.0

@@ -172,6 +172,15 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (from /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -258,14 +267,17 @@ def main() -> None:
         rows = []
         for label, code, extra in variants:
             print(f"== {label}")
-            rate = run_send(args, settings, url, {**env_settings, **extra}, code)
-            rows.append((label, rate))
+            rate, cpu_us = run_send(args, settings, url, {**env_settings, **extra}, code)
+            rows.append((label, rate, cpu_us))
         after = raw_ceiling(settings, url, port, args.ceiling_messages)
         print(f"raw ceiling again after the runs: {after:,.0f} msg/s")
         mean_ceiling = (ceiling + after) / 2
         print("\nside by side (same run, same sink, mean of the two ceilings):")
-        for label, rate in rows:
-            print(f"  {label:<40} {rate:>8,.0f} digests/s  ratio {rate / mean_ceiling:.2f}")
+        for label, rate, cpu_us in rows:
+            print(
+                f"  {label:<40} {rate:>8,.0f} digests/s  ratio {rate / mean_ceiling:.2f}"
+                f"  worker CPU {cpu_us:,.0f} µs/digest"
+            )
     finally:
         sink.send_signal(signal.SIGTERM)
         out, _ = sink.communicate(timeout=30)
@@ -274,8 +286,11 @@ def main() -> None:
 
 def run_send(
     args: argparse.Namespace, settings: Settings, url: str, env: dict[str, str], code: Path
-) -> float:
-    """Fan out a fresh edition, let one worker (running ``code``) send it; digests/s."""
+) -> tuple[float, float]:
+    """Fan out a fresh edition, let one worker (running ``code``) send it.
+
+    Returns digests/s and the worker processes' CPU µs per digest.
+    """
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM delivery"))
@@ -317,9 +332,11 @@ def run_send(
             broker.send_task("editions.send_chunk", args=[edition.id, chunk])
         enqueued = time.perf_counter() - started
         peak: dict[int, float] = defaultdict(float)
+        cpu: dict[int, float] = defaultdict(float)
         while True:
             for pid in children(worker.pid):
                 peak[pid] = max(peak[pid], rss_mib(pid))
+                cpu[pid] = max(cpu[pid], cpu_seconds(pid))
             with transaction(factory) as session:
                 progress = edition_progress(session, edition_id=edition.id)
             if progress.finished:
@@ -341,6 +358,11 @@ def run_send(
         f"(sent {progress.counts.sent}, failed {progress.counts.failed})"
     )
     print("peak RSS per worker process: " + ", ".join(f"{m:.0f} MiB" for m in peak.values()))
+    worker_cpu = sum(cpu.values())
+    print(
+        f"worker CPU: {worker_cpu:.1f}s = {worker_cpu / max(recipients, 1) * 1e6:,.0f} µs/digest "
+        "(both processes, idle polling included)"
+    )
     stages: dict[str, float] = defaultdict(float)
     pattern = re.compile(r"(claim|rank|render|send|record)=([\d.]+)s")
     for line in log_path.read_text(errors="replace").splitlines():
@@ -356,7 +378,7 @@ def run_send(
             for stage, seconds in stages.items()
         )
     )
-    return recipients / elapsed
+    return recipients / elapsed, worker_cpu / max(recipients, 1) * 1e6
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ have been untouched for a lease period. Recovery never waits for the broker.
 
 *Duplicates are bounded by the messages on the wire.* A worker claims
 ``settings.send_batch_size`` rows and renders them together, but records each
-outcome as the SMTP server accepts it (``send_record_every``, 1 by default:
-one autocommit round trip, see ``recording``). A worker killed with ``kill -9``
+outcome as the SMTP server accepts it (at most ``send_record_every``, 1 by
+default, unwritten at a time: written on a background thread while the next
+message goes out, see ``recording``). A worker killed with ``kill -9``
 therefore re-sends, after the lease, only the messages it had on the wire (the
 one whose end-of-data reply had not arrived, with SMTP pipelining) plus any
 accepted but not yet recorded. Live workers never duplicate: a message is only

@@ -138,7 +138,7 @@ def send_chunk(
             break
         taken = {claim.id for claim in batch.claimed}
         remaining = [i for i in remaining if i not in taken]
-        recorder = BatchRecorder(context.writer, record_every=settings.send_record_every)
+        recorder = BatchRecorder(context.writer)
         for claim, reason in batch.skipped:
             recorder.add(DeliveryResult(claim.id, DeliveryStatus.SKIPPED, error=reason))
         _send_batch(context, batch, recorder, laps)
