@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, exists, or_, select, update
+from sqlalchemy import Connection, Table, Update, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Delivery, DeliveryStatus, Edition, EditionStatus
@@ -97,66 +97,71 @@ def claim_deliveries(
     return sorted(ClaimedDelivery(*row) for row in rows) if rows else []
 
 
+_still_sending = and_(_table.c.id == bindparam("b_id"), _table.c.status == "sending")
+# The two statements that record outcomes, one row each (parameters ``b_*``). A row
+# is only updated while it is still ``sending``: a cancelled or reclaimed row is
+# not overwritten by a late worker. ``recording`` sends them pipelined, one per
+# outcome, on PostgreSQL; ``record_results`` runs them as executemany batches.
+RECORD_SENT = (
+    update(_table)
+    .where(_still_sending)
+    .values(
+        status=DeliveryStatus.SENT,
+        sent_at=bindparam("b_now"),
+        updated_at=bindparam("b_now"),
+        lease_expires_at=None,
+        message_id=bindparam("b_message_id"),
+        picks=bindparam("b_picks"),
+        smtp_code=bindparam("b_code"),
+        last_error=None,
+    )
+)
+RECORD_OTHER = (
+    update(_table)
+    .where(_still_sending)
+    .values(
+        status=bindparam("b_status"),
+        updated_at=bindparam("b_now"),
+        lease_expires_at=None,
+        last_error=bindparam("b_error"),
+        smtp_code=bindparam("b_code"),
+        next_attempt_at=bindparam("b_retry_at"),
+        attempts=_table.c.attempts - bindparam("b_undo"),
+    )
+)
+
+
+def outcome_statement(result: DeliveryResult, now: datetime) -> tuple[Update, dict[str, Any]]:
+    """The statement recording ``result`` and its parameters."""
+    if result.status == DeliveryStatus.SENT:
+        return RECORD_SENT, {
+            "b_id": result.delivery_id,
+            "b_now": now,
+            "b_message_id": result.message_id,
+            "b_picks": result.picks,
+            "b_code": result.smtp_code,
+        }
+    return RECORD_OTHER, {
+        "b_id": result.delivery_id,
+        "b_now": now,
+        "b_status": result.status.value,
+        "b_error": result.error,
+        "b_code": result.smtp_code,
+        "b_retry_at": result.retry_at,
+        "b_undo": 1 if result.not_attempted else 0,
+    }
+
+
 def record_results(
     session: Session | Connection, *, results: Sequence[DeliveryResult], now: datetime
 ) -> None:
-    """Write a batch of outcomes in two executemany statements.
-
-    A row is only updated while it is still ``sending`` (a cancelled or
-    reclaimed row is not overwritten by a late worker).
-    """
-    sent = [r for r in results if r.status == DeliveryStatus.SENT]
-    other = [r for r in results if r.status != DeliveryStatus.SENT]
-    still_sending = and_(_table.c.id == bindparam("b_id"), _table.c.status == "sending")
-    if sent:
-        session.execute(
-            update(_table)
-            .where(still_sending)
-            .values(
-                status=DeliveryStatus.SENT,
-                sent_at=now,
-                updated_at=now,
-                lease_expires_at=None,
-                message_id=bindparam("b_message_id"),
-                picks=bindparam("b_picks"),
-                smtp_code=bindparam("b_code"),
-                last_error=None,
-            ),
-            [
-                {
-                    "b_id": r.delivery_id,
-                    "b_message_id": r.message_id,
-                    "b_picks": r.picks,
-                    "b_code": r.smtp_code,
-                }
-                for r in sent
-            ],
-        )
-    if other:
-        session.execute(
-            update(_table)
-            .where(still_sending)
-            .values(
-                status=bindparam("b_status"),
-                updated_at=now,
-                lease_expires_at=None,
-                last_error=bindparam("b_error"),
-                smtp_code=bindparam("b_code"),
-                next_attempt_at=bindparam("b_retry_at"),
-                attempts=_table.c.attempts - bindparam("b_undo"),
-            ),
-            [
-                {
-                    "b_id": r.delivery_id,
-                    "b_status": r.status.value,
-                    "b_error": r.error,
-                    "b_code": r.smtp_code,
-                    "b_retry_at": r.retry_at,
-                    "b_undo": 1 if r.not_attempted else 0,
-                }
-                for r in other
-            ],
-        )
+    """Write a batch of outcomes in (at most) two executemany statements."""
+    by_statement: dict[Update, list[dict[str, Any]]] = {}
+    for result in results:
+        statement, parameters = outcome_statement(result, now)
+        by_statement.setdefault(statement, []).append(parameters)
+    for statement, rows in by_statement.items():
+        session.execute(statement, rows)
 
 
 def retry_delay(attempts: int, base_seconds: float) -> timedelta:
