@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 from typing import Any
@@ -27,9 +27,11 @@ from app.config import Settings
 from app.db import utcnow
 from app.editions.audience import candidate_papers
 from app.editions.ranking_inputs import edition_as_of, prepared_edition, subscriber_profiles
+from app.feedback.links import FEEDBACK_KINDS
 from app.mailer.render import (
     DigestItem,
     DigestRenderer,
+    LinkBuilder,
     PaperView,
     Reader,
     RenderedDigest,
@@ -75,6 +77,7 @@ class EditionKit:
 @dataclass(frozen=True)
 class PreparedDigest:
     subscriber_id: int
+    token_version: int  # the reader's, signed into the click links (feedback ones check it)
     email: str
     reader: Reader
     items: list[DigestItem]
@@ -226,12 +229,37 @@ def prepare_digests(
             interests=interest_phrases(subscriber),
             weekly=subscriber.frequency.value == "weekly",
             trending_fallback=digest.trending_fallback,
-            feedback_urls=_feedback_urls(kit, items, subscriber, settings.base_url, secret),
             view_url=_view_url(kit, subscriber, settings.base_url, secret),
             feed_url=feed_url(base_url=settings.base_url, secret_key=secret, subscriber=subscriber),
         )
-        prepared.append(PreparedDigest(subscriber.id, subscriber.email, reader, items, scores))
+        prepared.append(
+            PreparedDigest(
+                subscriber.id, subscriber.token_version, subscriber.email, reader, items, scores
+            )
+        )
     return prepared
+
+
+def direct_links(
+    kit: EditionKit,
+    items: Sequence[DigestItem],
+    feedback: Mapping[str, tuple[str, str]] | None = None,
+) -> LinkBuilder:
+    """The links of a digest read on the web: straight to each paper's pages (no click
+    tracking), and "More / Fewer like this" to the reader's ``feedback`` pages (inert
+    without a reader)."""
+    papers = kit.renderer.papers
+
+    def link(item: int, kind: str) -> str:
+        arxiv_id = items[item].arxiv_id
+        if kind in FEEDBACK_KINDS:
+            if feedback is None:
+                return "#"
+            more, fewer = feedback[arxiv_id]
+            return more if kind == "more" else fewer
+        return papers[arxiv_id].links[kind]
+
+    return link
 
 
 def _feedback_urls(
@@ -290,18 +318,10 @@ def render_sent_digest(
         if pick["arxiv_id"] in kit.renderer.papers
     ]
     [digest] = prepare_digests(session, kit=kit, subscribers=[subscriber], settings=settings)
-    reader = replace(
-        digest.reader,
-        feedback_urls=_feedback_urls(
-            kit, items, subscriber, settings.base_url, settings.resolved_secret_key()
-        ),
+    feedback = _feedback_urls(
+        kit, items, subscriber, settings.base_url, settings.resolved_secret_key()
     )
-    papers = kit.renderer.papers
-
-    def direct(item: int, kind: str) -> str:
-        return papers[items[item].arxiv_id].links[kind]
-
-    return kit.renderer.render(reader, items, direct)
+    return kit.renderer.render(digest.reader, items, direct_links(kit, items, feedback))
 
 
 def _layout(
@@ -341,12 +361,7 @@ def render_sample_digest(
         interests=list(interests),
         trending_fallback=digest.trending_fallback,
     )
-    papers = kit.renderer.papers
-
-    def direct(item: int, kind: str) -> str:
-        return papers[items[item].arxiv_id].links[kind]
-
-    return kit.renderer.render(reader, items, direct)
+    return kit.renderer.render(reader, items, direct_links(kit, items))
 
 
 def render_digest_for(
@@ -385,9 +400,9 @@ def render_digest_for(
     if not digest.items:
         # The send pipeline skips such a reader rather than mail an empty digest.
         raise ValueError(f"no papers for {edition_date.isoformat()} they have not had yet")
-    papers = kit.renderer.papers
-
-    def direct(item: int, kind: str) -> str:
-        return papers[digest.items[item].arxiv_id].links[kind]
-
-    return kit.renderer.render(digest.reader, digest.items, direct)
+    feedback = _feedback_urls(
+        kit, digest.items, subscriber, settings.base_url, settings.resolved_secret_key()
+    )
+    return kit.renderer.render(
+        digest.reader, digest.items, direct_links(kit, digest.items, feedback)
+    )

@@ -325,7 +325,8 @@ def _compose(
         reader = replace(
             reader, open_pixel_url=open_pixel_url(links, context.settings.base_url, claim.id)
         )
-    rendered = kit.renderer.render(reader, digest.items, links.url_maker(claim.id))
+    link_for = links.url_maker(claim.id, digest.token_version)
+    rendered = kit.renderer.render(reader, digest.items, link_for)
     message = context.composer.compose(
         rendered,
         to=ascii_domain_address(digest.email),

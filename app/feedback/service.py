@@ -15,18 +15,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, Unauthorized
-from app.feedback.links import ClickLinks, verify_open_token
-from app.models import Delivery, Event, EventKind, SuppressionReason
+from app.feedback.links import FEEDBACK_KINDS, ClickLinks, ClickTarget, verify_open_token
+from app.models import Delivery, Event, EventKind, Paper, Subscriber, SuppressionReason
+from app.subscriptions.papers import feedback_token
 from app.subscriptions.suppression import Suppress, suppress_addresses
 
 
 def record_click(
-    session: Session, *, links: ClickLinks, token: str, user_agent: str | None = None
+    session: Session,
+    *,
+    links: ClickLinks,
+    token: str,
+    secret_key: str,
+    user_agent: str | None = None,
 ) -> str | None:
     """The destination of a click token (and the click recorded), or None if invalid.
 
     The URL comes from what was recorded for the delivery when it was sent, never
-    from the token, so the redirect cannot be pointed anywhere else.
+    from the token, so the redirect cannot be pointed anywhere else. A "More /
+    Fewer like this" link leads to the reader's feedback page for that paper,
+    where nothing is recorded until they confirm.
     """
     target = links.verify(token)
     if target is None:
@@ -35,6 +43,8 @@ def record_click(
     if delivery is None or target.item >= len(delivery.picks):
         return None
     pick: dict[str, Any] = delivery.picks[target.item]
+    if target.kind in FEEDBACK_KINDS:
+        return _feedback_page(session, delivery, pick, target, secret_key, links.base_url)
     url = pick.get("links", {}).get(target.kind)
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         return None
@@ -49,6 +59,26 @@ def record_click(
         )
     )
     return url
+
+
+def _feedback_page(
+    session: Session,
+    delivery: Delivery,
+    pick: dict[str, Any],
+    target: ClickTarget,
+    secret_key: str,
+    base_url: str,
+) -> str | None:
+    subscriber = session.get(Subscriber, delivery.subscriber_id)
+    if subscriber is None or subscriber.token_version != target.token_version:
+        return None  # a token from before the reader's links were revoked (or unversioned)
+    paper_id = session.scalar(select(Paper.id).where(Paper.arxiv_id == pick.get("arxiv_id")))
+    if paper_id is None:
+        return None
+    token = feedback_token(
+        secret_key, subscriber=subscriber, edition_id=delivery.edition_id, paper_id=paper_id
+    )
+    return f"{base_url}/feedback/{target.kind}/{token}"
 
 
 def record_open(session: Session, *, links: ClickLinks, token: str, enabled: bool) -> bool:

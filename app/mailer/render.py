@@ -21,9 +21,8 @@ from __future__ import annotations
 import re
 import secrets
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from datetime import date
 from functools import lru_cache
 from html import escape
@@ -44,7 +43,9 @@ SUMMARY_CHARS = 280
 LINK_LABELS = {"paper": "Paper page", "pdf": "PDF", "code": "Code", "project": "Project page"}
 
 Section = Literal["picks", "trending"]
-# (item index in the digest, link kind) -> the URL the reader's mail client gets.
+# (item index in the digest, link kind) -> the URL the reader's mail client gets; the kinds
+# are a paper's link kinds ("paper", "pdf", "code", "project") and "more" / "fewer" (its
+# "More like this" / "Fewer like this" feedback links).
 LinkBuilder = Callable[[int, str], str]
 
 
@@ -125,8 +126,6 @@ class Reader:
     weekly: bool = False
     trending_fallback: bool = False  # the ranker had nothing personal for them
     open_pixel_url: str | None = None
-    # arXiv id -> the reader's ("More like this", "Fewer like this") URLs for that pick.
-    feedback_urls: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
     view_url: str = "#"  # this digest on the web ("View in browser")
     feed_url: str = "#"  # the reader's personal Atom feed
 
@@ -288,8 +287,8 @@ class DigestRenderer:
             for index, item in entries:
                 paper = self.papers[item.arxiv_id]
                 links = {f"href_{kind}": link_for(index, kind) for kind in paper.links}
-                more, fewer = reader.feedback_urls.get(item.arxiv_id, ("#", "#"))
-                links["more_url"], links["fewer_url"] = more, fewer
+                links["more_url"] = link_for(index, "more")
+                links["fewer_url"] = link_for(index, "fewer")
                 self._text_cards[item.arxiv_id].fill_into(text_sections, {**links, "why": item.why})
                 links = {slot: escape(url) for slot, url in links.items()}
                 why = self._why_html.get(item.why)

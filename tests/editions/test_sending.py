@@ -17,7 +17,17 @@ from app.editions.digests import render_digest_for
 from app.editions.progress import edition_progress
 from app.editions.running import send_edition
 from app.editions.service import open_edition
-from app.models import Delivery, DeliveryStatus, Event, EventKind, Frequency, SubscriberStatus
+from app.feedback.links import ClickLinks
+from app.models import (
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventKind,
+    Frequency,
+    Subscriber,
+    SubscriberStatus,
+)
+from app.subscriptions.service import revoke_tokens
 from app.web.app import create_app
 from tests.factories import DAY, add_papers, add_subscriber, settings_for
 from tests.smtp_server import ReceivedMessage, SMTPTestServer
@@ -189,8 +199,9 @@ def test_click_link_redirects_only_to_the_recorded_url_and_is_recorded(
     assert response.status_code == 302
     assert response.headers["location"].startswith("https://huggingface.co/papers/2511.")
     token = link.rsplit("/", 1)[1]
-    delivery_hex, rest = token.split(".", 1)
-    forged = f"{int(delivery_hex, 16) + 1:x}.{rest}"  # another reader's delivery
+    signed, rest = token.split(".", 1)
+    delivery_hex, version = signed.split("-")
+    forged = f"{int(delivery_hex, 16) + 1:x}-{version}.{rest}"  # another reader's delivery
     assert client.get(f"/c/{forged}", follow_redirects=False).status_code == 404
     beyond = token.replace(".0p.", ".99p.", 1)  # no such item in this digest
     assert client.get(f"/c/{beyond}", follow_redirects=False).status_code == 404
@@ -198,6 +209,37 @@ def test_click_link_redirects_only_to_the_recorded_url_and_is_recorded(
     with Session(engine) as session:
         clicks = session.scalars(select(Event).where(Event.kind == EventKind.CLICK)).all()
     assert [c.url for c in clicks] == [response.headers["location"]]
+
+
+def test_feedback_links_end_with_revoked_tokens_and_old_tokens_still_open_papers(
+    sent: tuple[Settings, Engine, SMTPTestServer],
+) -> None:
+    settings, engine, server = sent
+    [received] = server.messages_to("reader@example.org")
+    _, html = _parts(received.message)
+    [more, *_] = re.findall(r'<a href="(http://testserver/c/[^"]+)"[^>]*>More like this', html)
+    client = TestClient(create_app(settings, engine))
+    path = more.removeprefix("http://testserver")
+    hop = client.get(path, follow_redirects=False)
+    assert hop.status_code == 302 and "/feedback/more/" in hop.headers["location"]
+    # A token signed before the reader's version was in it: papers open, feedback does not.
+    links = ClickLinks(settings.resolved_secret_key(), settings.base_url)
+    target = links.verify(path.rsplit("/", 1)[1])
+    assert target is not None and target.token_version is not None
+    delivery = f"{target.delivery_id:x}"
+    legacy = f"{delivery}.{target.item}p.{links.sign(delivery)}"
+    opened = client.get(f"/c/{legacy}", follow_redirects=False)
+    assert opened.status_code == 302 and opened.headers["location"].startswith("https://")
+    legacy_feedback = f"{delivery}.{target.item}m.{links.sign(delivery)}"
+    assert client.get(f"/c/{legacy_feedback}", follow_redirects=False).status_code == 404
+    with transaction(make_session_factory(engine)) as session:
+        reader = session.scalars(
+            select(Subscriber).where(Subscriber.email == "reader@example.org")
+        ).one()
+        revoke_tokens(session, subscriber=reader)
+    assert client.get(path, follow_redirects=False).status_code == 404
+    paper = path.replace(f".{target.item}m.", f".{target.item}p.")
+    assert client.get(paper, follow_redirects=False).status_code == 302
 
 
 def test_sending_again_sends_nothing_twice(

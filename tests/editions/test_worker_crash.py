@@ -149,8 +149,8 @@ def test_three_sigkills_mid_send_lose_nothing_and_resend_only_what_was_on_the_wi
                 progress = edition_progress(session, edition_id=edition.id)
             if progress.finished:
                 break
-            # Kill at 1000, 2000 and 3000 digests out, with deliveries in flight.
-            due = kills < 3 and len(smtp_server.messages) >= 1000 * (kills + 1)
+            # Kill at 800, 1600 and 2400 digests out, with deliveries in flight.
+            due = kills < 3 and len(smtp_server.messages) >= 800 * (kills + 1)
             if due and progress.counts.sending > 0:
                 _kill(workers[-1], signal.SIGKILL)
                 kills += 1

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import make_session_factory, transaction
-from app.editions.digests import build_kit, prepare_digests
+from app.editions.digests import build_kit, direct_links, prepare_digests
 from app.editions.running import send_edition
 from app.ingest.http import HttpFetcher, RetryPolicy, make_client
 from app.ingest.service import IngestSummary, ingest_date
@@ -245,11 +245,8 @@ def test_hostile_papers_and_readers_never_reach_a_reader_unsafe(
             assert digest.items, f"{digest.email} got nothing"
         if not digest.items:
             continue
-
-        def direct(index: int, kind: str, digest: Any = digest) -> str:
-            return papers[digest.items[index].arxiv_id].links[kind]
-
-        rendered = kit.renderer.render(digest.reader, digest.items, direct)
+        # Paper links straight to their (hostile) URLs, as the web view renders them.
+        rendered = kit.renderer.render(digest.reader, digest.items, direct_links(kit, digest.items))
         composed = composer.compose(
             rendered,
             to=ascii_domain_address(digest.email),  # as the send loop gives it

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.db import make_session_factory, transaction
 from app.editions.running import send_edition
-from app.models import FeedbackKind, Paper, PaperFeature, ReaderFeedback
+from app.models import Event, EventKind, FeedbackKind, Paper, PaperFeature, ReaderFeedback
 from app.web.app import create_app
 from tests.factories import DAY, add_papers, add_subscriber, settings_for
 from tests.smtp_server import SMTPTestServer
@@ -33,6 +33,11 @@ def _feedback(engine: Engine) -> list[tuple[str, FeedbackKind]]:
             select(ReaderFeedback.arxiv_id, ReaderFeedback.kind).order_by(ReaderFeedback.id)
         )
         return [(arxiv_id, kind) for arxiv_id, kind in rows]
+
+
+def _clicks(engine: Engine) -> int:
+    with Session(engine) as session:
+        return len(session.scalars(select(Event).where(Event.kind == EventKind.CLICK)).all())
 
 
 def _title_of(engine: Engine, arxiv_id: str) -> str:
@@ -55,20 +60,29 @@ def test_more_like_this_asks_on_get_records_on_post_once_and_shapes_the_next_dig
     assert html_part is not None and text_part is not None
     html, text = html_part.get_content(), text_part.get_content()
     cards = html.count('class="title"')
-    more = re.findall(
-        r'<a href="(http://testserver/feedback/more/[^"]+)"[^>]*>More like this</a>', html
-    )
-    fewer = re.findall(
-        r'<a href="(http://testserver/feedback/fewer/[^"]+)"[^>]*>Fewer like this</a>', html
-    )
+    mail_more = re.findall(r'<a href="(http://testserver/c/[^"]+)"[^>]*>More like this</a>', html)
+    mail_fewer = re.findall(r'<a href="(http://testserver/c/[^"]+)"[^>]*>Fewer like this</a>', html)
     # Every paper of the digest (picks and trending) has both links, each its own.
-    assert cards >= 7 and len(more) == len(fewer) == cards == len(set(more))
-    assert text.count("More like this: http://testserver/feedback/more/") == cards
+    assert cards >= 7 and len(mail_more) == len(mail_fewer) == cards == len(set(mail_more))
+    assert text.count("More like this: http://testserver/c/") == cards
     app = create_app(settings, engine=clean_db)
     titles = re.findall(r'class="title"[^>]*><a [^>]*>([^<]+)</a>', html)
 
     # The last card is a trending paper, on none of the reader's interests.
     with TestClient(app) as browser:
+        # The mail's links go through the click redirect to the reader's feedback page for
+        # that paper; following them records neither a click nor any feedback.
+        def page_of(link: str) -> str:
+            hop = browser.get(_path(link), follow_redirects=False)
+            assert hop.status_code == 302, hop.text
+            return str(hop.headers["location"])
+
+        more = [page_of(link) for link in mail_more]
+        fewer = [page_of(link) for link in mail_fewer]
+        assert all(link.startswith("http://testserver/feedback/more/") for link in more)
+        assert all(link.startswith("http://testserver/feedback/fewer/") for link in fewer)
+        assert len(set(more)) == cards and _clicks(clean_db) == 0
+
         # A link scanner's GET: a page with one button, nothing recorded.
         page = browser.get(_path(more[-1]))
         assert page.status_code == 200

@@ -35,7 +35,11 @@ def follow_click(
 ) -> Response:
     """Record the click and redirect to the link recorded for that delivery."""
     url = record_click(
-        session, links=_links(state), token=token, user_agent=request.headers.get("user-agent")
+        session,
+        links=_links(state),
+        token=token,
+        secret_key=state.secret_key,
+        user_agent=request.headers.get("user-agent"),
     )
     if url is None:
         return render(
