@@ -309,7 +309,7 @@ def _send_batch(context: SendContext, batch: _Batch, recorder: BatchRecorder, la
         laps("render")
         context.throttle.wait()
         in_flight[claim.id] = (claim, subscriber.email, message.message_id, picks)
-        settle(pipeline.submit(claim.id, message.sender, message.recipient, message.data))
+        settle(pipeline.submit(claim.id, message.sender, message.recipient, message))
         laps("send")
     settle(pipeline.finish())
     laps("send")

@@ -16,14 +16,15 @@ is signed (dkimpy) over these headers, both List-Unsubscribe ones included.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formatdate
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from app.config import Settings
-from app.mailer.pieces import encode_pieces
+from app.mailer.pieces import SOFT_BREAK, encoded_pieces
 from app.mailer.render import RenderedDigest
 
 DKIM_HEADERS = (
@@ -42,10 +43,22 @@ DKIM_HEADERS = (
 
 @dataclass(frozen=True)
 class ComposedMessage:
+    """A message in pieces, joined when asked: as stored (``data``) or as SMTP's DATA
+    content (``smtp_data``: every line-leading dot doubled, without the final dot)."""
+
     sender: str  # envelope sender (Return-Path)
     recipient: str
     message_id: str
-    data: bytes
+    chunks: Sequence[bytes]
+    smtp_chunks: Sequence[bytes]
+
+    @cached_property
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+    @cached_property
+    def smtp_data(self) -> bytes:
+        return b"".join(self.smtp_chunks)
 
 
 class DkimSigner:
@@ -56,7 +69,8 @@ class DkimSigner:
         self.selector = selector.encode()
         self.domain = domain.encode()
 
-    def sign(self, data: bytes) -> bytes:
+    def signature(self, data: bytes) -> bytes:
+        """The DKIM-Signature header field for ``data`` (no line of it starts with a dot)."""
         import dkim
 
         signature: bytes = dkim.sign(
@@ -66,7 +80,7 @@ class DkimSigner:
             self.private_key,
             include_headers=list(DKIM_HEADERS),
         )
-        return signature + data
+        return signature
 
 
 class Composer:
@@ -108,27 +122,28 @@ class Composer:
             "MIME-Version: 1.0",
             f'Content-Type: multipart/alternative; boundary="{boundary}"',
         ]
-        data = b"".join(
-            [
-                "\r\n".join(headers).encode("utf-8"),
-                b"\r\n\r\nThis is a multipart message in MIME format.\r\n\r\n--",
-                boundary.encode(),
-                b"\r\n",
-                _TEXT_PART,
-                encode_pieces(digest.text_pieces or [digest.text]),
-                b"\r\n--",
-                boundary.encode(),
-                b"\r\n",
-                _HTML_PART,
-                encode_pieces(digest.html_pieces or [digest.html]),
-                b"\r\n--",
-                boundary.encode(),
-                b"--\r\n",
-            ]
+        text, text_stuffed = encoded_pieces(digest.text_pieces or [digest.text])
+        html, html_stuffed = encoded_pieces(digest.html_pieces or [digest.html])
+        # No header, boundary or part header line starts with a dot: only bodies differ.
+        head = "\r\n".join(headers).encode("utf-8") + (
+            b"\r\n\r\nThis is a multipart message in MIME format.\r\n\r\n--%s\r\n%s"
+            % (boundary.encode(), _TEXT_PART)
         )
+        middle = b"\r\n--%s\r\n%s" % (boundary.encode(), _HTML_PART)
+        tail = b"\r\n--%s--\r\n" % boundary.encode()
+        chunks = [head, SOFT_BREAK.join(text), middle, SOFT_BREAK.join(html), tail]
+        smtp_chunks = [
+            head,
+            SOFT_BREAK.join(text_stuffed),
+            middle,
+            SOFT_BREAK.join(html_stuffed),
+            tail,
+        ]
         if self.dkim is not None:
-            data = self.dkim.sign(data)
-        return ComposedMessage(sender=self.sender, recipient=to, message_id=message_id, data=data)
+            signature = self.dkim.signature(b"".join(chunks))  # folded header lines
+            chunks.insert(0, signature)
+            smtp_chunks.insert(0, signature)
+        return ComposedMessage(self.sender, to, message_id, chunks, smtp_chunks)
 
 
 def _part_headers(content_type: str) -> bytes:

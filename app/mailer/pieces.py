@@ -9,6 +9,13 @@ soft line breaks (``=`` CRLF), which a decoder removes: the decoded body is
 exactly the concatenation of the pieces, and 100,000 messages no longer
 re-encode the same 40 KB of HTML each.
 
+Each encoded piece is also kept dot-stuffed (RFC 5321 4.5.2: a line that
+starts with a dot gets a second one), the form SMTP's DATA needs: every piece
+starts a line of its own, so stuffing the pieces one by one stuffs the whole
+body, and a send never scans 40 KB per message for line-leading dots. A
+per-reader value that is already quoted-printable as it stands (a tracked link:
+printable ASCII without ``=``, short enough for one line) is used as it is.
+
 ``SlotTemplate`` is how the renderer gets there: a template rendered once per
 edition with ``SlotMarkers`` where per-reader values go, cut into ``Static``
 literals around those slots.
@@ -34,39 +41,76 @@ def quoted_printable(text: str) -> bytes:
     return binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
 
 
+def dot_stuffed(encoded: bytes) -> bytes:
+    """``encoded`` (CRLF lines) with a dot doubled at the start of every line."""
+    stuffed = encoded.replace(b"\r\n.", b"\r\n..")
+    return b"." + stuffed if stuffed.startswith(b".") else stuffed
+
+
 class Static(str):
-    """A literal piece shared by every reader's digest, with its encoding kept."""
+    """A literal piece shared by every reader's digest, with its encodings kept."""
 
     qp: bytes
+    qp_stuffed: bytes
 
     def __new__(cls, value: str) -> Static:
         piece = super().__new__(cls, value)
         piece.qp = quoted_printable(value)
+        piece.qp_stuffed = dot_stuffed(piece.qp)
         return piece
 
 
-def encode_pieces(pieces: Sequence[str]) -> bytes:
-    """The quoted-printable body of ``"".join(pieces)``, reusing each ``Static``'s encoding.
+def encode_pieces(pieces: Sequence[str], *, smtp: bool = False) -> bytes:
+    """The quoted-printable body of ``"".join(pieces)``, reusing each ``Static``'s encoding
+    (dot-stuffed for SMTP's DATA with ``smtp``)."""
+    plain, stuffed = encoded_pieces(pieces)
+    return SOFT_BREAK.join(stuffed if smtp else plain)
 
-    The per-reader pieces are encoded together in one call, separated by NUL
-    (``=00`` once encoded, and nothing else encodes to it), then split apart:
-    each keeps lines within the limit, because a piece starts a line of its own
-    here and its last line had room for the ``=00`` that followed it.
+
+def encoded_pieces(pieces: Sequence[str]) -> tuple[list[bytes], list[bytes]]:
+    """Each piece quoted-printable encoded, and the same dot-stuffed, to be joined with
+    soft line breaks.
+
+    The per-reader pieces that need encoding are encoded together in one call,
+    separated by NUL (``=00`` once encoded, and nothing else encodes to it), then
+    split apart: each keeps lines within the limit, because a piece starts a line
+    of its own here and its last line had room for the ``=00`` that followed it.
     """
-    dynamic = [p for p in pieces if type(p) is not Static]
-    joined = _SEPARATOR.join(dynamic)
-    if joined.count(_SEPARATOR) != len(dynamic) - 1:
+    as_is = [type(p) is not Static and _encoded_as_is(p) for p in pieces]
+    to_encode = [
+        p for p, plain in zip(pieces, as_is, strict=True) if not plain and type(p) is not Static
+    ]
+    joined = _SEPARATOR.join(to_encode)
+    if joined.count(_SEPARATOR) != len(to_encode) - 1:
         # A NUL inside a value (never in our digests): encode piece by piece.
-        return SOFT_BREAK.join([_encoded(p) for p in pieces])
-    encoded = iter(quoted_printable(joined).split(b"=00"))
-    return SOFT_BREAK.join([p.qp if type(p) is Static else next(encoded) for p in pieces])
+        encoded = iter([quoted_printable(p) for p in to_encode])
+    else:
+        encoded = iter(quoted_printable(joined).split(b"=00"))
+    plain_pieces: list[bytes] = []
+    stuffed_pieces: list[bytes] = []
+    for piece, plain in zip(pieces, as_is, strict=True):
+        if type(piece) is Static:
+            plain_pieces.append(piece.qp)
+            stuffed_pieces.append(piece.qp_stuffed)
+            continue
+        value = piece.encode() if plain else next(encoded)
+        plain_pieces.append(value)
+        stuffed_pieces.append(dot_stuffed(value) if b"." in value else value)
+    return plain_pieces, stuffed_pieces
 
 
 _SEPARATOR = "\x00"
 
 
-def _encoded(piece: str) -> bytes:
-    return piece.qp if type(piece) is Static else quoted_printable(piece)
+def _encoded_as_is(piece: str) -> bool:
+    """Quoted-printable as it stands, on one line followed by a soft break (``=``)."""
+    return (
+        len(piece) < 76
+        and piece.isascii()
+        and piece.isprintable()
+        and "=" not in piece
+        and not piece.endswith(" ")
+    )
 
 
 class SlotTemplate:

@@ -23,14 +23,28 @@ from typing import Protocol
 
 from app.mailer.addresses import envelope_address
 from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError, UnsendableAddress
+from app.mailer.pieces import dot_stuffed
 from app.mailer.transports import FileTransport, SMTPTransport, classify
 
 DeliveryError = TemporaryDeliveryError | PermanentDeliveryError
 Outcome = tuple[int, DeliveryError | None]
 
 
+class MessageContent(Protocol):
+    """A message as stored (``data``) and as DATA content, dot-stuffed (``smtp_data``)."""
+
+    @property
+    def data(self) -> bytes: ...
+
+    @property
+    def smtp_data(self) -> bytes: ...
+
+
+Content = bytes | MessageContent
+
+
 class MessagePipeline(Protocol):
-    def submit(self, key: int, sender: str, recipient: str, data: bytes) -> list[Outcome]: ...
+    def submit(self, key: int, sender: str, recipient: str, data: Content) -> list[Outcome]: ...
 
     def finish(self) -> list[Outcome]: ...
 
@@ -50,9 +64,11 @@ class _OneByOne:
     def __init__(self, transport: FileTransport | SMTPTransport) -> None:
         self._transport = transport
 
-    def submit(self, key: int, sender: str, recipient: str, data: bytes) -> list[Outcome]:
+    def submit(self, key: int, sender: str, recipient: str, data: Content) -> list[Outcome]:
         try:
-            self._transport.send_raw(sender, recipient, data)
+            self._transport.send_raw(
+                sender, recipient, data if isinstance(data, bytes) else data.data
+            )
         except (TemporaryDeliveryError, PermanentDeliveryError) as error:
             return [(key, error)]
         return [(key, None)]
@@ -67,7 +83,7 @@ class _Pipelined:
         # The message whose content goes out with the next write: (key, content + dot).
         self._content: tuple[int, bytes] | None = None
 
-    def submit(self, key: int, sender: str, recipient: str, data: bytes) -> list[Outcome]:
+    def submit(self, key: int, sender: str, recipient: str, data: Content) -> list[Outcome]:
         outcomes: list[Outcome] = []
         try:
             # No idle probe while the previous message's content is owed (we may have
@@ -151,9 +167,7 @@ def _refusal(
     return None
 
 
-def _stuffed(data: bytes) -> bytes:
+def _stuffed(data: Content) -> bytes:
     """Message content dot-stuffed (RFC 5321 4.5.2) and ended with the lone dot."""
-    body = data.replace(b"\r\n.", b"\r\n..")
-    if body.startswith(b"."):
-        body = b"." + body
+    body = dot_stuffed(data) if isinstance(data, bytes) else data.smtp_data
     return body + (b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n")

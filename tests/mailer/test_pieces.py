@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import quopri
 
-from app.mailer.pieces import Static, encode_pieces, quoted_printable
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.mailer.pieces import Static, dot_stuffed, encode_pieces, encoded_pieces, quoted_printable
 
 
 def test_spliced_pieces_decode_to_the_joined_text_with_short_lines() -> None:
@@ -71,3 +74,30 @@ def test_throttle_of_zero_never_waits() -> None:
     for _ in range(100):
         throttle.wait()
     assert clock.slept == []
+
+
+_PIECE = st.one_of(
+    st.text(alphabet=st.sampled_from(list("ab .=\n\t\u00e9\u4e2d/:-_")), max_size=120),
+    st.sampled_from([".", "https://x.example/c/1f-0.2m.Ab_-", "." + "x" * 74, "a=b", "end "]),
+)
+
+
+@given(st.lists(st.tuples(st.booleans(), _PIECE), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_pieces_for_smtp_are_the_body_dot_stuffed_and_decode_to_the_text(
+    parts: list[tuple[bool, str]],
+) -> None:
+    pieces = [Static(text) if static else text for static, text in parts] or [""]
+    plain = encode_pieces(pieces)
+    # Stuffing piece by piece is stuffing the whole body, byte for byte.
+    assert encode_pieces(pieces, smtp=True) == dot_stuffed(plain)
+    assert quopri.decodestring(plain).decode().replace("\r\n", "\n") == "".join(pieces)
+    assert max(len(line) for line in plain.split(b"\r\n")) <= 76
+    assert b"\n" not in plain.replace(b"\r\n", b"")
+
+
+def test_a_tracked_link_goes_in_as_it_is() -> None:
+    link = "https://paperboy.example.org/c/1f-1.0p.AbCdEf_-12"
+    plain, stuffed = encoded_pieces([Static('<a href="'), link, Static('">')])
+    assert plain[1] == link.encode() and stuffed[1] == link.encode()
+    assert encoded_pieces([".starts with a dot"])[1] == [b"..starts with a dot"]
