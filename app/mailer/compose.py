@@ -24,7 +24,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from app.config import Settings
-from app.mailer.pieces import SOFT_BREAK, encoded_pieces
+from app.mailer.pieces import EncodedBody
 from app.mailer.render import RenderedDigest
 
 DKIM_HEADERS = (
@@ -49,16 +49,15 @@ class ComposedMessage:
     sender: str  # envelope sender (Return-Path)
     recipient: str
     message_id: str
-    chunks: Sequence[bytes]
-    smtp_chunks: Sequence[bytes]
+    parts: Sequence[bytes | EncodedBody]  # no line of the bytes starts with a dot
 
     @cached_property
     def data(self) -> bytes:
-        return b"".join(self.chunks)
+        return b"".join([p if isinstance(p, bytes) else p.plain() for p in self.parts])
 
     @cached_property
     def smtp_data(self) -> bytes:
-        return b"".join(self.smtp_chunks)
+        return b"".join([p if isinstance(p, bytes) else p.stuffed() for p in self.parts])
 
 
 class DkimSigner:
@@ -122,8 +121,6 @@ class Composer:
             "MIME-Version: 1.0",
             f'Content-Type: multipart/alternative; boundary="{boundary}"',
         ]
-        text, text_stuffed = encoded_pieces(digest.text_pieces or [digest.text])
-        html, html_stuffed = encoded_pieces(digest.html_pieces or [digest.html])
         # No header, boundary or part header line starts with a dot: only bodies differ.
         head = "\r\n".join(headers).encode("utf-8") + (
             b"\r\n\r\nThis is a multipart message in MIME format.\r\n\r\n--%s\r\n%s"
@@ -131,19 +128,18 @@ class Composer:
         )
         middle = b"\r\n--%s\r\n%s" % (boundary.encode(), _HTML_PART)
         tail = b"\r\n--%s--\r\n" % boundary.encode()
-        chunks = [head, SOFT_BREAK.join(text), middle, SOFT_BREAK.join(html), tail]
-        smtp_chunks = [
+        parts: list[bytes | EncodedBody] = [
             head,
-            SOFT_BREAK.join(text_stuffed),
+            EncodedBody(digest.text_pieces or [digest.text]),
             middle,
-            SOFT_BREAK.join(html_stuffed),
+            EncodedBody(digest.html_pieces or [digest.html]),
             tail,
         ]
-        if self.dkim is not None:
-            signature = self.dkim.signature(b"".join(chunks))  # folded header lines
-            chunks.insert(0, signature)
-            smtp_chunks.insert(0, signature)
-        return ComposedMessage(self.sender, to, message_id, chunks, smtp_chunks)
+        message = ComposedMessage(self.sender, to, message_id, parts)
+        if self.dkim is None:
+            return message
+        signature = self.dkim.signature(message.data)  # folded header lines
+        return ComposedMessage(self.sender, to, message_id, [signature, *parts])
 
 
 def _part_headers(content_type: str) -> bytes:

@@ -63,54 +63,53 @@ class Static(str):
 def encode_pieces(pieces: Sequence[str], *, smtp: bool = False) -> bytes:
     """The quoted-printable body of ``"".join(pieces)``, reusing each ``Static``'s encoding
     (dot-stuffed for SMTP's DATA with ``smtp``)."""
-    plain, stuffed = encoded_pieces(pieces)
-    return SOFT_BREAK.join(stuffed if smtp else plain)
+    body = EncodedBody(pieces)
+    return body.stuffed() if smtp else body.plain()
 
 
-def encoded_pieces(pieces: Sequence[str]) -> tuple[list[bytes], list[bytes]]:
-    """Each piece quoted-printable encoded, and the same dot-stuffed, to be joined with
-    soft line breaks.
+class EncodedBody:
+    """A body's pieces with the per-reader ones encoded; joined on demand, plain or stuffed.
 
     The per-reader pieces that need encoding are encoded together in one call,
     separated by NUL (``=00`` once encoded, and nothing else encodes to it), then
     split apart: each keeps lines within the limit, because a piece starts a line
     of its own here and its last line had room for the ``=00`` that followed it.
     """
-    as_is = [type(p) is not Static and _encoded_as_is(p) for p in pieces]
-    to_encode = [
-        p for p, plain in zip(pieces, as_is, strict=True) if not plain and type(p) is not Static
-    ]
-    joined = _SEPARATOR.join(to_encode)
-    if joined.count(_SEPARATOR) != len(to_encode) - 1:
-        # A NUL inside a value (never in our digests): encode piece by piece.
-        encoded = iter([quoted_printable(p) for p in to_encode])
-    else:
-        encoded = iter(quoted_printable(joined).split(b"=00"))
-    plain_pieces: list[bytes] = []
-    stuffed_pieces: list[bytes] = []
-    for piece, plain in zip(pieces, as_is, strict=True):
-        if type(piece) is Static:
-            plain_pieces.append(piece.qp)
-            stuffed_pieces.append(piece.qp_stuffed)
-            continue
-        value = piece.encode() if plain else next(encoded)
-        plain_pieces.append(value)
-        stuffed_pieces.append(dot_stuffed(value) if b"." in value else value)
-    return plain_pieces, stuffed_pieces
+
+    def __init__(self, pieces: Sequence[str]) -> None:
+        self.pieces = pieces
+        dynamic = [p for p in pieces if type(p) is not Static]
+        as_is = [_as_is(p) is not None for p in dynamic]
+        to_encode = [p for p, plain in zip(dynamic, as_is, strict=True) if not plain]
+        joined = _SEPARATOR.join(to_encode)
+        if joined.count(_SEPARATOR) != len(to_encode) - 1:
+            # A NUL inside a value (never in our digests): encode piece by piece.
+            encoded = iter([quoted_printable(p) for p in to_encode])
+        else:
+            encoded = iter(quoted_printable(joined).split(b"=00"))
+        self.dynamic = [
+            p.encode() if plain else next(encoded) for p, plain in zip(dynamic, as_is, strict=True)
+        ]
+
+    def plain(self) -> bytes:
+        dynamic = iter(self.dynamic)
+        return SOFT_BREAK.join([p.qp if type(p) is Static else next(dynamic) for p in self.pieces])
+
+    def stuffed(self) -> bytes:
+        """The body as SMTP's DATA carries it (RFC 5321 4.5.2)."""
+        # NUL appears in no encoded piece: stuff them all at once, each starting a line.
+        joined = b"\x00" + b"\x00".join(self.dynamic)
+        dynamic = iter(joined.replace(b"\n.", b"\n..").replace(b"\x00.", b"\x00..").split(b"\x00"))
+        next(dynamic)
+        return SOFT_BREAK.join(
+            [p.qp_stuffed if type(p) is Static else next(dynamic) for p in self.pieces]
+        )
 
 
 _SEPARATOR = "\x00"
-
-
-def _encoded_as_is(piece: str) -> bool:
-    """Quoted-printable as it stands, on one line followed by a soft break (``=``)."""
-    return (
-        len(piece) < 76
-        and piece.isascii()
-        and piece.isprintable()
-        and "=" not in piece
-        and not piece.endswith(" ")
-    )
+# Quoted-printable as it stands, on one line before a soft break: printable ASCII but "=",
+# not ending in a space.
+_as_is = re.compile(r"(?:[!-<>-~ ]{0,74}[!-<>-~])?").fullmatch
 
 
 class SlotTemplate:

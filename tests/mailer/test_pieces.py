@@ -7,7 +7,7 @@ import quopri
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.mailer.pieces import Static, dot_stuffed, encode_pieces, encoded_pieces, quoted_printable
+from app.mailer.pieces import EncodedBody, Static, dot_stuffed, encode_pieces, quoted_printable
 
 
 def test_spliced_pieces_decode_to_the_joined_text_with_short_lines() -> None:
@@ -98,6 +98,8 @@ def test_pieces_for_smtp_are_the_body_dot_stuffed_and_decode_to_the_text(
 
 def test_a_tracked_link_goes_in_as_it_is() -> None:
     link = "https://paperboy.example.org/c/1f-1.0p.AbCdEf_-12"
-    plain, stuffed = encoded_pieces([Static('<a href="'), link, Static('">')])
-    assert plain[1] == link.encode() and stuffed[1] == link.encode()
-    assert encoded_pieces([".starts with a dot"])[1] == [b"..starts with a dot"]
+    body = EncodedBody([Static('<a href="'), link, Static('">')])
+    assert body.dynamic == [link.encode()]
+    assert body.plain() == b'<a href=3D"=\r\n' + link.encode() + b'=\r\n">'
+    dots = [".a dot", Static("\n"), "."]
+    assert encode_pieces(dots, smtp=True) == b"..a dot=\r\n\r\n=\r\n.."
