@@ -2,16 +2,18 @@
 
 The digest ranker fits its TF-IDF index and latent space on an edition's rolling
 corpus. Search cannot refit per query (seconds per fit), so ``fit_search_space``
-fits both once on the rolling corpus and keeps the corpus papers' vectors. Then:
+prepares the whole rolling corpus once as one edition (``prepare_edition``, the
+digest's own code) and keeps it. Then:
 
-* ``shortlist`` scores every corpus paper against a query (or a paper) with the
-  ranker's interest score (TF-IDF cosine mixed with latent similarity, as in
-  ``ranker``), one sparse product, and keeps the best: the recent papers need no
-  full-text index to be found;
-* ``rank_query`` assembles an edition from those and from the
-  older papers the database's full-text index retrieved (``assemble_edition``, the
-  corpus papers' vectors reused), then rank it with ``rank_subscribers``, the very
-  code that ranks digests: a query is a subscriber whose interests are the query;
+* ``rank_corpus`` ranks every corpus paper for a query with ``rank_subscribers``
+  on that edition: a query is a subscriber whose interests are the query, so over
+  the recent papers search and the digest rank alike, and a query costs one
+  subscriber's ranking (a few milliseconds), no per-query fit;
+* ``shortlist`` scores every corpus paper against a paper with the ranker's
+  interest score (TF-IDF cosine mixed with latent similarity), one sparse product;
+* ``rank_query`` assembles a small edition from given candidates (the best recent
+  ones and the older papers the database's full-text index retrieved;
+  ``assemble_edition``, the corpus papers' vectors reused) and ranks it the same way;
   ``similar_papers`` scores a paper's neighbours with the same vectors.
 """
 
@@ -26,23 +28,22 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from app.ranking import latent as latent_mix
 from app.ranking.candidates import CandidatePaper, Pick, SubscriberProfile
 from app.ranking.edition import PreparedEdition, assemble_edition, cyclic_gc_paused
-from app.ranking.latent import GRAM_LIMIT, LatentSpace, SemanticSpace
-from app.ranking.ranker import RankingParams, rank_subscribers
-from app.ranking.relevance import TextIndex, paper_fields, similarity
+from app.ranking.latent import SemanticSpace
+from app.ranking.ranker import RankingParams, prepare_edition, rank_subscribers
+from app.ranking.relevance import TextIndex, paper_fields
 
 _WORDS = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, eq=False)
 class SearchSpace:
-    """A TF-IDF index and latent space fitted once on the rolling corpus, its papers'
-    vectors, and how many corpus papers each lower-cased word occurs in (so retrieval
-    can tell a query's rare, discriminating words from common ones)."""
+    """The rolling corpus prepared once as one edition (its TF-IDF index, latent space
+    and papers' vectors), and how many corpus papers each lower-cased word occurs in
+    (so retrieval can tell a query's rare, discriminating words from common ones)."""
 
     index: TextIndex
     latent: SemanticSpace
@@ -53,6 +54,8 @@ class SearchSpace:
     vectors_by_term: sp.csr_matrix
     latent_vectors: np.ndarray
     document_frequency: Mapping[str, int]
+    # Every corpus paper as an edition's candidate: what ``rank_corpus`` ranks.
+    edition: PreparedEdition
 
     def rarest(self, words: Sequence[str], *, max_share: float, most: int) -> list[str]:
         """Up to ``most`` of ``words`` in at most ``max_share`` of the corpus, rarest first."""
@@ -62,35 +65,45 @@ class SearchSpace:
 
 
 def fit_search_space(
-    corpus: Sequence[CandidatePaper], *, backend: Literal["tfidf", "dense"] = "tfidf"
+    corpus: Sequence[CandidatePaper],
+    *,
+    now: datetime | None = None,
+    backend: Literal["tfidf", "dense"] = "tfidf",
 ) -> SearchSpace:
-    """Fit the index and latent space on ``corpus`` as ``prepare_edition`` would."""
-    with cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):
-        papers = list({p.arxiv_id: p for p in corpus}.values())
-        index = TextIndex(papers)
-        frequency: Counter[str] = Counter()
-        for paper in papers:
-            frequency.update(set(_WORDS.findall(" ".join(paper_fields(paper)).lower())))
-        vectors = index.transform_papers(papers)
-        latent: SemanticSpace
-        if backend == "dense":
-            from app.ranking.dense import DenseSpace
+    """Prepare ``corpus`` as one edition (``prepare_edition``: the digest's fit) as of ``now``."""
+    papers = list({p.arxiv_id: p for p in corpus}.values())
+    edition = prepare_edition(papers, now=now, backend=backend)
+    frequency: Counter[str] = Counter()
+    for paper in edition.papers:
+        frequency.update(set(_WORDS.findall(" ".join(paper_fields(paper)).lower())))
+    return SearchSpace(
+        index=edition.index,
+        latent=edition.latent,
+        papers=edition.papers,
+        row_of=dict(edition.column_of),
+        vectors=edition.vectors,
+        vectors_by_term=sp.csr_matrix(edition.vectors.T),
+        latent_vectors=edition.latent_vectors,
+        document_frequency=dict(frequency),
+        edition=edition,
+    )
 
-            latent = DenseSpace()
-        else:
-            gram = similarity(vectors, vectors) if vectors.shape[0] <= GRAM_LIMIT else None
-            latent = LatentSpace(vectors, gram=gram)
-        texts = [f"{p.title}. {p.abstract}" for p in papers]
-        return SearchSpace(
-            index=index,
-            latent=latent,
-            papers=papers,
-            row_of={p.arxiv_id: n for n, p in enumerate(papers)},
-            vectors=vectors,
-            vectors_by_term=sp.csr_matrix(vectors.T),
-            latent_vectors=latent.embed_papers(texts, vectors),
-            document_frequency=dict(frequency),
-        )
+
+def rank_corpus(
+    space: SearchSpace,
+    query: str,
+    *,
+    k: int,
+    exclude: Sequence[str] = (),
+    params: RankingParams | None = None,
+) -> list[Pick]:
+    """The ``k`` corpus papers the digest ranker would pick for interests ``query``
+    (leaving out the arXiv ids in ``exclude``), best first; none when nothing matched."""
+    if not space.papers:
+        return []
+    profile = SubscriberProfile(0, interests=query, k=k, already_sent=list(exclude))
+    digest = rank_subscribers(space.edition, [profile], params=params)[0]
+    return [] if digest.trending_fallback else digest.picks
 
 
 def shortlist(
