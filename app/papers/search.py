@@ -111,7 +111,9 @@ def query_terms(session: Session, text: str) -> list[str]:
     (``computers`` is ``comput``, which "computation" shares), else lower-cased words."""
     if session.get_bind().dialect.name != "postgresql":
         return query_words(text)
-    vector = func.to_tsvector(literal_column("'english'::regconfig"), text[:MAX_QUERY_CHARS])
+    # Its words only: PostgreSQL's text cannot hold every character a visitor can send.
+    words = " ".join(_WORD.findall(text[:MAX_QUERY_CHARS]))
+    vector = func.to_tsvector(literal_column("'english'::regconfig"), words)
     lexemes = session.scalar(select(func.tsvector_to_array(vector))) or []
     return [t for t in lexemes if _TERM.fullmatch(t)][:MAX_QUERY_WORDS]
 
