@@ -42,6 +42,8 @@ from app.ranking.search import (
 
 # Older papers (outside the rolling corpus) the full-text index hands the ranker, at most.
 OLDER_CANDIDATES = 40
+# PostgreSQL ranks at most this many full-text matches of the rare terms (see ``_any_of``).
+MATCH_SCAN = 400
 RESULTS = 20
 # Results scoring below this share of the best one are left out.
 RELEVANT_SHARE = 0.2
@@ -79,12 +81,18 @@ def query_words(query: str) -> list[str]:
     return kept[:MAX_QUERY_WORDS]
 
 
-def _any_of(session: Session, terms: Sequence[str], *, since: date | None) -> Select[Any]:
-    """Papers carrying any of ``terms``, best full-text match first.
+def _any_of(
+    session: Session, terms: Sequence[str], *, since: date | None, before: date, limit: int
+) -> Select[Any]:
+    """Up to ``limit`` papers carrying any of ``terms``, not featured from ``before`` on,
+    best full-text match first.
 
-    On PostgreSQL the terms are lexemes (already stemmed) matched as they are; on
-    SQLite they are words, quoted for FTS5 (which stems them itself).
+    On PostgreSQL the terms are lexemes (already stemmed) matched as they are, and at
+    most ``MATCH_SCAN`` matches are ranked (the scan stops there: a bound on the rows
+    read, whatever the archive's size); on SQLite they are words, quoted for FTS5
+    (which stems them itself and ranks from its own index).
     """
+    in_window = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= before)
     if session.get_bind().dialect.name == "postgresql":
         vector: ColumnElement[Any] = literal_column("paper.search_vector")
         # Lexemes are \w+ only; quoted, each is one term of the tsquery.
@@ -92,18 +100,28 @@ def _any_of(session: Session, terms: Sequence[str], *, since: date | None) -> Se
             literal_column("'simple'::regconfig"), " | ".join(f"'{t}'" for t in terms)
         )
         paper_id: ColumnElement[Any] = Paper.__table__.c.id
-        statement = select(paper_id).where(vector.op("@@")(query))
-        best: ColumnElement[Any] = func.ts_rank(vector, query).desc()
-    else:
-        fts = table("paper_fts", column("rowid"))
-        paper_id = fts.c.rowid
-        match = " OR ".join(f'"{t}"' for t in terms)
-        statement = select(paper_id).where(literal_column("paper_fts").op("MATCH")(match))
-        best = func.bm25(literal_column("paper_fts"), 2.0, 1.0)
+        matches = select(paper_id).where(vector.op("@@")(query), paper_id.not_in(in_window))
+        if since is not None:
+            recent = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= since)
+            matches = matches.where(paper_id.in_(recent))
+        scanned = matches.limit(MATCH_SCAN).scalar_subquery()
+        return (
+            select(paper_id)
+            .where(paper_id.in_(scanned))
+            .order_by(func.ts_rank(vector, query).desc(), paper_id.desc())
+            .limit(limit)
+        )
+    fts = table("paper_fts", column("rowid"))
+    fts_id: ColumnElement[Any] = fts.c.rowid
+    match = " OR ".join(f'"{t}"' for t in terms)
+    statement = select(fts_id).where(
+        literal_column("paper_fts").op("MATCH")(match), fts_id.not_in(in_window)
+    )
     if since is not None:
         recent = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= since)
-        statement = statement.where(paper_id.in_(recent))
-    return statement.order_by(best, paper_id.desc())
+        statement = statement.where(fts_id.in_(recent))
+    best = func.bm25(literal_column("paper_fts"), 2.0, 1.0)
+    return statement.order_by(best, fts_id.desc()).limit(limit)
 
 
 def query_terms(session: Session, text: str) -> list[str]:
@@ -140,12 +158,9 @@ def retrieve_older(
     rare = sorted((t for t in terms if share[t] <= RARE_SHARE), key=share.__getitem__)
     if not rare:
         return []
-    statement = _any_of(session, rare[:RARE_WORDS], since=since)
     # Papers featured in the corpus's window are ranked with it already.
-    in_corpus = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= fitted.since)
-    paper_id = statement.selected_columns[0]
-    statement = statement.where(paper_id.not_in(in_corpus))
-    return [int(row[0]) for row in session.execute(statement.limit(limit))]
+    statement = _any_of(session, rare[:RARE_WORDS], since=since, before=fitted.since, limit=limit)
+    return [int(row[0]) for row in session.execute(statement)]
 
 
 def _latest_features(session: Session, paper_ids: Sequence[int]) -> dict[int, date]:
