@@ -56,6 +56,9 @@ class SearchSpace:
     document_frequency: Mapping[str, int]
     # Every corpus paper as an edition's candidate: what ``rank_corpus`` ranks.
     edition: PreparedEdition
+    # The corpus papers' term counts per field (title, keywords, body), in ``papers`` order:
+    # a small edition of corpus papers is assembled without tokenising them again.
+    fields: tuple[sp.csr_matrix, ...] = ()
 
     def rarest(self, words: Sequence[str], *, max_share: float, most: int) -> list[str]:
         """Up to ``most`` of ``words`` in at most ``max_share`` of the corpus, rarest first."""
@@ -86,6 +89,7 @@ def fit_search_space(
         latent_vectors=edition.latent_vectors,
         document_frequency=dict(frequency),
         edition=edition,
+        fields=tuple(edition.index.field_counts(edition.papers)),
     )
 
 
@@ -140,27 +144,48 @@ def shortlist(
     return chosen
 
 
-def _vectors(space: SearchSpace, papers: Sequence[CandidatePaper]) -> sp.csr_matrix:
-    """The papers' rows: the corpus's own where it has them, the rest vectorised now."""
+def _in_order(
+    space: SearchSpace,
+    papers: Sequence[CandidatePaper],
+    known_rows: sp.csr_matrix,
+    missing_rows: sp.csr_matrix,
+) -> sp.csr_matrix:
+    """Rows of the corpus papers among ``papers`` and of the others, in ``papers`` order."""
     known = [n for n, p in enumerate(papers) if p.arxiv_id in space.row_of]
     missing = [n for n, p in enumerate(papers) if p.arxiv_id not in space.row_of]
-    stacked = sp.vstack(
-        [
-            space.vectors[[space.row_of[papers[n].arxiv_id] for n in known]],
-            space.index.transform_papers([papers[n] for n in missing]),
-        ],
-        format="csr",
-    )
+    stacked = sp.vstack([known_rows, missing_rows], format="csr")
     # Rows are known-then-missing; put them back in the papers' order.
     order = np.empty(len(papers), dtype=np.int64)
     order[known + missing] = np.arange(len(papers))
     return sp.csr_matrix(stacked[order])
 
 
+def _corpus_rows(space: SearchSpace, papers: Sequence[CandidatePaper]) -> list[int]:
+    return [space.row_of[p.arxiv_id] for p in papers if p.arxiv_id in space.row_of]
+
+
+def _vectors(space: SearchSpace, papers: Sequence[CandidatePaper]) -> sp.csr_matrix:
+    """The papers' rows: the corpus's own where it has them, the rest vectorised now."""
+    missing = [p for p in papers if p.arxiv_id not in space.row_of]
+    known = space.vectors[_corpus_rows(space, papers)]
+    return _in_order(space, papers, known, space.index.transform_papers(missing))
+
+
 def _edition(
     space: SearchSpace, candidates: Sequence[CandidatePaper], now: datetime
 ) -> PreparedEdition:
     papers = list({p.arxiv_id: p for p in reversed(candidates)}.values())[::-1]
+    # Term counts: the corpus's own where it has them, only the others tokenised now.
+    missing = [p for p in papers if p.arxiv_id not in space.row_of]
+    rows = _corpus_rows(space, papers)
+    if space.fields:
+        missing_fields = space.index.field_counts(missing)
+        fields = [
+            _in_order(space, papers, known[rows], new)
+            for known, new in zip(space.fields, missing_fields, strict=True)
+        ]
+    else:
+        fields = space.index.field_counts(papers)
     # The library is the candidates alone: a query has no seed or clicked papers to
     # look up, and "similar papers" passes its paper as a candidate. No click model
     # runs, so the library's Gram matrix is not needed.
@@ -169,7 +194,8 @@ def _edition(
         index=space.index,
         latent_space=space.latent,
         library_papers=papers,
-        library=_vectors(space, papers),
+        library=space.index.transform_papers(papers, fields),
+        library_fields=fields,
         library_gram=None,
         now=now,
     )
