@@ -90,6 +90,7 @@ def test_an_empty_day_says_so_and_links_the_nearest_day_with_papers(
     assert page.status_code == 200
     assert "No papers on this day" in page.text
     assert f'href="/papers/date/{DAY.isoformat()}"' in page.text
+    assert '<meta name="description" content="No papers were featured on' in page.text
 
 
 @pytest.mark.parametrize(
