@@ -43,7 +43,7 @@ from app.ranking.search import (
 # Older papers (outside the rolling corpus) the full-text index hands the ranker, at most.
 OLDER_CANDIDATES = 40
 # PostgreSQL ranks at most this many full-text matches of the rare terms (see ``_any_of``).
-MATCH_SCAN = 400
+MATCH_SCAN = 120
 RESULTS = 20
 # Results scoring below this share of the best one are left out.
 RELEVANT_SHARE = 0.2
