@@ -70,6 +70,7 @@ bench: install services
 	$(BIN)/python bench/ingest.py $(SAMPLES)/2025-09.json
 	$(BIN)/python bench/send.py --subscribers 100000
 	$(BIN)/python bench/admin.py
+	$(BIN)/python bench/site.py --samples $(SAMPLES)
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/http_load.py
 

@@ -7,10 +7,10 @@ snapshots (8 a day for every paper featured in that window), then times
 ``/papers/date/D``, ``/papers/{id}`` and ``/papers/search?q=`` through the ASGI app
 (TestClient), printing median and p95 in milliseconds. Targets: 30, 30, 50 ms.
 
-Quality: loads the judged month (bench/data/, 2025-09) into ``bench_site_quality``
-with the real ingest store, and compares nDCG@10 of the site's search (the
-interest text as the query) with the digest ranker on the same interests
-(``bench/relevance.py``'s "ranker" row). Target: within 0.02.
+Quality: loads each judged month (bench/data/: 2025-09 and the held-out 2025-11) into
+``bench_site_quality`` with the real ingest store, and compares nDCG@10 of the site's
+search (the interest text as the query) with the digest ranker on the same interests
+(``bench/relevance.py``'s "ranker" row). Target: within 0.02 on each.
 
     python bench/site.py [--samples DIR] [--reps 200] [--reuse]
 """
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from admin import _copy, ensure_database
 from fastapi.testclient import TestClient
-from relevance import K, ndcg
+from relevance import SETS, JudgedSet, K, ndcg
 from sqlalchemy import Engine, text
 
 from app.config import Settings
@@ -228,14 +228,21 @@ def speed(url: str, samples: Path, reps: int, reuse: bool) -> None:
 
 
 def quality(samples: Path) -> None:
-    month = samples / "2025-09.json"
-    parsed = load_daily_papers_file(month).papers
+    """nDCG@10 of the site's search against the digest ranker on both judged sets."""
+    for judged in SETS:
+        quality_of(judged, samples)
+
+
+def quality_of(judged: JudgedSet, samples: Path) -> None:
+    parsed = load_daily_papers_file(samples / f"{judged.month}.json").papers
     papers = list(
         {p.arxiv_id: candidate_from(p, featured_on=p.featured_on) for p in parsed}.values()
     )
     now = as_of(papers)
-    queries = json.loads((HERE / "data/queries.json").read_text())
-    judgments: dict[str, dict[str, int]] = json.loads((HERE / "data/judgments.json").read_text())
+    queries = json.loads((HERE / "data" / judged.queries).read_text())
+    judgments: dict[str, dict[str, int]] = json.loads(
+        (HERE / "data" / judged.judgments).read_text()
+    )
 
     ensure_database(QUALITY_URL)
     engine = make_engine(QUALITY_URL)
@@ -247,16 +254,21 @@ def quality(samples: Path) -> None:
     with transaction(factory) as session:
         store_papers(session, parsed, fetched_at=now)
 
+    # The digest ranker exactly as bench/relevance.py's "ranker" row; the search page as
+    # a visitor gets it (its own number of results).
     edition = prepare_edition(papers, now=now)
     rows: dict[str, list[float]] = {"digest ranker": [], "site search": []}
     for query in queries:
         grades = judgments[query["id"]]
-        digest = rank_subscribers(edition, [SubscriberProfile(0, query["interests"], k=30)])[0]
+        digest = rank_subscribers(edition, [SubscriberProfile(0, query["interests"], k=K)])[0]
         rows["digest ranker"].append(ndcg([p.arxiv_id for p in digest.picks], grades))
         with transaction(factory) as session:
-            results = search(session, query["interests"], period="all", now=now, k=30)
+            results = search(session, query["interests"], period="all", now=now)
         rows["site search"].append(ndcg([c.arxiv_id for c in results.cards], grades))
-    print(f"\nsearch quality: {len(queries)} judged interests, {len(papers)} papers (2025-09)")
+    print(
+        f"\nsearch quality, {judged.month} ({judged.note}): {len(queries)} judged interests, "
+        f"{len(papers)} papers"
+    )
     print(f"{'method':20} {'nDCG@' + str(K):>8}   per query")
     for name, values in rows.items():
         per_query = " ".join(f"{v:.2f}" for v in values)

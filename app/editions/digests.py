@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -41,7 +41,7 @@ from app.mailer.render import (
     stars_label,
     summarise,
 )
-from app.models import Delivery, DeliveryStatus, Edition, Paper, Subscriber
+from app.models import Delivery, DeliveryStatus, Edition, Paper, PaperFeature, Subscriber
 from app.ranking import (
     Digest,
     PreparedEdition,
@@ -113,10 +113,13 @@ def build_kit(
         for paper in session.scalars(select(Paper).where(Paper.arxiv_id.in_(list(paper_ids))))
     }
     ordered = [papers[arxiv_id] for arxiv_id in paper_ids if arxiv_id in papers]
+    day = trending_day(session, [p.id for p in ordered], edition_date=edition_date)
     renderer = DigestRenderer(
         [paper_view(paper, base_url=settings.base_url) for paper in ordered],
         edition_date=edition_date,
         postal_address=settings.postal_address,
+        day=day,
+        day_url=safe_http_url(f"{settings.base_url.rstrip('/')}/papers/date/{day.isoformat()}"),
     )
     ranking = prepared_edition(
         session,
@@ -136,6 +139,20 @@ def build_kit(
     oldest = min((p.created_at for p in ordered), default=None)
     keys = {p.arxiv_id: p.id for p in ordered}
     return EditionKit(edition_date, renderer, ranking, trending, edition_id, oldest, keys)
+
+
+def trending_day(session: Session, paper_ids: Sequence[int], *, edition_date: date) -> date:
+    """The day whose papers the edition's trending section lists: the latest featured day
+    of its candidates up to the edition's date (a Monday edition may carry Friday's)."""
+    day: date | None = None
+    if paper_ids:
+        day = session.scalar(
+            select(func.max(PaperFeature.featured_on)).where(
+                PaperFeature.paper_id.in_(list(paper_ids)),
+                PaperFeature.featured_on <= edition_date,
+            )
+        )
+    return day or edition_date
 
 
 def trending_section_phrase(rank: int) -> str:

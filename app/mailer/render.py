@@ -226,8 +226,16 @@ class DigestRenderer:
     """Renders every reader's digest for one edition (build once, render many)."""
 
     def __init__(
-        self, papers: Sequence[PaperView], *, edition_date: date, postal_address: str
+        self,
+        papers: Sequence[PaperView],
+        *,
+        edition_date: date,
+        postal_address: str,
+        day_url: str | None = None,
+        day: date | None = None,
     ) -> None:
+        """``day_url``: the site's page of ``day`` (the trending papers' featured day),
+        linked under the digest's trending section; handed in, like every URL here."""
         self.edition_date = edition_date
         self.papers = {paper.arxiv_id: paper for paper in papers}
         self._titles = {paper.arxiv_id: paper.title for paper in papers}
@@ -255,9 +263,16 @@ class DigestRenderer:
             for paper in papers
         }
         section = env.get_template("section.html")
+        day_link = _day_link(day_url, day or edition_date)
+        # Each heading twice: plain, and with the day's page under it (the trending section).
         self._headings = {
-            heading: Static(css_inline.inline_fragment(section.render(heading=heading), css))
+            (heading, linked): Static(
+                css_inline.inline_fragment(
+                    section.render(heading=heading, day_link=day_link if linked else None), css
+                )
+            )
             for heading in _HEADINGS.values()
+            for linked in (False, True)
         }
         # The text part is cut into slots the same way: Jinja runs per edition, not per reader.
         self._text = SlotTemplate(
@@ -269,8 +284,12 @@ class DigestRenderer:
             for paper in papers
         }
         self._text_headings = {
-            heading: Static(f"\n\n{heading.upper()}\n{'=' * len(heading)}\n")
+            (heading, linked): Static(
+                f"\n\n{heading.upper()}\n{'=' * len(heading)}\n"
+                + (f"{day_link[0]}: {day_link[1]}\n" if linked and day_link else "")
+            )
             for heading in _HEADINGS.values()
+            for linked in (False, True)
         }
 
     def render(
@@ -281,9 +300,13 @@ class DigestRenderer:
         intro = _intro(reader, items)
         html_sections: list[str] = []
         text_sections: list[str] = []
+        linked = False
         for heading, entries in _group(reader, items):
-            html_sections.append(self._headings[heading])
-            text_sections.append(self._text_headings[heading])
+            # The first section of trending papers links the day's page, once per digest.
+            link_here = not linked and heading in _TRENDING_HEADINGS
+            linked = linked or link_here
+            html_sections.append(self._headings[heading, link_here])
+            text_sections.append(self._text_headings[heading, link_here])
             for index, item in entries:
                 paper = self.papers[item.arxiv_id]
                 links = {f"href_{kind}": link_for(index, kind) for kind in paper.links}
@@ -354,6 +377,16 @@ _HEADINGS = {
     "trending": "Trending today",
     "more": "More trending papers",
 }
+# The sections that list the day's trending papers (a reader without interests gets
+# them as "Most upvoted today"): the first of them links the day's page on the site.
+_TRENDING_HEADINGS = {_HEADINGS["fallback"], _HEADINGS["trending"], _HEADINGS["more"]}
+
+
+def _day_link(day_url: str | None, day: date) -> tuple[str, str] | None:
+    """(label, URL) of the day's page, or None without a URL."""
+    if not day_url:
+        return None
+    return f"All papers of {long_date(day)}", day_url
 
 
 def _group(

@@ -1,42 +1,49 @@
 """Search over every stored paper, and a paper's neighbours, ranked by the digest ranker.
 
-Two steps. The database's full-text index (``tsvector`` + GIN on PostgreSQL,
-FTS5 on SQLite; migration ``7c3e91d2a4f0``) retrieves up to ``CANDIDATES``
-papers sharing a word with the query (any word: recall matters, the ranker
-orders them). Then ``app.ranking.search`` ranks them with the digest ranker
-(TF-IDF + latent similarity, the trending blend, diversity), the query standing
-in for a subscriber's interests. The ranker's index and latent space are fitted
-on the rolling corpus once per process and refitted when new papers arrive.
+The recent papers (the rolling corpus the digest ranker fits on) are prepared once
+per process as one edition, refitted when papers are added or featured (the data
+version: two primary-key look-ups), and a query is ranked over all of them by
+``app.ranking.search.rank_corpus``: the digest ranker itself, the query standing
+in for a subscriber's interests. Older papers come from the database's full-text
+index (``tsvector`` + GIN on PostgreSQL, FTS5 on SQLite; migration
+``7c3e91d2a4f0``), at bounded cost: only through the query's rare terms (in at
+most ``RARE_SHARE`` of the corpus, so few papers carry them), at most
+``OLDER_CANDIDATES`` of them; then the best recent picks and those older papers
+are ranked together by the same ranker (``rank_query``).
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sqlalchemy import Select, column, func, literal_column, select, table
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.editions.ranking_inputs import recent_corpus
+from app.editions.ranking_inputs import edition_as_of, recent_corpus
 from app.models import Paper, PaperFeature
 from app.papers.cards import PaperCard, card_for
 from app.ranking.candidates import CandidatePaper, Pick, candidate_from
 from app.ranking.search import (
     SearchSpace,
     fit_search_space,
+    rank_corpus,
     rank_query,
     shortlist,
     similar_papers,
 )
 
-# Candidates for the ranker: this many from the rolling corpus, and as many older ones.
-CANDIDATES = 60
+# Older papers (outside the rolling corpus) the full-text index hands the ranker, at most.
+OLDER_CANDIDATES = 40
+# PostgreSQL ranks at most this many full-text matches of the rare terms (see ``_any_of``).
+MATCH_SCAN = 120
 RESULTS = 20
 # Results scoring below this share of the best one are left out.
 RELEVANT_SHARE = 0.2
@@ -45,7 +52,7 @@ SIMILAR_OLDER = 10
 MAX_QUERY_WORDS = 16
 MAX_QUERY_CHARS = 200
 CORPUS_DAYS = 30
-# Words in at most this share of the rolling corpus bound a retrieval (see ``retrieve``).
+# Terms in at most this share of the rolling corpus bound a retrieval (see ``retrieve_older``).
 RARE_SHARE = 0.02
 RARE_WORDS = 3
 SearchPeriod = Literal["all", "year", "month", "week"]
@@ -56,6 +63,7 @@ PERIODS: dict[str, tuple[str, int | None]] = {
     "week": ("Past week", 7),
 }
 _WORD = re.compile(r"\w+")
+_TERM = re.compile(r"\w+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -73,63 +81,86 @@ def query_words(query: str) -> list[str]:
     return kept[:MAX_QUERY_WORDS]
 
 
-def _matching(
-    session: Session, words: Sequence[str], *, every: bool, ranked: bool, since: date | None
+def _any_of(
+    session: Session, terms: Sequence[str], *, since: date | None, before: date, limit: int
 ) -> Select[Any]:
-    """Papers containing every (or any) of ``words``: best match or newest first."""
+    """Up to ``limit`` papers carrying any of ``terms``, not featured from ``before`` on,
+    best full-text match first.
+
+    On PostgreSQL the terms are lexemes (already stemmed) matched as they are, and at
+    most ``MATCH_SCAN`` matches are ranked (the scan stops there: a bound on the rows
+    read, whatever the archive's size); on SQLite they are words, quoted for FTS5
+    (which stems them itself and ranks from its own index).
+    """
+    in_window = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= before)
     if session.get_bind().dialect.name == "postgresql":
         vector: ColumnElement[Any] = literal_column("paper.search_vector")
-        query = func.websearch_to_tsquery(
-            literal_column("'english'::regconfig"), (" " if every else " or ").join(words)
+        # Lexemes are \w+ only; quoted, each is one term of the tsquery.
+        query = func.to_tsquery(
+            literal_column("'simple'::regconfig"), " | ".join(f"'{t}'" for t in terms)
         )
         paper_id: ColumnElement[Any] = Paper.__table__.c.id
-        statement = select(paper_id).where(vector.op("@@")(query))
-        best: ColumnElement[Any] = func.ts_rank(vector, query).desc()
-    else:
-        fts = table("paper_fts", column("rowid"))
-        paper_id = fts.c.rowid
-        # Words are \w+ only, so quoting each makes a safe FTS5 query.
-        match = (" AND " if every else " OR ").join(f'"{w}"' for w in words)
-        statement = select(paper_id).where(literal_column("paper_fts").op("MATCH")(match))
-        best = func.bm25(literal_column("paper_fts"), 2.0, 1.0)
+        matches = select(paper_id).where(vector.op("@@")(query), paper_id.not_in(in_window))
+        if since is not None:
+            recent = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= since)
+            matches = matches.where(paper_id.in_(recent))
+        scanned = matches.limit(MATCH_SCAN).scalar_subquery()
+        return (
+            select(paper_id)
+            .where(paper_id.in_(scanned))
+            .order_by(func.ts_rank(vector, query).desc(), paper_id.desc())
+            .limit(limit)
+        )
+    fts = table("paper_fts", column("rowid"))
+    fts_id: ColumnElement[Any] = fts.c.rowid
+    match = " OR ".join(f'"{t}"' for t in terms)
+    statement = select(fts_id).where(
+        literal_column("paper_fts").op("MATCH")(match), fts_id.not_in(in_window)
+    )
     if since is not None:
         recent = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= since)
-        statement = statement.where(paper_id.in_(recent))
-    if ranked:
-        return statement.order_by(best, paper_id)
-    # Newest first, by an expression: PostgreSQL then finds the few matches through the
-    # GIN index instead of walking the primary key backwards through the whole table.
-    return statement.order_by((paper_id + 0).desc())
+        statement = statement.where(fts_id.in_(recent))
+    best = func.bm25(literal_column("paper_fts"), 2.0, 1.0)
+    return statement.order_by(best, fts_id.desc()).limit(limit)
 
 
-def retrieve(
+def query_terms(session: Session, text: str) -> list[str]:
+    """The text's terms as the full-text index holds them: PostgreSQL's English lexemes
+    (``computers`` is ``comput``, which "computation" shares), else lower-cased words."""
+    if session.get_bind().dialect.name != "postgresql":
+        return query_words(text)
+    # Its words only: PostgreSQL's text cannot hold every character a visitor can send.
+    words = " ".join(_WORD.findall(text[:MAX_QUERY_CHARS]))
+    vector = func.to_tsvector(literal_column("'english'::regconfig"), words)
+    lexemes = session.scalar(select(func.tsvector_to_array(vector))) or []
+    return [t for t in lexemes if _TERM.fullmatch(t)][:MAX_QUERY_WORDS]
+
+
+def retrieve_older(
     session: Session,
-    words: Sequence[str],
+    fitted: FittedCorpus,
+    text: str,
     *,
-    rare: Sequence[str],
     since: date | None,
-    limit: int = CANDIDATES,
+    limit: int = OLDER_CANDIDATES,
 ) -> list[int]:
-    """Ids of up to ``limit`` papers for the ranker to order.
+    """Ids of up to ``limit`` papers outside the rolling corpus that carry the text's
+    rarest terms, best full-text match first.
 
-    First the papers with every word, best full-text match first; then, to fill up,
-    the newest papers with any of the ``rare`` words. Ranking every paper that
-    shares a common word ("model") would read most of the archive; a rare word
-    bounds the work, and the ranker puts the best of these first anyway. With no
-    rare word, the newest papers with every word.
+    Bounded by design: only terms in at most ``RARE_SHARE`` of the corpus are looked
+    up, so the index reads few rows (a common word such as "diffusion" is in a fifth
+    of all papers: matching it would read a fifth of the archive). A query of common
+    words only finds its papers in the corpus, which is ranked whole.
     """
-    if not words:
+    terms = query_terms(session, text)
+    total = max(len(fitted.space.papers), 1)
+    share = {t: fitted.term_frequency.get(t, 0) / total for t in terms}
+    rare = sorted((t for t in terms if share[t] <= RARE_SHARE), key=share.__getitem__)
+    if not rare:
         return []
-
-    def ids(statement: Select[Any]) -> list[int]:
-        return [int(row[0]) for row in session.execute(statement.limit(limit))]
-
-    found = ids(_matching(session, words, every=True, ranked=bool(rare), since=since))
-    if rare and len(found) < limit:
-        seen = set(found)
-        more = ids(_matching(session, rare, every=False, ranked=False, since=since))
-        found += [i for i in more if i not in seen][: limit - len(found)]
-    return found
+    # Papers featured in the corpus's window are ranked with it already.
+    statement = _any_of(session, rare[:RARE_WORDS], since=since, before=fitted.since, limit=limit)
+    return [int(row[0]) for row in session.execute(statement)]
 
 
 def _latest_features(session: Session, paper_ids: Sequence[int]) -> dict[int, date]:
@@ -189,28 +220,73 @@ def _cards(session: Session, picks: Sequence[Pick]) -> list[PaperCard]:
     ]
 
 
-_spaces: dict[Hashable, SearchSpace] = {}
-_spaces_lock = threading.Lock()
+@dataclass(frozen=True, eq=False)
+class FittedCorpus:
+    """The rolling corpus prepared for ranking, and how many of its papers hold each
+    full-text term (what ``retrieve_older`` calls rare)."""
+
+    space: SearchSpace
+    term_frequency: Mapping[str, int]
+    since: date  # the corpus's first day
 
 
-def search_space(session: Session, *, corpus_days: int = CORPUS_DAYS) -> SearchSpace:
-    """The ranker's index and latent space on the rolling corpus, fitted once per process
-    and again when papers are added or featured (two primary-key look-ups tell)."""
+_fitted: dict[Hashable, FittedCorpus] = {}
+_fitted_lock = threading.Lock()
+
+
+def _term_frequency(
+    session: Session, space: SearchSpace, since: date, until: date
+) -> dict[str, int]:
+    """Per full-text term, the corpus papers holding it: PostgreSQL's ``ts_stat`` over the
+    corpus's window (one query per fit); on SQLite, the words' own counts."""
+    if session.get_bind().dialect.name != "postgresql":
+        return dict(space.document_frequency)
+    # ts_stat takes its query as text: format(%L) quotes the bound dates into it.
+    statement = sql_text(
+        "SELECT word, ndoc FROM ts_stat(format("
+        "'SELECT search_vector FROM paper WHERE id IN (SELECT paper_id FROM paper_feature "
+        "WHERE featured_on BETWEEN %L AND %L) OR published_at BETWEEN %L AND %L', "
+        ":since, :until, :start, :end))"
+    )
+    rows = session.execute(
+        statement,
+        {
+            "since": since,
+            "until": until,
+            "start": datetime.combine(since, time(0), tzinfo=UTC),
+            "end": datetime.combine(until + timedelta(days=1), time(0), tzinfo=UTC),
+        },
+    )
+    return {str(row["word"]): int(row["ndoc"]) for row in rows.mappings()}
+
+
+def fitted_corpus(session: Session, *, corpus_days: int = CORPUS_DAYS) -> FittedCorpus:
+    """The rolling corpus prepared as one edition, once per process and again when papers
+    are added or featured (two primary-key look-ups tell)."""
     key = (
         session.get_bind().engine.url.render_as_string(),
         corpus_days,
         session.scalar(select(func.max(Paper.id))),
         session.scalar(select(func.max(PaperFeature.id))),
     )
-    with _spaces_lock:
-        space = _spaces.get(key)
-        if space is None:
+    with _fitted_lock:
+        fitted = _fitted.get(key)
+        if fitted is None:
             latest = session.scalar(select(func.max(PaperFeature.featured_on)))
             until = latest or datetime.now(UTC).date()
-            space = fit_search_space(recent_corpus(session, until=until, days=corpus_days))
-            _spaces.clear()  # one fit per process: the newest
-            _spaces[key] = space
-    return space
+            since = until - timedelta(days=corpus_days)
+            corpus = recent_corpus(session, until=until, days=corpus_days)
+            space = fit_search_space(corpus, now=edition_as_of(until))
+            terms = _term_frequency(session, space, since, until)
+            fitted = FittedCorpus(space, terms, since)
+            _fitted.clear()  # one fit per process: the newest
+            _fitted[key] = fitted
+    return fitted
+
+
+def search_space(session: Session, *, corpus_days: int = CORPUS_DAYS) -> SearchSpace:
+    """The ranker's view of the rolling corpus (see ``fitted_corpus``)."""
+    return fitted_corpus(session, corpus_days=corpus_days).space
 
 
 def search(
@@ -222,22 +298,28 @@ def search(
     corpus_days: int = CORPUS_DAYS,
     k: int = RESULTS,
 ) -> SearchResults:
-    """The papers the digest ranker would pick for ``query``: among the rolling corpus's
-    best matches and the older papers the full-text index finds."""
+    """The papers the digest ranker would pick for ``query``: over the whole rolling
+    corpus, and beside its best the older papers the full-text index finds."""
     period = period if period in PERIODS else "all"
     days = PERIODS[period][1]
     since = None if days is None else (now - timedelta(days=days)).date()
-    space = search_space(session, corpus_days=corpus_days)
-    recent = shortlist(space, query=query, limit=CANDIDATES, keep=_since(since))
-    words = query_words(query)
-    rare = space.rarest(words, max_share=RARE_SHARE, most=RARE_WORDS)
-    older = _candidates(session, retrieve(session, words, rare=rare, since=since))
-    candidates = _merge(recent, older)
-    picks = rank_query(space, candidates, query[:MAX_QUERY_CHARS], now=now, k=k)
+    fitted = fitted_corpus(session, corpus_days=corpus_days)
+    space = fitted.space
+    query = query[:MAX_QUERY_CHARS]
+    keep = _since(since)
+    outside = [p.arxiv_id for p in space.papers if not keep(p)] if since else []
+    picks = rank_corpus(space, query, k=k, exclude=outside)
+    older: list[CandidatePaper] = []
+    if since is None or since < fitted.since:
+        older = _candidates(session, retrieve_older(session, fitted, query, since=since))
+        older = [p for p in older if p.arxiv_id not in space.row_of]
+    if older:
+        best_recent = [space.papers[space.row_of[p.arxiv_id]] for p in picks]
+        picks = rank_query(space, _merge(best_recent, older), query, now=now, k=k)
     # A digest always fills its k; a search stops where the matches do.
     top = max((p.score for p in picks), default=0.0)
     picks = [p for p in picks if p.score >= RELEVANT_SHARE * top]
-    return SearchResults(query, period, _cards(session, picks), len(candidates))
+    return SearchResults(query, period, _cards(session, picks), len(space.papers) + len(older))
 
 
 def _since(since: date | None) -> Callable[[CandidatePaper], bool]:
@@ -262,13 +344,12 @@ def similar_cards(
     """The ``k`` papers most like ``paper`` by the ranker's vectors.
 
     Candidates: the recent papers closest to it (the rolling corpus, scored whole)
-    and the newest older papers sharing the rarest words of its title and keywords.
+    and the older papers sharing the rarest terms of its title and keywords.
     """
-    space = search_space(session, corpus_days=corpus_days)
-    words = query_words(" ".join([paper.title, *(paper.ai_keywords or [])]))
-    rare = space.rarest(words, max_share=RARE_SHARE, most=RARE_WORDS)
-    found = retrieve(session, rare, rare=rare, since=None, limit=SIMILAR_OLDER)
+    fitted = fitted_corpus(session, corpus_days=corpus_days)
+    text = " ".join([paper.title, *(k for k in paper.ai_keywords or [] if isinstance(k, str))])
+    found = retrieve_older(session, fitted, text, since=None, limit=SIMILAR_OLDER)
     itself, *older = _candidates(session, [paper.id, *(i for i in found if i != paper.id)])
-    recent = shortlist(space, like=itself, limit=SIMILAR_OLDER)
-    picks = similar_papers(space, itself, _merge(recent, older), k=k)
+    recent = shortlist(fitted.space, like=itself, limit=SIMILAR_OLDER)
+    picks = similar_papers(fitted.space, itself, _merge(recent, older), k=k)
     return _cards(session, picks)

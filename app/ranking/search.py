@@ -2,16 +2,18 @@
 
 The digest ranker fits its TF-IDF index and latent space on an edition's rolling
 corpus. Search cannot refit per query (seconds per fit), so ``fit_search_space``
-fits both once on the rolling corpus and keeps the corpus papers' vectors. Then:
+prepares the whole rolling corpus once as one edition (``prepare_edition``, the
+digest's own code) and keeps it. Then:
 
-* ``shortlist`` scores every corpus paper against a query (or a paper) with the
-  ranker's interest score (TF-IDF cosine mixed with latent similarity, as in
-  ``ranker``), one sparse product, and keeps the best: the recent papers need no
-  full-text index to be found;
-* ``rank_query`` assembles an edition from those and from the
-  older papers the database's full-text index retrieved (``assemble_edition``, the
-  corpus papers' vectors reused), then rank it with ``rank_subscribers``, the very
-  code that ranks digests: a query is a subscriber whose interests are the query;
+* ``rank_corpus`` ranks every corpus paper for a query with ``rank_subscribers``
+  on that edition: a query is a subscriber whose interests are the query, so over
+  the recent papers search and the digest rank alike, and a query costs one
+  subscriber's ranking (a few milliseconds), no per-query fit;
+* ``shortlist`` scores every corpus paper against a paper with the ranker's
+  interest score (TF-IDF cosine mixed with latent similarity), one sparse product;
+* ``rank_query`` assembles a small edition from given candidates (the best recent
+  ones and the older papers the database's full-text index retrieved;
+  ``assemble_edition``, the corpus papers' vectors reused) and ranks it the same way;
   ``similar_papers`` scores a paper's neighbours with the same vectors.
 """
 
@@ -26,23 +28,22 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from app.ranking import latent as latent_mix
 from app.ranking.candidates import CandidatePaper, Pick, SubscriberProfile
 from app.ranking.edition import PreparedEdition, assemble_edition, cyclic_gc_paused
-from app.ranking.latent import GRAM_LIMIT, LatentSpace, SemanticSpace
-from app.ranking.ranker import RankingParams, rank_subscribers
-from app.ranking.relevance import TextIndex, paper_fields, similarity
+from app.ranking.latent import SemanticSpace
+from app.ranking.ranker import RankingParams, prepare_edition, rank_subscribers
+from app.ranking.relevance import TextIndex, paper_fields
 
 _WORDS = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, eq=False)
 class SearchSpace:
-    """A TF-IDF index and latent space fitted once on the rolling corpus, its papers'
-    vectors, and how many corpus papers each lower-cased word occurs in (so retrieval
-    can tell a query's rare, discriminating words from common ones)."""
+    """The rolling corpus prepared once as one edition (its TF-IDF index, latent space
+    and papers' vectors), and how many corpus papers each lower-cased word occurs in
+    (so retrieval can tell a query's rare, discriminating words from common ones)."""
 
     index: TextIndex
     latent: SemanticSpace
@@ -53,6 +54,11 @@ class SearchSpace:
     vectors_by_term: sp.csr_matrix
     latent_vectors: np.ndarray
     document_frequency: Mapping[str, int]
+    # Every corpus paper as an edition's candidate: what ``rank_corpus`` ranks.
+    edition: PreparedEdition
+    # The corpus papers' term counts per field (title, keywords, body), in ``papers`` order:
+    # a small edition of corpus papers is assembled without tokenising them again.
+    fields: tuple[sp.csr_matrix, ...] = ()
 
     def rarest(self, words: Sequence[str], *, max_share: float, most: int) -> list[str]:
         """Up to ``most`` of ``words`` in at most ``max_share`` of the corpus, rarest first."""
@@ -62,35 +68,46 @@ class SearchSpace:
 
 
 def fit_search_space(
-    corpus: Sequence[CandidatePaper], *, backend: Literal["tfidf", "dense"] = "tfidf"
+    corpus: Sequence[CandidatePaper],
+    *,
+    now: datetime | None = None,
+    backend: Literal["tfidf", "dense"] = "tfidf",
 ) -> SearchSpace:
-    """Fit the index and latent space on ``corpus`` as ``prepare_edition`` would."""
-    with cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):
-        papers = list({p.arxiv_id: p for p in corpus}.values())
-        index = TextIndex(papers)
-        frequency: Counter[str] = Counter()
-        for paper in papers:
-            frequency.update(set(_WORDS.findall(" ".join(paper_fields(paper)).lower())))
-        vectors = index.transform_papers(papers)
-        latent: SemanticSpace
-        if backend == "dense":
-            from app.ranking.dense import DenseSpace
+    """Prepare ``corpus`` as one edition (``prepare_edition``: the digest's fit) as of ``now``."""
+    papers = list({p.arxiv_id: p for p in corpus}.values())
+    edition = prepare_edition(papers, now=now, backend=backend)
+    frequency: Counter[str] = Counter()
+    for paper in edition.papers:
+        frequency.update(set(_WORDS.findall(" ".join(paper_fields(paper)).lower())))
+    return SearchSpace(
+        index=edition.index,
+        latent=edition.latent,
+        papers=edition.papers,
+        row_of=dict(edition.column_of),
+        vectors=edition.vectors,
+        vectors_by_term=sp.csr_matrix(edition.vectors.T),
+        latent_vectors=edition.latent_vectors,
+        document_frequency=dict(frequency),
+        edition=edition,
+        fields=tuple(edition.index.field_counts(edition.papers)),
+    )
 
-            latent = DenseSpace()
-        else:
-            gram = similarity(vectors, vectors) if vectors.shape[0] <= GRAM_LIMIT else None
-            latent = LatentSpace(vectors, gram=gram)
-        texts = [f"{p.title}. {p.abstract}" for p in papers]
-        return SearchSpace(
-            index=index,
-            latent=latent,
-            papers=papers,
-            row_of={p.arxiv_id: n for n, p in enumerate(papers)},
-            vectors=vectors,
-            vectors_by_term=sp.csr_matrix(vectors.T),
-            latent_vectors=latent.embed_papers(texts, vectors),
-            document_frequency=dict(frequency),
-        )
+
+def rank_corpus(
+    space: SearchSpace,
+    query: str,
+    *,
+    k: int,
+    exclude: Sequence[str] = (),
+    params: RankingParams | None = None,
+) -> list[Pick]:
+    """The ``k`` corpus papers the digest ranker would pick for interests ``query``
+    (leaving out the arXiv ids in ``exclude``), best first; none when nothing matched."""
+    if not space.papers:
+        return []
+    profile = SubscriberProfile(0, interests=query, k=k, already_sent=list(exclude))
+    digest = rank_subscribers(space.edition, [profile], params=params)[0]
+    return [] if digest.trending_fallback else digest.picks
 
 
 def shortlist(
@@ -127,27 +144,48 @@ def shortlist(
     return chosen
 
 
-def _vectors(space: SearchSpace, papers: Sequence[CandidatePaper]) -> sp.csr_matrix:
-    """The papers' rows: the corpus's own where it has them, the rest vectorised now."""
+def _in_order(
+    space: SearchSpace,
+    papers: Sequence[CandidatePaper],
+    known_rows: sp.csr_matrix,
+    missing_rows: sp.csr_matrix,
+) -> sp.csr_matrix:
+    """Rows of the corpus papers among ``papers`` and of the others, in ``papers`` order."""
     known = [n for n, p in enumerate(papers) if p.arxiv_id in space.row_of]
     missing = [n for n, p in enumerate(papers) if p.arxiv_id not in space.row_of]
-    stacked = sp.vstack(
-        [
-            space.vectors[[space.row_of[papers[n].arxiv_id] for n in known]],
-            space.index.transform_papers([papers[n] for n in missing]),
-        ],
-        format="csr",
-    )
+    stacked = sp.vstack([known_rows, missing_rows], format="csr")
     # Rows are known-then-missing; put them back in the papers' order.
     order = np.empty(len(papers), dtype=np.int64)
     order[known + missing] = np.arange(len(papers))
     return sp.csr_matrix(stacked[order])
 
 
+def _corpus_rows(space: SearchSpace, papers: Sequence[CandidatePaper]) -> list[int]:
+    return [space.row_of[p.arxiv_id] for p in papers if p.arxiv_id in space.row_of]
+
+
+def _vectors(space: SearchSpace, papers: Sequence[CandidatePaper]) -> sp.csr_matrix:
+    """The papers' rows: the corpus's own where it has them, the rest vectorised now."""
+    missing = [p for p in papers if p.arxiv_id not in space.row_of]
+    known = space.vectors[_corpus_rows(space, papers)]
+    return _in_order(space, papers, known, space.index.transform_papers(missing))
+
+
 def _edition(
     space: SearchSpace, candidates: Sequence[CandidatePaper], now: datetime
 ) -> PreparedEdition:
     papers = list({p.arxiv_id: p for p in reversed(candidates)}.values())[::-1]
+    # Term counts: the corpus's own where it has them, only the others tokenised now.
+    missing = [p for p in papers if p.arxiv_id not in space.row_of]
+    rows = _corpus_rows(space, papers)
+    if space.fields:
+        missing_fields = space.index.field_counts(missing)
+        fields = [
+            _in_order(space, papers, known[rows], new)
+            for known, new in zip(space.fields, missing_fields, strict=True)
+        ]
+    else:
+        fields = space.index.field_counts(papers)
     # The library is the candidates alone: a query has no seed or clicked papers to
     # look up, and "similar papers" passes its paper as a candidate. No click model
     # runs, so the library's Gram matrix is not needed.
@@ -156,7 +194,8 @@ def _edition(
         index=space.index,
         latent_space=space.latent,
         library_papers=papers,
-        library=_vectors(space, papers),
+        library=space.index.transform_papers(papers, fields),
+        library_fields=fields,
         library_gram=None,
         now=now,
     )

@@ -187,6 +187,27 @@ def test_picks_come_from_the_ranker_with_its_reasons(
     assert "No interests set yet, so today's trending: #1 trending today" in blank_text
 
 
+def test_the_trending_section_links_the_days_page_on_the_site(
+    sent: tuple[Settings, Engine, SMTPTestServer],
+) -> None:
+    settings, engine, server = sent
+    day_url = "http://testserver/papers/date/2025-11-27"
+    label = "All papers of Thursday 27 November 2025"
+    for received in server.messages:
+        text, html = _parts(received.message)
+        # Once per digest, as an absolute link, right under the trending section's heading.
+        assert html.count(f'href="{day_url}"') == 1, received.recipients
+        heading = "Most upvoted today" if "blank" in received.recipients[0] else "Trending today"
+        section = html.split(heading, 1)[1].split("</td>", 1)[0]
+        link = rf'<a class="day-link" href="{re.escape(day_url)}"[^>]*>{label} →</a>'
+        assert re.search(link, section), section
+        assert f"\n{heading.upper()}\n{'=' * len(heading)}\n{label}: {day_url}\n" in text
+    # The link opens the day's list on the site, the digest's papers on it.
+    page = TestClient(create_app(settings, engine)).get(day_url.removeprefix("http://testserver"))
+    assert page.status_code == 200
+    assert "Speculative Decoding with Draft Trees" in page.text
+
+
 def test_click_link_redirects_only_to_the_recorded_url_and_is_recorded(
     sent: tuple[Settings, Engine, SMTPTestServer],
 ) -> None:

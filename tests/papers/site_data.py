@@ -1,13 +1,24 @@
-"""A small archive for the site's tests: a week of featured papers, snapshots, hostile rows."""
+"""A small archive for the site's tests: a week of featured papers, snapshots, hostile rows,
+and the trust issue's hostile corpus as papers."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+import httpx
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import Settings
+from app.ingest.http import HttpFetcher, RetryPolicy, make_client
+from app.ingest.service import ingest_date
+from app.ingest.sources.hf_daily import HFDailySource
 from app.models import Edition, EditionStatus, Paper, PaperFeature, PaperSnapshot
+from tests.hostile.strategies import HOSTILE_URLS as HOSTILE_CORPUS_URLS
+from tests.hostile.strategies import PAYLOADS
 
 DAY = date(2025, 11, 27)  # a Thursday
 WEEKEND_DAY = date(2025, 11, 29)  # a Saturday: nothing featured
@@ -119,3 +130,68 @@ def add_archive(session: Session) -> Archive:
     )
     session.flush()
     return Archive(papers, hostile)
+
+
+# The trust issue's corpus (tests/hostile): every payload as a title, an author, an
+# organisation, a summary and a keyword, through the real Daily Papers source and ingest;
+# then every hostile URL written straight into the stored rows, as a row stored before
+# ingest checked URLs (or by hand) would hold it: the pages must check them again.
+TRUST_DAY = date(2025, 11, 25)  # a Tuesday
+TRUST_API = "https://hf.test/api/daily_papers"
+
+
+def trust_id(n: int) -> str:
+    return f"2511.{70000 + n}"
+
+
+def _trust_item(n: int, payload: str) -> dict[str, Any]:
+    url = HOSTILE_CORPUS_URLS[n % len(HOSTILE_CORPUS_URLS)]
+    return {
+        "paper": {
+            "id": trust_id(n),
+            "title": f"Speculative decoding {n} {payload}",
+            "summary": f"An abstract about speculative decoding: {payload}",
+            "authors": [{"name": payload}, {"name": f"Mallory {payload}"}],
+            "submittedOnDailyAt": f"{TRUST_DAY.isoformat()}T00:00:00.000Z",
+            "publishedAt": f"{TRUST_DAY.isoformat()}T01:00:00.000Z",
+            "upvotes": 10 + n,
+            "githubRepo": url,
+            "projectPage": url,
+            "ai_summary": f"Summary {payload}",
+            "ai_keywords": [payload, "speculative decoding"],
+            "organization": {"fullname": f"Org {payload}"},
+        },
+        "numComments": 1,
+        "thumbnail": url,
+    }
+
+
+def add_trust_corpus(session: Session, settings: Settings) -> list[str]:
+    """One paper per payload of the trust corpus, featured on TRUST_DAY; their arXiv ids."""
+    items = [_trust_item(n, payload) for n, payload in enumerate(PAYLOADS)]
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        page = items if request.url.params.get("p") == "0" else []
+        return httpx.Response(
+            200, content=json.dumps(page), headers={"Content-Type": "application/json"}
+        )
+
+    with make_client(settings, transport=httpx.MockTransport(handle)) as client:
+        source = HFDailySource(
+            HttpFetcher(client, RetryPolicy(attempts=1)),
+            api_url=TRUST_API,
+            page_url="https://hf.test",
+        )
+        ingest_date(session, day=TRUST_DAY, sources=[source], enricher=None)
+    ids = [trust_id(n) for n in range(len(PAYLOADS))]
+    papers = session.scalars(select(Paper).where(Paper.arxiv_id.in_(ids))).all()
+    assert len(papers) == len(ids), "the ingest dropped a paper of the trust corpus"
+    for n, paper in enumerate(sorted(papers, key=lambda p: p.arxiv_id)):
+        urls = HOSTILE_CORPUS_URLS
+        paper.github_repo = urls[n % len(urls)][:500]
+        paper.project_page = urls[(n + 1) % len(urls)][:500]
+        paper.thumbnail = urls[(n + 2) % len(urls)][:500]
+        paper.pdf_url = urls[(n + 3) % len(urls)][:500]
+        _snapshots(session, paper, TRUST_DAY, 10 + n)
+    session.flush()
+    return ids

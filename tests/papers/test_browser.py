@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Dialog, Page, expect
@@ -12,7 +13,9 @@ from sqlalchemy.orm import Session
 from app.db import make_session_factory, transaction
 from app.models import Subscriber, SubscriberStatus
 from tests.browser import LiveServer, screenshot, serious_accessibility_problems
-from tests.papers.site_data import DAY, HOSTILE_ID, add_archive
+from tests.factories import settings_for
+from tests.hostile.strategies import PAYLOADS
+from tests.papers.site_data import DAY, HOSTILE_ID, TRUST_DAY, add_archive, add_trust_corpus
 from tests.web.pages import bodies, link, outbox_messages
 
 pytestmark = pytest.mark.browser
@@ -179,3 +182,33 @@ def test_a_keyboard_only_visitor_subscribes_from_a_paper_page(
         SubscriberStatus.ACTIVE,
         "speculative decoding, benchmark",
     )
+
+
+def test_the_trust_corpus_runs_nothing_on_the_day_week_paper_and_search_pages(
+    live_server: LiveServer, browser_page: Page, tmp_path: Path
+) -> None:
+    with transaction(make_session_factory(live_server.engine)) as session:
+        ids = add_trust_corpus(session, settings_for(tmp_path, live_server.engine))
+    page = browser_page
+    dialogs: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    paths = [
+        f"/papers/date/{TRUST_DAY.isoformat()}",
+        "/papers/week/2025-W48",
+        "/papers/search?q=speculative+decoding",
+        *(f"/papers/{arxiv_id}" for arxiv_id in ids),
+    ]
+    for path in paths:
+        page.goto(live_server.url + path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        _assert_inert(page, dialogs)
+    page.goto(live_server.url + f"/papers/date/{TRUST_DAY.isoformat()}")
+    expect(page.locator(".paper-card")).to_have_count(len(PAYLOADS))
+    # The markup shows as text, where a reader can see what the source sent.
+    expect(page.get_by_text("<script>alert(document.domain)</script>").first).to_be_visible()
+    screenshot(page, "papers-trust-corpus-day")

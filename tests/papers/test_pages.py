@@ -90,6 +90,7 @@ def test_an_empty_day_says_so_and_links_the_nearest_day_with_papers(
     assert page.status_code == 200
     assert "No papers on this day" in page.text
     assert f'href="/papers/date/{DAY.isoformat()}"' in page.text
+    assert '<meta name="description" content="No papers were featured on' in page.text
 
 
 @pytest.mark.parametrize(
@@ -241,6 +242,60 @@ def test_the_atom_feed_is_valid_with_stable_ids_and_utc_times(
     assert b"<script>" not in response.content and b"\x0b" not in response.content
     again = ET.fromstring(client.get("/papers/feed.atom").content)
     assert [e.findtext(f"{ATOM}id") for e in again.findall(f"{ATOM}entry")] == ids
+
+
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
+def test_the_atom_feed_keeps_the_rules_of_rfc_4287(client: TestClient, archive: Engine) -> None:
+    """What the Atom schema and its prose require of every feed and entry (RFC 4287 §4)."""
+    feed = ET.fromstring(client.get("/papers/feed.atom").content)
+    assert all(e.tag.startswith(ATOM) for e in feed.iter())  # nothing outside the namespace
+
+    def absolute_iri(value: str | None) -> bool:
+        return bool(value) and re.match(r"[a-z][a-z0-9+.-]*:", value or "") is not None
+
+    def check_links(parent: ET.Element) -> None:
+        alternates = [
+            (e.get("type"), e.get("hreflang"))
+            for e in parent.findall(f"{ATOM}link")
+            if e.get("rel", "alternate") == "alternate"
+        ]
+        assert len(alternates) == len(set(alternates))  # §4.1.1/§4.1.2: one per type+lang
+        for element in parent.findall(f"{ATOM}link"):
+            assert absolute_iri(element.get("href")), element.attrib
+
+    def check_dates(parent: ET.Element) -> None:
+        for name in ("updated", "published"):
+            for element in parent.findall(f"{ATOM}{name}"):
+                assert RFC3339.fullmatch(element.text or ""), (name, element.text)  # §3.3
+
+    def check_text(element: ET.Element) -> None:
+        assert element.get("type", "text") in ("text", "html", "xhtml")  # §3.1
+        assert len(element) == 0  # a text construct of type text holds no markup
+
+    assert absolute_iri(feed.findtext(f"{ATOM}id"))  # §4.2.6
+    assert feed.find(f"{ATOM}link[@rel='self']") is not None  # §4.1.1 SHOULD
+    check_links(feed)
+    check_dates(feed)
+    entries = feed.findall(f"{ATOM}entry")
+    feed_has_author = feed.find(f"{ATOM}author/{ATOM}name") is not None
+    for entry in entries:
+        assert absolute_iri(entry.findtext(f"{ATOM}id"))
+        # §4.1.1: every entry has an author, or the feed has one.
+        assert feed_has_author or entry.find(f"{ATOM}author/{ATOM}name") is not None
+        for author in entry.findall(f"{ATOM}author"):
+            assert len(author.findall(f"{ATOM}name")) == 1  # §3.2: exactly one name
+        # §4.1.2: no atom:content, so an alternate link and a summary are required.
+        assert entry.find(f"{ATOM}content") is None
+        assert entry.find(f"{ATOM}link[@rel='alternate']") is not None
+        assert len(entry.findall(f"{ATOM}summary")) == 1
+        for name in ("title", "summary"):
+            check_text(entry.find(f"{ATOM}{name}"))  # type: ignore[arg-type]
+        for category in entry.findall(f"{ATOM}category"):
+            assert category.get("term")  # §4.2.2: term is required
+        check_links(entry)
+        check_dates(entry)
 
 
 def test_the_sitemap_lists_the_days_weeks_months_and_papers(

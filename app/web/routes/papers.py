@@ -68,6 +68,8 @@ def _listing_page(
     description = (
         f"The {count} featured on Hugging Face Daily Papers, {period.label}, "
         "ranked by upvotes and how fast they rose."
+        if listing.total
+        else f"No papers were featured on Hugging Face Daily Papers, {period.label}."
     )
     return _page(
         request, state, "papers/listing.html", PageMeta(title, description, path), listing=listing
