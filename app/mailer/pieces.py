@@ -79,17 +79,15 @@ class EncodedBody:
     def __init__(self, pieces: Sequence[str]) -> None:
         self.pieces = pieces
         dynamic = [p for p in pieces if type(p) is not Static]
-        as_is = [_as_is(p) is not None for p in dynamic]
-        to_encode = [p for p, plain in zip(dynamic, as_is, strict=True) if not plain]
+        as_is = [_as_is(p) for p in dynamic]
+        to_encode = [p for p, raw in zip(dynamic, as_is, strict=True) if raw is None]
         joined = _SEPARATOR.join(to_encode)
         if joined.count(_SEPARATOR) != len(to_encode) - 1:
             # A NUL inside a value (never in our digests): encode piece by piece.
             encoded = iter([quoted_printable(p) for p in to_encode])
         else:
             encoded = iter(quoted_printable(joined).split(b"=00"))
-        self.dynamic = [
-            p.encode() if plain else next(encoded) for p, plain in zip(dynamic, as_is, strict=True)
-        ]
+        self.dynamic = [next(encoded) if raw is None else raw for raw in as_is]
 
     def plain(self) -> bytes:
         dynamic = iter(self.dynamic)
@@ -107,9 +105,17 @@ class EncodedBody:
 
 
 _SEPARATOR = "\x00"
-# Quoted-printable as it stands, on one line before a soft break: printable ASCII but "=",
-# not ending in a space.
-_as_is = re.compile(r"(?:[!-<>-~ ]{0,74}[!-<>-~])?").fullmatch
+_AS_IS_BYTES = bytes(b for b in range(0x20, 0x7F) if b != ord("="))
+
+
+def _as_is(piece: str) -> bytes | None:
+    """``piece`` when it is quoted-printable as it stands, on one line before a soft break
+    (printable ASCII but ``=``, not ending in a space), else None."""
+    if len(piece) < 76 and piece.isascii():
+        raw = piece.encode()
+        if not raw.translate(None, _AS_IS_BYTES) and not raw.endswith(b" "):
+            return raw
+    return None
 
 
 class SlotTemplate:
