@@ -6,7 +6,6 @@ import logging
 import re
 
 from fastapi import FastAPI, Request, Response
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -171,6 +170,24 @@ async def _too_large(send: Send, max_bytes: int, html: bool) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+_API_DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Paperboy API</title>
+<link rel="stylesheet" href="/static/swagger-ui/swagger-ui.css">
+<link rel="icon" href="/static/favicon.svg">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/static/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body>
+</html>
+"""
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the web app for ``settings`` (the process settings when omitted)."""
     settings = settings or get_settings()
@@ -225,13 +242,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Paperboy API",
-            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
-        )
+        # Not FastAPI's get_swagger_ui_html: it starts Swagger UI with an inline
+        # script, which the script policy refuses (the page stayed blank).
+        return HTMLResponse(_API_DOCS_PAGE)
 
     _include_routers(app)
     app.add_middleware(PageHeaders, secure_cookies=secure_cookies)

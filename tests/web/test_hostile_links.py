@@ -128,3 +128,22 @@ def test_injected_inline_script_does_not_run_but_the_pages_own_script_does(
     # The page's own script (a static file) ran: the timezone is the browser's.
     expect(browser_page.locator("#timezone")).to_have_value("Europe/Paris")
     assert browser_page.evaluate("window.injected === undefined")
+
+
+def test_the_api_docs_page_works_under_the_script_policy(
+    live_server: LiveServer,  # noqa: F811
+    browser_page: Page,  # noqa: F811
+) -> None:
+    # Swagger UI is started by a script file: an inline one is refused by the policy
+    # and leaves the page blank.
+    refused: list[str] = []
+    browser_page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    browser_page.goto(f"{live_server.url}/api/docs")
+    expect(browser_page.locator(".opblock").first).to_be_visible(timeout=15_000)
+    expect(browser_page.get_by_text("/api/v1/subscriptions").first).to_be_visible()
+    assert refused == []
