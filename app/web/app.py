@@ -17,6 +17,7 @@ from app.config import Settings, get_settings
 from app.resources import static_dir, swagger_ui_dir
 from app.subscriptions.ratelimit import rate_limiter_for
 from app.web.csrf import CSRFError, csrf_cookie_header
+from app.web.headers import security_headers
 from app.web.rendering import render
 from app.web.request_context import RequestContext
 from app.web.state import AppState
@@ -24,21 +25,6 @@ from app.wording import size_label
 
 log = logging.getLogger(__name__)
 
-# Scripts come from this origin's static files only: no inline script, no event
-# handler attributes (templates use data-confirm; app/web/static/pages.js acts on it),
-# so markup that slips into a page can never run.
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-        "form-action 'self'"
-    ),
-    "Permissions-Policy": "interest-cohort=()",
-}
-HSTS = ("Strict-Transport-Security", "max-age=31536000")
 # Where readers upload a reference-manager export (the manage page, the API).
 READER_UPLOAD_PATHS = (r"/manage/[^/]+/papers", r"/api/v1/subscriptions/[^/]+/papers/import")
 
@@ -66,10 +52,8 @@ class PageHeaders:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in security_headers(https=self.secure_cookies).items():
                     headers.setdefault(name, value)
-                if self.secure_cookies:
-                    headers.setdefault(*HSTS)
                 new_value = scope.get("state", {}).get("csrf_new_value")
                 if new_value:
                     headers.append("set-cookie", csrf_cookie_header(new_value, self.secure_cookies))
@@ -247,7 +231,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return HTMLResponse(_API_DOCS_PAGE)
 
     _include_routers(app)
-    app.add_middleware(PageHeaders, secure_cookies=secure_cookies)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
@@ -258,6 +241,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             for pattern in READER_UPLOAD_PATHS
         },
     )
+    # Around the body limit, so its 413 carries the security headers too.
+    app.add_middleware(PageHeaders, secure_cookies=secure_cookies)
     # Outermost: the request id is known to everything below, error pages included.
     app.add_middleware(RequestContext)
     return app
