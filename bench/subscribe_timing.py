@@ -3,11 +3,11 @@
 Starts ``paperboy run`` (embedded: SQLite and a file outbox in a temporary folder,
 or ``--database-url`` for PostgreSQL), imports ``--count`` active subscribers, then
 posts the subscribe form and the JSON API once per address, interleaving new,
-known-active and known-pending addresses in a shuffled order, and prints the median
+known-active, known-pending and suppressed addresses in a shuffled order, and prints the median
 and 90th percentile of each. A visitor who could tell the rows apart by time could
 tell which addresses are subscribed.
 
-    python bench/subscribe_timing.py [--count 300] [--database-url URL]
+    python bench/subscribe_timing.py [--count 300] [--database-url URL] [--broker-url URL]
 
 The per-IP limit is raised out of the way; the per-address mail limit stays on (each
 address is posted once per endpoint, as a prober would).
@@ -32,6 +32,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPERBOY = [sys.executable, "-c", "from app.cli import main; main()"]
+KINDS = ("new", "known active", "known pending", "suppressed")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -66,6 +67,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=300, help="addresses of each kind")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp folder")
+    parser.add_argument(
+        "--broker-url",
+        default="",
+        help="Redis URL: mails are queued for Celery (none runs here; the queue is emptied after)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -77,6 +83,8 @@ def main() -> None:
         "PAPERBOY_LOG_LEVEL": "WARNING",
     }
     env.pop("PAPERBOY_BROKER_URL", None)
+    if args.broker_url:
+        env["PAPERBOY_BROKER_URL"] = args.broker_url
     if args.database_url:
         env["PAPERBOY_DATABASE_URL"] = args.database_url
     subprocess.run([*PAPERBOY, "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -95,6 +103,20 @@ def main() -> None:
         check=True,
         capture_output=True,
     )
+
+    # Suppressed addresses (a hard bounce or a complaint): the one kind that gets no mail.
+    suppressed = [f"suppressed-{run_id}-{i}@example.org" for i in range(2 * count)]
+    sys.path.insert(0, str(ROOT))
+    from app.config import Settings
+    from app.db import session_factory_for, transaction
+    from app.models import SuppressionReason
+    from app.subscriptions.suppression import Suppress, suppress_addresses
+
+    database_url = Settings(var_dir=work / "var", database_url=args.database_url).database_url
+    with transaction(session_factory_for(database_url)) as session:
+        suppress_addresses(
+            session, [Suppress(address, SuppressionReason.HARD_BOUNCE) for address in suppressed]
+        )
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -131,6 +153,7 @@ def main() -> None:
                 rows.append((endpoint, "new", f"new-{endpoint}-{run_id}-{i}@example.org"))
                 rows.append((endpoint, "known active", known[offset + i]))
                 rows.append((endpoint, "known pending", pending[offset + i]))
+                rows.append((endpoint, "suppressed", suppressed[offset + i]))
         random.Random(args.seed).shuffle(rows)
         timings: dict[tuple[str, str], list[float]] = {}
         answers: dict[tuple[str, str], set[tuple[int, bytes]]] = {}
@@ -144,7 +167,7 @@ def main() -> None:
             )
         for endpoint in ("form", "api"):
             print(f"POST {'/subscribe' if endpoint == 'form' else '/api/v1/subscriptions'}")
-            for kind in ("new", "known active", "known pending"):
+            for kind in KINDS:
                 print("  " + summary(kind, timings[(endpoint, kind)]))
             distinct = {
                 a
@@ -157,6 +180,12 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if args.broker_url:
+            import redis
+
+            client = redis.Redis.from_url(args.broker_url)
+            print(f"mails queued for Celery: {client.llen('celery')} (deleted)")
+            client.delete("celery")
 
 
 if __name__ == "__main__":
