@@ -90,8 +90,9 @@ class SignInThrottle:
     window_seconds: int
 
     def _limits(self, email: str) -> list[tuple[str, int]]:
+        # The email as typed (unvalidated): bounded, so a key stays small whatever is sent.
         return [
-            (f"admin-login:{email}:{self.client_address}", self.per_email),
+            (f"admin-login:{email[:320]}:{self.client_address}", self.per_email),
             (f"admin-login-ip:{self.client_address}", self.per_address),
         ]
 
