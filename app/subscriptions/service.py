@@ -127,7 +127,7 @@ def subscribe(
     subscriber = find_subscriber(session, address)
     assert subscriber is not None
     if subscriber.status in {SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED}:
-        # Confirmed by a concurrent request since the lookup: nothing to say twice.
+        # Subscribed between the lookup and the insert (a concurrent import): nothing due.
         return SubscribeResult(SubscribeOutcome.NOTHING_DUE, subscriber.id)
     if subscriber.status in {SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED}:
         return SubscribeResult(SubscribeOutcome.SUPPRESSED, subscriber.id)
