@@ -18,6 +18,7 @@ Exceptions::
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -78,9 +79,10 @@ class SignInThrottle:
     """Failed sign-ins counted per (email, client address) and per client address.
 
     ``client_address`` is the address the web app believes (a trusted proxy's
-    ``X-Forwarded-For``, else the peer). The ``per_email``-th failure on one email from
-    that address, or the ``per_address``-th over all emails, refuses the address (for
-    that email, or for all) until the ``window_seconds`` window is over.
+    ``X-Forwarded-For``, else the peer), counted by its ``client_network``. The
+    ``per_email``-th failure on one email from that network, or the ``per_address``-th
+    over all emails, refuses it (for that email, or for all) until the
+    ``window_seconds`` window is over.
     """
 
     limiter: RateLimiter
@@ -91,9 +93,10 @@ class SignInThrottle:
 
     def _limits(self, email: str) -> list[tuple[str, int]]:
         # The email as typed (unvalidated): bounded, so a key stays small whatever is sent.
+        network = client_network(self.client_address)
         return [
-            (f"admin-login:{email[:320]}:{self.client_address}", self.per_email),
-            (f"admin-login-ip:{self.client_address}", self.per_address),
+            (f"admin-login:{email[:320]}:{network}", self.per_email),
+            (f"admin-login-ip:{network}", self.per_address),
         ]
 
     def check(self, email: str, now: datetime) -> None:
@@ -113,6 +116,23 @@ class SignInThrottle:
                 until = now + timedelta(seconds=wait)
                 refused = until if refused is None else max(refused, until)
         return refused
+
+
+def client_network(address: str) -> str:
+    """What counts as one client: an IPv4 address, or an IPv6 /64.
+
+    One IPv6 host is usually handed a whole /64, so counting single IPv6 addresses
+    would give it billions of fresh ones (and, through them, the account-wide lock).
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 class AdminUserExists(AdminAuthError):

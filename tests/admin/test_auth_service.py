@@ -15,6 +15,7 @@ from app.admin.auth import (
     SignInThrottle,
     WeakPassword,
     authenticate,
+    client_network,
     create_admin_user,
 )
 from app.db import utcnow
@@ -201,3 +202,25 @@ def test_failures_spread_over_addresses_lock_the_account_at_its_own_threshold(
     assert "admin account boss@example.org locked" in caplog.text
     with pytest.raises(AccountLocked):
         _try_from(session, "198.51.100.1", limiter, PASSWORD)
+
+
+def test_one_ipv6_host_counts_as_one_client_whatever_address_of_its_64_it_uses(
+    session: Session,
+) -> None:
+    create_admin_user(session, email="boss@example.org", password=PASSWORD)
+    limiter = MemoryRateLimiter()
+    for n in range(2):
+        with pytest.raises(InvalidCredentials):
+            _try_from(session, f"2001:db8:1:2::{n + 1:x}", limiter, "wrong")
+    with pytest.raises(AddressThrottled):
+        _try_from(session, "2001:db8:1:2:ffff::9", limiter, "wrong")
+    with pytest.raises(AddressThrottled):
+        _try_from(session, "2001:db8:1:2::77", limiter, PASSWORD)
+    assert _try_from(session, "2001:db8:1:3::1", limiter, PASSWORD)  # another /64
+
+
+def test_clients_are_counted_by_ipv4_address_or_ipv6_64() -> None:
+    assert client_network("203.0.113.9") == "203.0.113.9"
+    assert client_network("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert client_network("::ffff:203.0.113.9") == "203.0.113.9"
+    assert client_network("testclient") == "testclient"
