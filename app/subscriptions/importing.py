@@ -18,6 +18,7 @@ rows as already present.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -165,7 +166,10 @@ def _delimiter(path: Path) -> str:
         try:
             first = handle.readline(64 * 1024)
         except UnicodeDecodeError as error:
-            raise _not_utf8(path, 1) from error
+            raise _not_utf8(path) from error
+    if "\x00" in first:
+        # UTF-16 without a byte-order mark decodes as "UTF-8" with a NUL every other byte.
+        raise _not_utf8(path)
     for delimiter in DELIMITERS:
         names = next(csv.reader([first], delimiter=delimiter), [])
         if "email" in (name.strip().lower() for name in names):
@@ -180,19 +184,41 @@ def _reader(path: Path, handle: TextIO, delimiter: str) -> Iterator[tuple[int, d
         for row in reader:
             yield reader.line_num, row
     except UnicodeDecodeError as error:
-        raise _not_utf8(path, reader.line_num + 1) from error
+        raise _not_utf8(path) from error
     except csv.Error as error:
+        # The csv reader's own count: DictReader's stops at the last row it returned.
         raise ImportFileError(
-            f"{path.name}, line {reader.line_num}: {error} (a field may be over "
+            f"{path.name}, line {reader.reader.line_num}: {error} (a field may be over "
             f"{csv.field_size_limit():,} characters, or a quote is not closed)"
         ) from error
 
 
-def _not_utf8(path: Path, line: int) -> ImportFileError:
+def _not_utf8(path: Path) -> ImportFileError:
+    line, utf16 = _first_line_not_utf8(path)
+    kind = " (it is UTF-16, Excel's “Unicode Text”)" if utf16 else ""
     return ImportFileError(
-        f"{path.name}, line {line}: the file is not UTF-8 text; "
+        f"{path.name}, line {line}: the file is not UTF-8 text{kind}; "
         "save it as “CSV UTF-8” and import it again"
     )
+
+
+def _first_line_not_utf8(path: Path) -> tuple[int, bool]:
+    """(the first line that does not decode, whether the file looks like UTF-16).
+
+    Text files decode in blocks, so the decoder's error does not say which line
+    it was in; the file is read again, a line at a time, to name it.
+    """
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1:
+                if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw:
+                    return 1, True
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number, False
+    return 1, False
 
 
 def import_rows(

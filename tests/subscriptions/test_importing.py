@@ -144,6 +144,29 @@ def test_a_file_that_cannot_be_read_is_refused_with_the_line_and_imports_nothing
     assert session.scalars(select(Subscriber)).all() == []
 
 
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"email,interests\na@example.org,x\nb@example.org,y\nc@example.org,caf\xe9\n", "line 4:"),
+        (b"email,interests\nzo\xeb@example.org,x\n" + b"a@example.org,x\n" * 2000, "line 2:"),
+        (b'email\na@example.org\nb@example.org,"' + b"x" * 140_000 + b'"\n', "line 3:"),
+        ("email,interests\nada@example.org,x\n".encode("utf-16"), "UTF-16"),
+        ("email,interests\nada@example.org,x\n".encode("utf-16-be"), "UTF-16"),
+    ],
+    ids=["latin-1-line-4", "latin-1-line-2-of-many", "huge-field", "utf-16", "utf-16-no-bom"],
+)
+def test_the_refusal_names_the_line_that_is_wrong_and_what_the_file_is(
+    session: Session, tmp_path: Path, content: bytes, says: str
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(content)
+    with pytest.raises(ImportFileError) as caught:
+        import_subscribers_csv(session, path=path)
+    assert says in str(caught.value)
+    assert "header row" not in str(caught.value)
+    assert session.scalars(select(Subscriber)).all() == []
+
+
 def test_a_semicolon_separated_file_from_excel_is_read(session: Session, tmp_path: Path) -> None:
     path = write(tmp_path, "email;interests;frequency\nada@example.org;agents, RL;weekly\n")
     assert import_subscribers_csv(session, path=path).imported == 1
