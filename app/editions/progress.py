@@ -216,9 +216,7 @@ def progress_of(
     if edition.started_at is not None and edition.status in OVER:
         # Over: the average of the whole send, so a finished edition still says how fast it went.
         last = session.scalar(
-            select(func.max(Delivery.sent_at)).where(
-                Delivery.edition_id == edition.id, _IS_SENT
-            )
+            select(func.max(Delivery.sent_at)).where(Delivery.edition_id == edition.id, _IS_SENT)
         )
         elapsed = ((last or edition.finished_at or now) - edition.started_at).total_seconds()
         rate = counts.sent / elapsed if elapsed > 0 and counts.sent else None

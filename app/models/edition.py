@@ -77,6 +77,14 @@ class Delivery(Base):
             postgresql_where=text("status = 'sent'"),
             sqlite_where=text("status = 'sent'"),
         ),
+        # Recovery's "left sending past the lease" reads the rows in flight only,
+        # not every delivery of every edition ever sent.
+        Index(
+            "ix_delivery_lease_expires_at_sending",
+            "lease_expires_at",
+            postgresql_where=text("status = 'sending'"),
+            sqlite_where=text("status = 'sending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

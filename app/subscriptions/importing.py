@@ -229,7 +229,7 @@ def _reader(path: Path, handle: TextIO, delimiter: str) -> Iterator[tuple[int, d
 
 
 def _check_readable(path: Path, handle: TextIO, delimiter: str) -> None:
-    """Raise ``_reader``'s errors for the whole file, reading it as plain lists (cheaper than dicts)."""
+    """Raise ``_reader``'s errors for the whole file, read as plain lists (cheaper than dicts)."""
     reader = csv.reader(handle, delimiter=delimiter)
     try:
         for _ in reader:

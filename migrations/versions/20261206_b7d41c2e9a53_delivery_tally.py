@@ -9,7 +9,9 @@ are the sums. Existing deliveries are tallied here, under a lock that keeps
 writers out until the triggers are in place. SQLite keeps counting rows.
 
 The partial index on sent deliveries' ``(edition_id, sent_at)`` answers the
-send rate (the last 30 s) and a finished send's last time without a scan.
+send rate (the last 30 s) and a finished send's last time without a scan; the
+one on ``lease_expires_at`` of rows in flight lets recovery find stale leases
+without reading every delivery of every edition ever sent.
 
 Revision ID: b7d41c2e9a53
 Revises: e946ece1725b
@@ -91,6 +93,13 @@ def upgrade() -> None:
             postgresql_where=sa.text("status = 'sent'"),
             sqlite_where=sa.text("status = 'sent'"),
         )
+        batch_op.create_index(
+            "ix_delivery_lease_expires_at_sending",
+            ["lease_expires_at"],
+            unique=False,
+            postgresql_where=sa.text("status = 'sending'"),
+            sqlite_where=sa.text("status = 'sending'"),
+        )
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("LOCK TABLE delivery IN SHARE ROW EXCLUSIVE MODE")
@@ -111,6 +120,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS delivery_tally_change()")
         op.execute("DROP FUNCTION IF EXISTS delivery_tally_truncate()")
     with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_index("ix_delivery_lease_expires_at_sending")
         batch_op.drop_index("ix_delivery_edition_id_sent_at_sent")
     with op.batch_alter_table("delivery_tally", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_delivery_tally_edition_id"))
