@@ -9,8 +9,10 @@ For each size, on a fresh PostgreSQL database (``bench_scale``):
 2. fan-out: ``open_edition`` for a day of 30 papers (one delivery row per reader);
 3. send: one Celery worker with two prefork processes into bench/smtp_sink.py,
    with the smtplib ceiling measured in the same run (as bench/send.py);
-4. admin pages through the ASGI app: overview, subscriber search and the
-   edition page (median and p95 over ``--reps``).
+4. admin pages through the ASGI app: the overview, the edition page and its
+   progress JSON viewed once a second *while the send runs* (p95 over those
+   views), then every page after it (overview, subscriber search, the edition
+   page; median and p95 over ``--reps``).
 
 Prints each stage's time, rows/s and peak RSS, then the ratio of rates between
 the largest and the smallest size (1.0 = a straight line).
@@ -19,17 +21,20 @@ the largest and the smallest size (1.0 = a straight line).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import random
 import re
 import resource
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +47,7 @@ import redis  # noqa: E402
 import send as send_bench  # noqa: E402
 from celery import Celery  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Engine, select  # noqa: E402
 
 from app.admin.auth import create_admin_user  # noqa: E402
 from app.admin.refresh import refresh_dashboard  # noqa: E402
@@ -49,7 +55,9 @@ from app.config import Settings  # noqa: E402
 from app.db import make_engine, make_session_factory, transaction  # noqa: E402
 from app.editions.progress import edition_progress  # noqa: E402
 from app.editions.service import open_edition  # noqa: E402
+from app.models import AdminUser  # noqa: E402
 from app.web.app import create_app  # noqa: E402
+from app.wording import plural  # noqa: E402
 
 PAPERBOY = Path(sys.executable).parent / "paperboy"
 TOPICS = ["llm", "rl;agents", "", "vision;generative-media", "efficiency", "reasoning"]
@@ -105,7 +113,7 @@ def run_import(url: str, csv_path: Path, rows: int) -> Stage:
     summary = child.stdout.read().strip()
     child.stdout.close()
     assert os.waitstatus_to_exitcode(status) == 0, summary
-    assert f"Imported {rows} subscribers" in summary, summary
+    assert f"Imported {plural(rows, 'subscriber')} from" in summary, summary
     cpu = usage.ru_utime + usage.ru_stime
     # CPU seconds of the importing process hardly depend on what else the machine runs.
     note = f"{cpu:.1f} CPU s in the CLI = {rows / cpu:,.0f} rows per CPU second"
@@ -141,15 +149,12 @@ def start_worker(env: dict[str, str], processes: int, log_path: Path) -> subproc
     )
 
 
-def admin_pages(settings: Settings, url: str, edition_id: int, reps: int) -> list[Stage]:
-    engine = make_engine(url)
+@contextlib.contextmanager
+def signed_in(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    """A test client of the app, signed in as the bench's admin (created if missing)."""
     with transaction(make_session_factory(engine)) as session:
-        create_admin_user(session, email="bench@example.org", password=PASSWORD)
-    started = time.perf_counter()
-    with transaction(make_session_factory(engine)) as session:
-        refresh_dashboard(session)
-    refreshed = time.perf_counter() - started
-    stages = [Stage("admin.refresh_dashboard job", refreshed, 1, self_peak_mib())]
+        if session.scalar(select(AdminUser).where(AdminUser.email == "bench@example.org")) is None:
+            create_admin_user(session, email="bench@example.org", password=PASSWORD)
     # The test client speaks plain http, so the session cookie must not be Secure.
     local = settings.model_copy(update={"base_url": "http://testserver"})
     with TestClient(create_app(local, engine), follow_redirects=False) as client:
@@ -161,15 +166,40 @@ def admin_pages(settings: Settings, url: str, edition_id: int, reps: int) -> lis
             data={"email": "bench@example.org", "password": PASSWORD, "csrf_token": token[1]},
         )
         assert signed_in.status_code == 303, signed_in.text
-        pages = {
-            "admin overview": "/admin",
-            "admin subscriber search": "/admin/subscribers?q=reader00421",
-            "admin search + status": "/admin/subscribers?q=reader004&status=active",
-            "admin subscribers, newest": "/admin/subscribers",
-            "admin edition page": f"/admin/editions/{edition_id}",
-            "admin edition progress": f"/admin/api/editions/{edition_id}/progress",
-        }
-        for name, path in pages.items():
+        yield client
+
+
+def pages_of(edition_id: int) -> dict[str, str]:
+    return {
+        "admin overview": "/admin",
+        "admin subscriber search": "/admin/subscribers?q=reader00421",
+        "admin search + status": "/admin/subscribers?q=reader004&status=active",
+        "admin subscribers, newest": "/admin/subscribers",
+        "admin edition page": f"/admin/editions/{edition_id}",
+        "admin edition progress": f"/admin/api/editions/{edition_id}/progress",
+    }
+
+
+WHILE_SENDING = ("admin overview", "admin edition page", "admin edition progress")
+
+
+def p95_stage(name: str, samples: list[float]) -> Stage:
+    """A page's stage: its p95 in seconds (samples in ms), the median in the note."""
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    note = f"median {statistics.median(ordered):.0f} ms over {len(ordered)} views"
+    return Stage(name, p95 / 1000, 1, self_peak_mib(), note=note)
+
+
+def admin_pages(settings: Settings, url: str, edition_id: int, reps: int) -> list[Stage]:
+    engine = make_engine(url)
+    started = time.perf_counter()
+    with transaction(make_session_factory(engine)) as session:
+        refresh_dashboard(session)
+    refreshed = time.perf_counter() - started
+    stages = [Stage("admin.refresh_dashboard job", refreshed, 1, self_peak_mib())]
+    with signed_in(settings, engine) as client:
+        for name, path in pages_of(edition_id).items():
             median, p95, _ = admin_bench.timed(client, path, reps)
             stages.append(
                 Stage(name, p95 / 1000, 1, self_peak_mib(), note=f"median {median:.0f} ms")
@@ -242,7 +272,7 @@ def one_size(args: argparse.Namespace, size: int, work: Path) -> list[Stage]:
             edition_id = edition.id
         fanned = time.perf_counter() - started
         with transaction(factory) as session:
-            recipients = edition_progress(session, edition_id=edition_id).recipients
+            recipients = edition_progress(session, edition_id=edition_id).counts.recipients
         stages.append(
             Stage(
                 "fan-out (deliveries)",
@@ -260,14 +290,23 @@ def one_size(args: argparse.Namespace, size: int, work: Path) -> list[Stage]:
                 broker.send_task("editions.send_chunk", args=[edition_id, chunk])
             del chunks
             peak: dict[int, float] = defaultdict(float)
-            while True:
-                for pid in send_bench.children(worker.pid):
-                    peak[pid] = max(peak[pid], send_bench.rss_mib(pid))
-                with transaction(factory) as session:
-                    progress = edition_progress(session, edition_id=edition_id)
-                if progress.finished:
-                    break
-                time.sleep(1)
+            # The pages that show a send in flight, viewed while it runs (one view
+            # of each per poll, as an open edition page polls its progress).
+            during: dict[str, list[float]] = defaultdict(list)
+            with signed_in(settings, engine) as client:
+                while True:
+                    for pid in send_bench.children(worker.pid):
+                        peak[pid] = max(peak[pid], send_bench.rss_mib(pid))
+                    with transaction(factory) as session:
+                        progress = edition_progress(session, edition_id=edition_id)
+                    if progress.finished:
+                        break
+                    for name in WHILE_SENDING:
+                        begin = time.perf_counter()
+                        response = client.get(pages_of(edition_id)[name])
+                        during[name].append((time.perf_counter() - begin) * 1000)
+                        assert response.status_code == 200, (name, response.status_code)
+                    time.sleep(1)
             sent_in = time.perf_counter() - started
             rate = recipients / sent_in
             stages.append(
@@ -276,13 +315,18 @@ def one_size(args: argparse.Namespace, size: int, work: Path) -> list[Stage]:
                     sent_in,
                     recipients,
                     max(peak.values(), default=0.0),
-                    note=f"sent {progress.sent}, failed {progress.failed}; "
+                    note=f"sent {progress.counts.sent}, failed {progress.counts.failed}; "
                     f"{rate / ceiling:.2f} of smtplib's {ceiling:,.0f}/s",
                 )
             )
             print(f"  send: {sent_in:.1f} s", flush=True)
-        engine.dispose()
+            stages.extend(
+                p95_stage(f"{name} (sending)", samples)
+                for name, samples in during.items()
+                if samples
+            )
         stages.extend(admin_pages(settings, url, edition_id, args.reps))
+        engine.dispose()
     finally:
         if worker is not None:
             os.killpg(worker.pid, signal.SIGTERM)
