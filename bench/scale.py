@@ -1,6 +1,6 @@
 """One machine, a growing audience: each stage's cost at 100k and at 1M subscribers.
 
-    python bench/scale.py [--sizes 100000 1000000] [--send-sizes 100000]
+    python bench/scale.py [--sizes 100000 1000000] [--send-sizes 100000] [--send-budget 300]
 
 For each size, on a fresh PostgreSQL database (``bench_scale``):
 
@@ -293,6 +293,8 @@ def one_size(args: argparse.Namespace, size: int, work: Path) -> list[Stage]:
             # The pages that show a send in flight, viewed while it runs (one view
             # of each per poll, as an open edition page polls its progress).
             during: dict[str, list[float]] = defaultdict(list)
+            stopped = False
+            polls = 0
             with signed_in(settings, engine) as client:
                 while True:
                     for pid in send_bench.children(worker.pid):
@@ -301,24 +303,37 @@ def one_size(args: argparse.Namespace, size: int, work: Path) -> list[Stage]:
                         progress = edition_progress(session, edition_id=edition_id)
                     if progress.finished:
                         break
-                    for name in WHILE_SENDING:
-                        begin = time.perf_counter()
-                        response = client.get(pages_of(edition_id)[name])
-                        during[name].append((time.perf_counter() - begin) * 1000)
-                        assert response.status_code == 200, (name, response.status_code)
+                    if args.send_budget and time.perf_counter() - started > args.send_budget:
+                        stopped = True  # the rate so far; the worker is stopped below
+                        break
+                    # Every few seconds, not every poll: on two cores the pages'
+                    # own CPU would otherwise be taken from the workers.
+                    if polls % args.page_every == 0:
+                        for name in WHILE_SENDING:
+                            begin = time.perf_counter()
+                            response = client.get(pages_of(edition_id)[name])
+                            during[name].append((time.perf_counter() - begin) * 1000)
+                            assert response.status_code == 200, (name, response.status_code)
+                    polls += 1
                     time.sleep(1)
             sent_in = time.perf_counter() - started
-            rate = recipients / sent_in
+            done = progress.counts.done
+            rate = (done if stopped else recipients) / sent_in
             stages.append(
                 Stage(
                     "send (2 worker processes)",
                     sent_in,
-                    recipients,
+                    done if stopped else recipients,
                     max(peak.values(), default=0.0),
                     note=f"sent {progress.counts.sent}, failed {progress.counts.failed}; "
-                    f"{rate / ceiling:.2f} of smtplib's {ceiling:,.0f}/s",
+                    f"{rate / ceiling:.2f} of smtplib's {ceiling:,.0f}/s"
+                    + (f"; stopped at the {args.send_budget:.0f} s budget" if stopped else ""),
                 )
             )
+            if stopped:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(timeout=120)
+                worker = None
             print(f"  send: {sent_in:.1f} s", flush=True)
             stages.extend(
                 p95_stage(f"{name} (sending)", samples)
@@ -358,6 +373,18 @@ def main() -> None:
         type=int,
         nargs="*",
         help="send only at these sizes (default: every size); the others fan out only",
+    )
+    parser.add_argument(
+        "--send-budget",
+        type=float,
+        default=0.0,
+        help="stop a send after this many seconds and report its rate so far (0: to the end)",
+    )
+    parser.add_argument(
+        "--page-every",
+        type=int,
+        default=5,
+        help="view the in-flight pages every N progress polls (one poll a second)",
     )
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "scale")
     args = parser.parse_args()
