@@ -9,7 +9,7 @@ are never imported, so re-importing a file changes nothing.
 
 Cost is linear in rows and memory is flat: the file is streamed, each row
 checked and normalised by the same functions as the subscribe form, and the
-rows written in chunks of ``CHUNK_SIZE``. On PostgreSQL a chunk is ``COPY``-ed
+rows written in chunks of ``CHUNK_SIZE``. On PostgreSQL (``staging.py``) a chunk is ``COPY``-ed
 into a temporary staging table and merged with one ``INSERT … SELECT … ON
 CONFLICT (email) DO NOTHING RETURNING email`` that leaves out suppressed
 addresses (the suppression list's own check, as a join), so the unique index
@@ -23,27 +23,24 @@ those rows as already present.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
-from typing import cast as typed
+from typing import Any, TextIO, cast
 
-from sqlalchemy import JSON, Integer, String, Table, Text, bindparam, cast, column, select, table
+from sqlalchemy import Table, select
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.db import one_of, utcnow
 from app.models.subscriber import Subscriber, SubscriberStatus
 from app.subscriptions.errors import InvalidField
-from app.subscriptions.suppression import suppressed, suppressed_among
+from app.subscriptions.staging import merge_chunk
+from app.subscriptions.suppression import suppressed_among
 from app.subscriptions.validation import clean_preferences, normalise_email
 
-COLUMNS = ("email", "interests", "topics", "frequency", "send_hour", "timezone")
 # Big enough that a chunk's fixed costs (a commit, a truncate, four statements)
 # are a small part of its time; small enough that a crash loses little.
 CHUNK_SIZE = 5000
@@ -55,65 +52,10 @@ MAX_LISTED_ERRORS = 1000
 # are planned from them, and a plan made for 1,000 readers is wrong for 1,000,000.
 ANALYZE_AFTER_ROWS = 10_000
 
-_TABLE = typed(Table, Subscriber.__table__)
+_TABLE = cast(Table, Subscriber.__table__)
 # SQLite (and any other backend): a multi-row VALUES insert.
 _INSERT_NEW = sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=[_TABLE.c.email])
 
-# PostgreSQL: each chunk is COPY-ed into this temporary table, then merged. It
-# empties itself at commit; within one long transaction it is truncated per chunk.
-_STAGING = "subscriber_import_chunk"
-_CREATE_STAGING = sql_text(
-    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (email text, interests text, "
-    "topics text, frequency text, send_hour integer, timezone text) ON COMMIT DELETE ROWS"
-)
-_EMPTY_STAGING = sql_text(f"TRUNCATE {_STAGING}")
-_COPY_STAGING = f"COPY {_STAGING} ({', '.join(COLUMNS)}) FROM STDIN"
-_STAGED = table(
-    _STAGING,
-    column("email", Text),
-    column("interests", Text),
-    column("topics", Text),
-    column("frequency", Text),
-    column("send_hour", Integer),
-    column("timezone", Text),
-)
-_STAGED_SUPPRESSED = select(_STAGED.c.email).where(suppressed(_STAGED.c.email))
-_MERGE_STAGED = (
-    postgresql_insert(_TABLE)
-    .from_select(
-        [
-            *COLUMNS,
-            "status",
-            "weekly_day",
-            "token_version",
-            "seed_papers",
-            "consent_source",
-            "consent_at",
-            "confirmed_at",
-            "created_at",
-            "updated_at",
-        ],
-        select(
-            _STAGED.c.email,
-            _STAGED.c.interests,
-            cast(_STAGED.c.topics, JSON),
-            _STAGED.c.frequency,
-            _STAGED.c.send_hour,
-            _STAGED.c.timezone,
-            bindparam("status", type_=String),
-            bindparam("weekly_day", 0, type_=Integer),
-            bindparam("token_version", 1, type_=Integer),
-            cast(bindparam("seed_papers", "[]", type_=Text), JSON),
-            bindparam("source", type_=String),
-            bindparam("now", type_=_TABLE.c.created_at.type),
-            bindparam("now", type_=_TABLE.c.created_at.type),
-            bindparam("now", type_=_TABLE.c.created_at.type),
-            bindparam("now", type_=_TABLE.c.created_at.type),
-        ).where(~suppressed(_STAGED.c.email)),
-    )
-    .on_conflict_do_nothing(index_elements=[_TABLE.c.email])
-    .returning(_TABLE.c.email)
-)
 DELIMITERS = (",", ";", "\t")
 # What an export puts before a cell that a spreadsheet would run as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -337,7 +279,7 @@ def _write_chunk(
     refused: set[str]
     inserted: set[str]
     if session.get_bind().dialect.name == "postgresql":
-        refused, inserted = _merge_postgresql(session, valid, source=source, now=now)
+        refused, inserted = merge_chunk(session, list(valid.values()), source=source, now=now)
     else:
         refused, inserted = _insert_plain(session, valid, source=source, now=now)
     report.suppressed += len(refused)
@@ -357,31 +299,6 @@ def _write_chunk(
         )
         report.duplicates_in_file += len(earlier_in_file)
         report.already_present += len(conflicts) - len(earlier_in_file)
-
-
-def _merge_postgresql(
-    session: Session, valid: dict[str, dict[str, Any]], *, source: str, now: datetime
-) -> tuple[set[str], set[str]]:
-    """COPY the chunk into the staging table and merge it: (suppressed, inserted) addresses."""
-    session.execute(_CREATE_STAGING)
-    session.execute(_EMPTY_STAGING)
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(_COPY_STAGING) as copy:  # type: ignore[union-attr]
-        for values in valid.values():
-            copy.write_row(
-                (
-                    values["email"],
-                    values["interests"],
-                    json.dumps(values["topics"]),
-                    values["frequency"].value,
-                    values["send_hour"],
-                    values["timezone"],
-                )
-            )
-    refused: set[str] = set(session.scalars(_STAGED_SUPPRESSED))
-    parameters = {"status": SubscriberStatus.ACTIVE.value, "source": source, "now": now}
-    inserted: set[str] = set(session.scalars(_MERGE_STAGED, parameters))
-    return refused, inserted
 
 
 def _insert_plain(
