@@ -58,7 +58,14 @@ class Settings(BaseSettings):
 
     # Admin sessions.
     admin_session_max_age_seconds: int = 12 * 3600
+    # Failed sign-ins: the admin_max_failed_logins-th failure on one email from one client
+    # address (or the admin_max_failed_logins_per_address-th over all emails) refuses that
+    # address for the rest of an admin_lockout_seconds window; other addresses may still
+    # sign in. admin_account_lock_failures failures in a row, from anywhere, lock the account
+    # itself for admin_lockout_seconds (doubling with each further failure).
     admin_max_failed_logins: int = 5
+    admin_max_failed_logins_per_address: int = 20
+    admin_account_lock_failures: int = 100
     admin_lockout_seconds: int = 15 * 60
     # The admin's CSV import upload may exceed max_body_bytes (about 100k rows).
     admin_import_max_bytes: int = 20 * 1024 * 1024

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 # Job name -> "module:function"; workers/ registers a Celery task for each name.
 JOBS: dict[str, str] = {
     "subscriptions.send_confirmation": "app.subscriptions.jobs:send_confirmation",
+    "subscriptions.send_already_subscribed": "app.subscriptions.jobs:send_already_subscribed",
     "editions.send_chunk": "app.editions.jobs:send_chunk",
     "editions.recover": "app.editions.jobs:recover",
     "editions.send_slot": "app.editions.jobs:send_slot",

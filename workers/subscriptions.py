@@ -1,4 +1,4 @@
-"""Subscription tasks: the double opt-in confirmation email."""
+"""Subscription tasks: the double opt-in confirmation email, the already-subscribed note."""
 
 from __future__ import annotations
 
@@ -17,3 +17,14 @@ from workers.celery_app import app
 def send_confirmation(subscriber_id: int) -> bool:
     """Mail subscriber ``subscriber_id`` their confirmation link (if still pending)."""
     return jobs.send_confirmation(get_settings(), subscriber_id)
+
+
+@app.task(
+    name="subscriptions.send_already_subscribed",
+    autoretry_for=(TemporaryDeliveryError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_already_subscribed(subscriber_id: int) -> bool:
+    """Tell subscriber ``subscriber_id`` they are already subscribed (if they still are)."""
+    return jobs.send_already_subscribed(get_settings(), subscriber_id)

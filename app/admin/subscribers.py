@@ -34,6 +34,8 @@ from app.subscriptions.service import revoke_tokens, unsubscribe
 from app.subscriptions.suppression import Suppress, suppress_addresses
 
 PAGE_SIZE = 50
+# A search counts its matches up to this many, then says "10,000+".
+COUNT_UP_TO = 10_000
 EXPORT_COLUMNS = [
     # The import columns first, so an export can be imported again as it is.
     "email",
@@ -61,6 +63,8 @@ class SubscriberPage:
     total: int
     page: int
     page_size: int
+    more: bool = False
+    """True when more than ``total`` match (a search counts up to ``COUNT_UP_TO``)."""
 
     @property
     def pages(self) -> int:
@@ -111,16 +115,24 @@ def search_subscribers(
     page: int = 1,
     page_size: int = PAGE_SIZE,
     known_total: int | None = None,
+    count_up_to: int | None = None,
 ) -> SubscriberPage:
     """One page of subscribers whose email starts with ``query``, optionally of one status.
 
     ``known_total`` (e.g. the stored count by status) saves counting the whole
-    table when there is no search text.
+    table when there is no search text. Otherwise matches are counted up to
+    ``count_up_to`` (default ``COUNT_UP_TO``) and the page says there are more:
+    a one-letter search of a million readers would count them all on every view.
     """
     statement = search_statement(query, status, session.get_bind().dialect.name)
     total = known_total
+    more = False
     if total is None:
-        total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        cap = COUNT_UP_TO if count_up_to is None else count_up_to
+        counted = statement.with_only_columns(Subscriber.id).limit(cap + 1).subquery()
+        total = session.scalar(select(func.count()).select_from(counted)) or 0
+        more = total > cap
+        total = min(total, cap)
     if query.strip():
         ordered = statement.order_by(Subscriber.email)
     else:
@@ -128,7 +140,7 @@ def search_subscribers(
     subscribers = list(
         session.scalars(ordered.limit(page_size).offset((max(page, 1) - 1) * page_size))
     )
-    return SubscriberPage(subscribers, total, max(page, 1), page_size)
+    return SubscriberPage(subscribers, total, max(page, 1), page_size, more)
 
 
 @dataclass

@@ -113,6 +113,11 @@ def process_bounces(
     if not maildir.is_dir():
         typer.echo(f"paperboy: {maildir} is not a directory (give the bounce Maildir)", err=True)
         raise typer.Exit(1)
+    if not all((maildir / folder).is_dir() for folder in ("new", "cur")):
+        typer.echo(
+            f"paperboy: {maildir} is not a Maildir (it has no new/ and cur/ folders)", err=True
+        )
+        raise typer.Exit(1)
     with database_session() as session:
         report = process_maildir(session, maildir)
     typer.echo(

@@ -26,8 +26,8 @@ from app.models import (
     PaperFeature,
     Subscriber,
     SubscriberStatus,
-    Suppression,
 )
+from app.subscriptions.suppression import suppressed
 
 DAILY_SLOT = "daily"
 
@@ -52,11 +52,10 @@ def due_subscribers(session: Session, *, edition: Edition, send_hour_utc: int) -
         Edition.edition_date == edition.edition_date,
         Edition.id != edition.id,
     )
-    suppressed = exists().where(Suppression.email == func.lower(Subscriber.email))
     query: Select[int] = select(Subscriber.id).where(
         Subscriber.status == SubscriberStatus.ACTIVE,
         due,
-        ~suppressed,
+        ~suppressed(func.lower(Subscriber.email)),
         ~same_day_elsewhere,
     )
     return query

@@ -19,7 +19,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, Update, and_, bindparam, exists, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    exists,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.models import Delivery, DeliveryStatus, Edition, EditionStatus
@@ -175,7 +186,10 @@ def reclaim_stale(session: Session, *, now: datetime, max_attempts: int) -> int:
     A row whose attempts are used up fails instead, so a message that kills its
     worker every time cannot loop forever.
     """
-    stale = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_expires_at < now)
+    # The status is written into the SQL (not bound) so that even a generic plan
+    # can use the partial index on rows in flight.
+    in_flight = Delivery.status == literal_column(f"'{DeliveryStatus.SENDING.value}'")
+    stale = and_(in_flight, Delivery.lease_expires_at < now)
     failed = session.execute(
         update(Delivery)
         .where(stale, Delivery.attempts >= max_attempts)

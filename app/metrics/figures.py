@@ -1,7 +1,8 @@
 """The figures that live in the database, each one cheap at a million subscribers.
 
-Deliveries are counted per edition, on the ``(edition_id, status)`` index, and the
-counts kept in ``dashboard_stat``: an edition in flight is recounted when its counts
+Deliveries are counted per edition by ``app.editions.progress.delivery_counts`` (on
+PostgreSQL the sums of the trigger-kept ``delivery_tally``), and the counts kept in
+``dashboard_stat``: an edition in flight is recounted when its counts
 are 10 seconds old (several scrapers, or one per web process, share one count), a
 closed one after minutes or an hour (its numbers barely move after the send: a late
 bounce), so a scrape reads one stored row per edition instead of every delivery.
@@ -20,8 +21,8 @@ from sqlalchemy.orm import Session
 from app.admin.overview import status_figure
 from app.admin.stats_cache import store_figure, stored_figures
 from app.db import utcnow
+from app.editions.progress import delivery_counts
 from app.models import (
-    Delivery,
     DeliveryStatus,
     Edition,
     EditionStatus,
@@ -111,15 +112,10 @@ def _deliveries_per_edition(
         to_count.append(edition_id)
     if not to_count:
         return counts
-    for edition_id in to_count:
-        counts[edition_id] = {}
-    rows = session.execute(
-        select(Delivery.edition_id, Delivery.status, func.count())
-        .where(Delivery.edition_id.in_(to_count))
-        .group_by(Delivery.edition_id, Delivery.status)
-    ).all()
-    for edition_id, delivery_status, number in rows:
-        counts[edition_id][DeliveryStatus(delivery_status)] = number
+    # The progress module's counts (on PostgreSQL, sums of the delivery tally).
+    for edition_id, tally in delivery_counts(session, to_count).items():
+        by_status = tally.as_dict()
+        counts[edition_id] = {DeliveryStatus(s): n for s, n in by_status.items() if n}
     for edition_id in to_count:
         value = {s.value: n for s, n in counts[edition_id].items()}
         store_figure(session, key=keys[edition_id], value=value, now=now)

@@ -2,7 +2,7 @@
 
 from app.models.admin_user import AdminUser
 from app.models.dashboard_stat import DashboardStat
-from app.models.edition import Delivery, DeliveryStatus, Edition, EditionStatus
+from app.models.edition import Delivery, DeliveryStatus, DeliveryTally, Edition, EditionStatus
 from app.models.event import Event, EventKind
 from app.models.ingest_run import IngestRun, IngestRunStatus
 from app.models.paper import Paper, PaperFeature, PaperLookup, PaperSnapshot
@@ -15,6 +15,7 @@ __all__ = [
     "DashboardStat",
     "Delivery",
     "DeliveryStatus",
+    "DeliveryTally",
     "Edition",
     "EditionStatus",
     "Event",

@@ -1,4 +1,9 @@
-"""The double opt-in confirmation email: render, compose, send through the mail transport."""
+"""The mails a subscribe request answers with: render, compose, send through the transport.
+
+A new (or pending, or unsubscribed) address gets the double opt-in confirmation; an
+address that is already subscribed gets a short note saying so, with its manage link.
+Both go through the same job path, so a subscribe request costs the same either way.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from app.topics import TOPICS
 log = logging.getLogger(__name__)
 
 SUBJECT = "Confirm your Paperboy subscription"
+ALREADY_SUBSCRIBED_SUBJECT = "You are already subscribed to Paperboy"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -53,8 +59,8 @@ def _valid_for(seconds: int) -> str:
     return f"{max(1, seconds // 60)} minutes"
 
 
-def compose_confirmation(subscriber: Subscriber, *, settings: Settings) -> EmailMessage:
-    """The multipart/alternative (text + inlined HTML) confirmation email for ``subscriber``."""
+def _context(subscriber: Subscriber, settings: Settings) -> dict[str, object]:
+    """What both subscribe mails show: the address, its schedule, topics, links."""
     links = links_for(
         base_url=settings.base_url,
         secret_key=settings.resolved_secret_key(),
@@ -63,9 +69,11 @@ def compose_confirmation(subscriber: Subscriber, *, settings: Settings) -> Email
     )
     weekly = subscriber.frequency is Frequency.WEEKLY
     when = f"{subscriber.send_hour:02d}:00 ({subscriber.timezone})"
-    context = {
+    return {
         "email": subscriber.email,
         "confirm_url": links.confirm,
+        "manage_url": links.manage,
+        "unsubscribe_url": links.unsubscribe,
         "frequency_label": "weekly" if weekly else "daily",
         "schedule": (
             f"{WEEKDAYS[subscriber.weekly_day % 7]}s at {when}"
@@ -74,23 +82,46 @@ def compose_confirmation(subscriber: Subscriber, *, settings: Settings) -> Email
         ),
         "topics": [TOPICS[slug][0] for slug in subscriber.topics if slug in TOPICS],
         "interests": subscriber.interests,
+        "paused": subscriber.status is SubscriberStatus.PAUSED,
         "valid_for": _valid_for(settings.confirm_token_max_age_seconds),
         "postal_address": settings.postal_address,
     }
+
+
+def compose_confirmation(subscriber: Subscriber, *, settings: Settings) -> EmailMessage:
+    """The multipart/alternative (text + inlined HTML) confirmation email for ``subscriber``."""
+    return _compose(subscriber, settings, subject=SUBJECT, template="confirm", kind="confirm")
+
+
+def compose_already_subscribed(subscriber: Subscriber, *, settings: Settings) -> EmailMessage:
+    """The note to a subscribed address that asked again: nothing changed, here is the link."""
+    return _compose(
+        subscriber,
+        settings,
+        subject=ALREADY_SUBSCRIBED_SUBJECT,
+        template="already_subscribed",
+        kind="subscribed",
+    )
+
+
+def _compose(
+    subscriber: Subscriber, settings: Settings, *, subject: str, template: str, kind: str
+) -> EmailMessage:
+    context = _context(subscriber, settings)
     environment = _environment()
-    text = environment.get_template("email/confirm.txt").render(context)
-    html = _inliner().inline(environment.get_template("email/confirm.html").render(context))
+    text = environment.get_template(f"email/{template}.txt").render(context)
+    html = _inliner().inline(environment.get_template(f"email/{template}.html").render(context))
 
     # A UTF-8 local part goes in the header as UTF-8 (RFC 6532; smtplib then asks the
     # relay for SMTPUTF8), never as encoded words; a UTF-8 domain goes as IDNA.
     to = ascii_domain_address(subscriber.email)
     message = EmailMessage(policy=policy.SMTPUTF8 if needs_smtputf8(to) else policy.default)
-    message["Subject"] = SUBJECT
+    message["Subject"] = subject
     message["From"] = settings.from_address
     local, _, domain = to.rpartition("@")
     message["To"] = Address(username=local, domain=domain)
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(idstring="confirm", domain=settings.mail_domain)
+    message["Message-ID"] = make_msgid(idstring=kind, domain=settings.mail_domain)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
@@ -112,12 +143,31 @@ def send_confirmation_email(
     return True
 
 
-def queue_confirmation(session: Session, result: SubscribeResult, *, settings: Settings) -> None:
-    """Queue the confirmation email once ``session`` commits, if ``result`` says one is due."""
-    if result.confirmation_due and result.subscriber_id is not None:
-        jobs.enqueue(
-            "subscriptions.send_confirmation",
-            result.subscriber_id,
-            settings=settings,
-            session=session,
-        )
+def send_already_subscribed_email(
+    session: Session, *, subscriber_id: int, settings: Settings, transport: Transport
+) -> bool:
+    """Mail the already-subscribed note if the subscriber is still subscribed; True when sent."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.status not in {
+        SubscriberStatus.ACTIVE,
+        SubscriberStatus.PAUSED,
+    }:
+        log.info("already-subscribed note for subscriber %s no longer needed", subscriber_id)
+        return False
+    if is_suppressed(session, subscriber.email):
+        return False
+    transport.send(compose_already_subscribed(subscriber, settings=settings))
+    return True
+
+
+def queue_subscribe_mail(session: Session, result: SubscribeResult, *, settings: Settings) -> None:
+    """Queue the mail ``result`` says is due (if any) once ``session`` commits."""
+    if result.subscriber_id is None:
+        return
+    if result.confirmation_due:
+        job = "subscriptions.send_confirmation"
+    elif result.already_subscribed_note_due:
+        job = "subscriptions.send_already_subscribed"
+    else:
+        return
+    jobs.enqueue(job, result.subscriber_id, settings=settings, session=session)

@@ -7,37 +7,44 @@ the file. Bad rows are reported with their line number and skipped; the rest
 are imported. Addresses already known are left untouched, and suppressed ones
 are never imported, so re-importing a file changes nothing.
 
-Cost is linear in rows and memory is flat: the file is streamed and written in
-chunks of ``CHUNK_SIZE`` rows with one ``INSERT … ON CONFLICT (email) DO NOTHING
-RETURNING email`` each, so the unique index answers "already present?" as part
-of the insert and nothing ever searches the growing table. ``progress`` is
-called after each chunk is written; a caller that commits there (the CLI does)
-keeps every finished chunk if the process dies, and a re-run reports those
-rows as already present.
+Cost is linear in rows and memory is flat: the file is streamed, each row
+checked and normalised by the same functions as the subscribe form, and the
+rows written in chunks of ``CHUNK_SIZE``. On PostgreSQL (``staging.py``) a chunk is ``COPY``-ed
+into a temporary staging table and merged with one ``INSERT … SELECT … ON
+CONFLICT (email) DO NOTHING RETURNING email`` that leaves out suppressed
+addresses (the suppression list's own check, as a join), so the unique index
+answers "already present?" as part of the insert and nothing ever searches the
+growing table; elsewhere (SQLite) a chunk is a multi-row insert. ``progress``
+is called after each chunk is written; a caller that commits there (the CLI
+does) keeps every finished chunk if the process dies, and a re-run reports
+those rows as already present.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO, cast
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.db import one_of, utcnow
 from app.models.subscriber import Subscriber, SubscriberStatus
 from app.subscriptions.errors import InvalidField
+from app.subscriptions.staging import merge_chunk
 from app.subscriptions.suppression import suppressed_among
 from app.subscriptions.validation import clean_preferences, normalise_email
 
-COLUMNS = ("email", "interests", "topics", "frequency", "send_hour", "timezone")
-CHUNK_SIZE = 1000
+# Big enough that a chunk's fixed costs (a commit, a truncate, four statements)
+# are a small part of its time; small enough that a crash loses little.
+CHUNK_SIZE = 5000
 # Bad lines beyond this many are counted but not listed, so memory stays flat
 # even for a file that is wrong on every line.
 MAX_LISTED_ERRORS = 1000
@@ -49,27 +56,7 @@ ANALYZE_AFTER_ROWS = 10_000
 _TABLE = cast(Table, Subscriber.__table__)
 # SQLite (and any other backend): a multi-row VALUES insert.
 _INSERT_NEW = sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=[_TABLE.c.email])
-# PostgreSQL: the chunk travels as six arrays in one statement whose text never
-# changes, so the server plans it once and the driver does not re-parse 14,000
-# placeholders per chunk (which cost more than the insert itself).
-_INSERT_NEW_POSTGRESQL = text(
-    """
-    INSERT INTO subscriber (
-        email, interests, topics, frequency, send_hour, timezone, status, weekly_day,
-        token_version, seed_papers, consent_source, consent_at, confirmed_at, created_at,
-        updated_at
-    )
-    SELECT row.email, row.interests, CAST(row.topics AS json), row.frequency, row.send_hour,
-        row.timezone, :status, 0, 1, CAST('[]' AS json), :source, :now, :now, :now, :now
-    FROM unnest(
-        CAST(:email AS text[]), CAST(:interests AS text[]), CAST(:topics AS text[]),
-        CAST(:frequency AS text[]), CAST(:send_hour AS integer[]), CAST(:timezone AS text[])
-    ) AS row(email, interests, topics, frequency, send_hour, timezone)
-    ON CONFLICT (email) DO NOTHING
-    RETURNING email
-    """
-)
-BATCH_SIZE = 1000
+
 DELIMITERS = (",", ";", "\t")
 # What an export puts before a cell that a spreadsheet would run as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -145,8 +132,7 @@ def import_subscribers_csv(
     """
     delimiter = _delimiter(path)
     with _open(path) as handle:
-        for _ in _reader(path, handle, delimiter):
-            pass
+        _check_readable(path, handle, delimiter)
     with _open(path) as handle:
         rows = _reader(path, handle, delimiter)
         return import_rows(session, rows=rows, source=f"import:{path.name}", progress=progress)
@@ -165,7 +151,10 @@ def _delimiter(path: Path) -> str:
         try:
             first = handle.readline(64 * 1024)
         except UnicodeDecodeError as error:
-            raise _not_utf8(path, 1) from error
+            raise _not_utf8(path) from error
+    if "\x00" in first:
+        # UTF-16 without a byte-order mark decodes as "UTF-8" with a NUL every other byte.
+        raise _not_utf8(path)
     for delimiter in DELIMITERS:
         names = next(csv.reader([first], delimiter=delimiter), [])
         if "email" in (name.strip().lower() for name in names):
@@ -180,19 +169,57 @@ def _reader(path: Path, handle: TextIO, delimiter: str) -> Iterator[tuple[int, d
         for row in reader:
             yield reader.line_num, row
     except UnicodeDecodeError as error:
-        raise _not_utf8(path, reader.line_num + 1) from error
+        raise _not_utf8(path) from error
     except csv.Error as error:
-        raise ImportFileError(
-            f"{path.name}, line {reader.line_num}: {error} (a field may be over "
-            f"{csv.field_size_limit():,} characters, or a quote is not closed)"
-        ) from error
+        # The csv reader's own count: DictReader's stops at the last row it returned.
+        raise _field_error(path, reader.reader.line_num, error) from error
 
 
-def _not_utf8(path: Path, line: int) -> ImportFileError:
+def _check_readable(path: Path, handle: TextIO, delimiter: str) -> None:
+    """Raise ``_reader``'s errors for the whole file, read as plain lists (cheaper than dicts)."""
+    reader = csv.reader(handle, delimiter=delimiter)
+    try:
+        for _ in reader:
+            pass
+    except UnicodeDecodeError as error:
+        raise _not_utf8(path) from error
+    except csv.Error as error:
+        raise _field_error(path, reader.line_num, error) from error
+
+
+def _field_error(path: Path, line: int, error: csv.Error) -> ImportFileError:
     return ImportFileError(
-        f"{path.name}, line {line}: the file is not UTF-8 text; "
+        f"{path.name}, line {line}: {error} (a field may be over "
+        f"{csv.field_size_limit():,} characters, or a quote is not closed)"
+    )
+
+
+def _not_utf8(path: Path) -> ImportFileError:
+    line, utf16 = _first_line_not_utf8(path)
+    kind = " (it is UTF-16, Excel's “Unicode Text”)" if utf16 else ""
+    return ImportFileError(
+        f"{path.name}, line {line}: the file is not UTF-8 text{kind}; "
         "save it as “CSV UTF-8” and import it again"
     )
+
+
+def _first_line_not_utf8(path: Path) -> tuple[int, bool]:
+    """(the first line that does not decode, whether the file looks like UTF-16).
+
+    Text files decode in blocks, so the decoder's error does not say which line
+    it was in; the file is read again, a line at a time, to name it.
+    """
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1:
+                if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw:
+                    return 1, True
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number, False
+    return 1, False
 
 
 def import_rows(
@@ -229,7 +256,7 @@ def import_rows(
         if progress:
             progress(handled)
     if report.imported >= ANALYZE_AFTER_ROWS and session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE subscriber"))
+        session.execute(sql_text("ANALYZE subscriber"))
     return report
 
 
@@ -272,16 +299,18 @@ def _write_chunk(
 ) -> None:
     if not valid:
         return
-    refused = suppressed_among(session, valid.keys())
-    report.suppressed += len(refused)
-    new_rows = [values for email, values in valid.items() if email not in refused]
-    if not new_rows:
-        return
     # A creation time per chunk (not one for the whole file), so "newest first"
     # lists walking the created_at index meet ties of a chunk, not of a million.
-    inserted = _insert_new(session, new_rows, source=source, now=utcnow())
+    now = utcnow()
+    refused: set[str]
+    inserted: set[str]
+    if session.get_bind().dialect.name == "postgresql":
+        refused, inserted = merge_chunk(session, list(valid.values()), source=source, now=now)
+    else:
+        refused, inserted = _insert_plain(session, valid, source=source, now=now)
+    report.suppressed += len(refused)
     report.imported += len(inserted)
-    conflicts = [row["email"] for row in new_rows if row["email"] not in inserted]
+    conflicts = [email for email in valid if email not in inserted and email not in refused]
     if conflicts:
         # An index lookup per conflicting address, and only for those.
         dialect = session.get_bind().dialect.name
@@ -298,21 +327,14 @@ def _write_chunk(
         report.already_present += len(conflicts) - len(earlier_in_file)
 
 
-def _insert_new(
-    session: Session, new_rows: list[dict[str, Any]], *, source: str, now: datetime
-) -> set[str]:
-    """Insert the addresses not yet present; the ones actually inserted."""
-    if session.get_bind().dialect.name == "postgresql":
-        columns = {name: [row[name] for row in new_rows] for name in COLUMNS}
-        columns["topics"] = [json.dumps(topics) for topics in columns["topics"]]
-        columns["frequency"] = [frequency.value for frequency in columns["frequency"]]
-        parameters = {
-            **columns,
-            "status": SubscriberStatus.ACTIVE.value,
-            "source": source,
-            "now": now,
-        }
-        return set(session.scalars(_INSERT_NEW_POSTGRESQL, parameters))
+def _insert_plain(
+    session: Session, valid: dict[str, dict[str, Any]], *, source: str, now: datetime
+) -> tuple[set[str], set[str]]:
+    """A multi-row insert of the addresses not suppressed: (suppressed, inserted) addresses."""
+    refused = suppressed_among(session, valid.keys())
+    new_rows = [values for email, values in valid.items() if email not in refused]
+    if not new_rows:
+        return refused, set()
     constant = {
         "status": SubscriberStatus.ACTIVE,
         "weekly_day": 0,
@@ -325,7 +347,7 @@ def _insert_new(
         "updated_at": now,
     }
     statement = _INSERT_NEW.returning(_TABLE.c.email)
-    return set(session.scalars(statement, [{**row, **constant} for row in new_rows]))
+    return refused, set(session.scalars(statement, [{**row, **constant} for row in new_rows]))
 
 
 def _chunks(

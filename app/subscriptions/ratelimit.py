@@ -21,11 +21,21 @@ class RateLimiter(Protocol):
     def hit(self, key: str, *, limit: int, window_seconds: int) -> int | None:
         """Count one hit; ``None`` when allowed, else seconds until the window resets."""
 
+    def blocked(self, key: str, *, limit: int, window_seconds: int) -> int | None:
+        """Like ``hit`` for a hit that is not counted: is ``key`` already over ``limit``?
+
+        For limits on failures (sign-ins), where only a failure counts but every
+        attempt must first ask whether it may be made at all.
+        """
+
 
 class NoRateLimit:
     """Rate limiting turned off (``PAPERBOY_RATE_LIMIT_ENABLED=false``)."""
 
     def hit(self, key: str, *, limit: int, window_seconds: int) -> int | None:
+        return None
+
+    def blocked(self, key: str, *, limit: int, window_seconds: int) -> int | None:
         return None
 
 
@@ -45,9 +55,14 @@ class MemoryRateLimiter:
                 self._counts = {k: v for k, v in self._counts.items() if k[1] >= window}
             count = self._counts.get((key, window), 0) + 1
             self._counts[(key, window)] = count
-        if count > limit:
-            return max(1, int((window + 1) * window_seconds - now))
-        return None
+        return _retry_after(count, limit, window, window_seconds, now)
+
+    def blocked(self, key: str, *, limit: int, window_seconds: int) -> int | None:
+        now = time.time()
+        window = int(now // window_seconds)
+        with self._lock:
+            count = self._counts.get((key, window), 0)
+        return _retry_after(count, limit, window, window_seconds, now)
 
 
 class RedisRateLimiter:
@@ -70,12 +85,28 @@ class RedisRateLimiter:
             # Fail open: a Redis outage must not take the subscribe form down with it.
             log.warning("rate limiter unavailable, allowing %s: %s", key, error)
             return None
-        if int(count) > limit:
-            return max(1, int((window + 1) * window_seconds - now))
-        return None
+        return _retry_after(int(count), limit, window, window_seconds, now)
+
+    def blocked(self, key: str, *, limit: int, window_seconds: int) -> int | None:
+        now = time.time()
+        window = int(now // window_seconds)
+        try:
+            count = self._client.get(f"{self._prefix}{key}:{window}")
+        except redis.RedisError as error:
+            log.warning("rate limiter unavailable, allowing %s: %s", key, error)
+            return None
+        return _retry_after(int(count or 0), limit, window, window_seconds, now)
 
     def close(self) -> None:
         self._client.close()
+
+
+def _retry_after(
+    count: int, limit: int, window: int, window_seconds: int, now: float
+) -> int | None:
+    if count > limit:
+        return max(1, int((window + 1) * window_seconds - now))
+    return None
 
 
 def rate_limiter_for(*, enabled: bool, redis_url: str | None) -> RateLimiter:

@@ -76,6 +76,14 @@ class PreferencesIn(BaseModel):
     def _timezone(cls, value: str | None) -> str | None:
         return None if value is None else _checked(clean_timezone, value)
 
+    @field_validator("weekly_day", "send_hour", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: Any) -> Any:
+        # Pydantic reads true as 1: {"send_hour": true} would quietly mean 01:00.
+        if isinstance(value, bool):
+            raise ValueError("Give a number, not true or false.")
+        return value
+
     def applied_to(self, base: Preferences) -> Preferences:
         """``base`` with the fields given here replaced."""
         changes = self.model_dump(

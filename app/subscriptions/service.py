@@ -2,8 +2,10 @@
 
 Every function takes the caller's session and never commits. ``subscribe``
 answers the same way whatever the address's state (the caller shows one page
-for all), and tells the caller whether a confirmation email is due, so the
-caller can enqueue it once its transaction commits.
+for all), and tells the caller which email is due (a confirmation, or a note to a
+known address that it is already subscribed), so the caller can enqueue it once
+its transaction commits. A new and a known address cost the same work (one write,
+one mail), so neither the answer nor its timing tells whether an address is known.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, exists, select
+from sqlalchemy import Table, bindparam, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,8 +47,11 @@ class SubscribeOutcome(enum.StrEnum):
 
     CONFIRMATION_DUE = "confirmation_due"
     CONFIRMATION_RATE_LIMITED = "confirmation_rate_limited"
+    # Active or paused: a note saying so, with the manage link, is due.
     ALREADY_SUBSCRIBED = "already_subscribed"
+    ALREADY_SUBSCRIBED_RATE_LIMITED = "already_subscribed_rate_limited"
     SUPPRESSED = "suppressed"
+    NOTHING_DUE = "nothing_due"
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,10 @@ class SubscribeResult:
     @property
     def confirmation_due(self) -> bool:
         return self.outcome is SubscribeOutcome.CONFIRMATION_DUE
+
+    @property
+    def already_subscribed_note_due(self) -> bool:
+        return self.outcome is SubscribeOutcome.ALREADY_SUBSCRIBED
 
 
 @dataclass(frozen=True)
@@ -83,13 +92,13 @@ def subscribe(
 ) -> SubscribeResult:
     """Ask for the digest: a pending subscription and a confirmation email (double opt-in).
 
-    New, pending and unsubscribed addresses get a confirmation email (at most
-    ``confirmation_mails_per_hour`` per address); active or paused ones are left
-    alone; suppressed ones get nothing at all. Raises ``InvalidField`` for a bad
-    address.
+    New, pending and unsubscribed addresses get a confirmation email; active or paused
+    ones keep their preferences and get a note that they are already subscribed, with
+    their manage link (both at most ``confirmation_mails_per_hour`` per address);
+    suppressed ones get nothing at all. Raises ``InvalidField`` for a bad address.
     """
     address = normalise_email(email)
-    suppressed, subscriber_id = _lookup(session, address)
+    suppressed, subscriber_id, status = _lookup(session, address)
     if suppressed:
         log.info("subscribe: suppressed address ignored")
         return SubscribeResult(SubscribeOutcome.SUPPRESSED, subscriber_id)
@@ -101,10 +110,25 @@ def subscribe(
             return _confirmation_if_allowed(
                 subscriber_id, address, limiter=limiter, per_hour=confirmation_mails_per_hour
             )
+    elif status in {SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED}:
+        # The same work as a new address (one write, one mail to enqueue): what an
+        # anonymous visitor may change here is nothing, so the write is the row's
+        # updated_at, the time someone last asked for this address.
+        session.execute(_TOUCH, {"subscriber_id": subscriber_id, "now": utcnow()})
+        note = _confirmation_if_allowed(
+            subscriber_id, address, limiter=limiter, per_hour=confirmation_mails_per_hour
+        )
+        return SubscribeResult(
+            SubscribeOutcome.ALREADY_SUBSCRIBED
+            if note.confirmation_due
+            else SubscribeOutcome.ALREADY_SUBSCRIBED_RATE_LIMITED,
+            subscriber_id,
+        )
     subscriber = find_subscriber(session, address)
     assert subscriber is not None
     if subscriber.status in {SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED}:
-        return SubscribeResult(SubscribeOutcome.ALREADY_SUBSCRIBED, subscriber.id)
+        # Subscribed between the lookup and the insert (a concurrent import): nothing due.
+        return SubscribeResult(SubscribeOutcome.NOTHING_DUE, subscriber.id)
     if subscriber.status in {SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED}:
         return SubscribeResult(SubscribeOutcome.SUPPRESSED, subscriber.id)
     # Pending (again) or unsubscribed: the latest request is what they confirm.
@@ -128,7 +152,7 @@ def resend_confirmation(
         or subscriber.status is not SubscriberStatus.PENDING
         or is_suppressed(session, address)
     ):
-        return SubscribeResult(SubscribeOutcome.ALREADY_SUBSCRIBED)
+        return SubscribeResult(SubscribeOutcome.NOTHING_DUE)
     return _confirmation_if_allowed(
         subscriber.id, address, limiter=limiter, per_hour=confirmation_mails_per_hour
     )
@@ -139,6 +163,7 @@ def resend_confirmation(
 _LOOKUP = select(
     exists().where(Suppression.email == bindparam("address")),
     select(Subscriber.id).where(Subscriber.email == bindparam("address")).scalar_subquery(),
+    select(Subscriber.status).where(Subscriber.email == bindparam("address")).scalar_subquery(),
 )
 _SUBSCRIBER_TABLE = cast(Table, Subscriber.__table__)
 _INSERT_PENDING = {
@@ -147,12 +172,17 @@ _INSERT_PENDING = {
     .returning(_SUBSCRIBER_TABLE.c.id)
     for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
+_TOUCH = (
+    update(_SUBSCRIBER_TABLE)
+    .where(_SUBSCRIBER_TABLE.c.id == bindparam("subscriber_id"))
+    .values(updated_at=bindparam("now"))
+)
 
 
-def _lookup(session: Session, address: str) -> tuple[bool, int | None]:
-    """(is the address suppressed, its subscriber id if any), in one query."""
+def _lookup(session: Session, address: str) -> tuple[bool, int | None, SubscriberStatus | None]:
+    """(is the address suppressed, its subscriber id and status if any), in one query."""
     row = session.execute(_LOOKUP, {"address": address}).one()
-    return bool(row[0]), row[1]
+    return bool(row[0]), row[1], None if row[2] is None else SubscriberStatus(row[2])
 
 
 def _insert_pending(

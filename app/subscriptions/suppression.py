@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import one_of, utcnow
 from app.models import (
@@ -100,7 +101,13 @@ def suppress_addresses(session: Session, entries: Sequence[Suppress]) -> int:
 
 def is_suppressed(session: Session, email: str) -> bool:
     """True when ``email`` must never be mailed again."""
-    return bool(session.scalar(select(exists().where(Suppression.email == address_key(email)))))
+    return bool(session.scalar(select(suppressed(address_key(email)))))
+
+
+def suppressed(email: ColumnElement[str] | str) -> ColumnElement[bool]:
+    """The check as SQL, for a statement that filters many canonical addresses at once
+    (the bulk import's merge joins its staged chunk against the list with it)."""
+    return exists().where(Suppression.email == email)
 
 
 def suppressed_among(session: Session, emails: Iterable[str]) -> set[str]:

@@ -6,7 +6,6 @@ import logging
 import re
 
 from fastapi import FastAPI, Request, Response
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -18,6 +17,7 @@ from app.config import Settings, get_settings
 from app.resources import static_dir, swagger_ui_dir
 from app.subscriptions.ratelimit import rate_limiter_for
 from app.web.csrf import CSRFError, csrf_cookie_header
+from app.web.headers import security_headers
 from app.web.rendering import render
 from app.web.request_context import RequestContext
 from app.web.state import AppState
@@ -25,21 +25,6 @@ from app.wording import size_label
 
 log = logging.getLogger(__name__)
 
-# Scripts come from this origin's static files only: no inline script, no event
-# handler attributes (templates use data-confirm; app/web/static/pages.js acts on it),
-# so markup that slips into a page can never run.
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-        "form-action 'self'"
-    ),
-    "Permissions-Policy": "interest-cohort=()",
-}
-HSTS = ("Strict-Transport-Security", "max-age=31536000")
 # Where readers upload a reference-manager export (the manage page, the API).
 READER_UPLOAD_PATHS = (r"/manage/[^/]+/papers", r"/api/v1/subscriptions/[^/]+/papers/import")
 
@@ -67,10 +52,8 @@ class PageHeaders:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in security_headers(https=self.secure_cookies).items():
                     headers.setdefault(name, value)
-                if self.secure_cookies:
-                    headers.setdefault(*HSTS)
                 new_value = scope.get("state", {}).get("csrf_new_value")
                 if new_value:
                     headers.append("set-cookie", csrf_cookie_header(new_value, self.secure_cookies))
@@ -171,6 +154,24 @@ async def _too_large(send: Send, max_bytes: int, html: bool) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+_API_DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Paperboy API</title>
+<link rel="stylesheet" href="/static/swagger-ui/swagger-ui.css">
+<link rel="icon" href="/static/favicon.svg">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/static/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body>
+</html>
+"""
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the web app for ``settings`` (the process settings when omitted)."""
     settings = settings or get_settings()
@@ -225,16 +226,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Paperboy API",
-            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
-        )
+        # Not FastAPI's get_swagger_ui_html: it starts Swagger UI with an inline
+        # script, which the script policy refuses (the page stayed blank).
+        return HTMLResponse(_API_DOCS_PAGE)
 
     _include_routers(app)
-    app.add_middleware(PageHeaders, secure_cookies=secure_cookies)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
@@ -245,6 +241,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             for pattern in READER_UPLOAD_PATHS
         },
     )
+    # Around the body limit, so its 413 carries the security headers too.
+    app.add_middleware(PageHeaders, secure_cookies=secure_cookies)
     # Outermost: the request id is known to everything below, error pages included.
     app.add_middleware(RequestContext)
     return app

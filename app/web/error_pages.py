@@ -13,6 +13,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from app.web.headers import security_headers
 from app.web.rendering import render
 
 log = logging.getLogger(__name__)
@@ -51,12 +52,20 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, error: Exception) -> Response:
-        # Starlette logs the traceback itself (and re-raises in tests).
-        if not wants_html(request):
-            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
-        title, message = PAGES[500]
-        try:
-            return render(request, "web/message.html", {"title": title, "message": message}, 500)
-        except Exception:  # a page that cannot render must not hide the first error
-            log.exception("the error page itself failed")
-            return Response("Internal Server Error", status_code=500, media_type="text/plain")
+        # Starlette logs the traceback itself (and re-raises in tests). This answer
+        # leaves from outside every middleware, so it adds the security headers itself.
+        response = _server_error_response(request)
+        https = str(request.app.state.paperboy.settings.base_url).startswith("https://")
+        response.headers.update(security_headers(https=https))
+        return response
+
+
+def _server_error_response(request: Request) -> Response:
+    if not wants_html(request):
+        return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+    title, message = PAGES[500]
+    try:
+        return render(request, "web/message.html", {"title": title, "message": message}, 500)
+    except Exception:  # a page that cannot render must not hide the first error
+        log.exception("the error page itself failed")
+        return Response("Internal Server Error", status_code=500, media_type="text/plain")

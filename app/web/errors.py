@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from app.errors import Conflict, PaperboyError
 from app.subscriptions.errors import InvalidField, RateLimited, TokenError
 from app.web.admin_pages import redirect_with_flash
+from app.web.error_pages import wants_html
 from app.web.rendering import render
 
 log = logging.getLogger(__name__)
@@ -56,12 +57,34 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _sentence(detail: list[dict[str, Any]]) -> str:
+    """What was wrong with the address or form, for a person."""
+    problems = "; ".join(
+        f"{item['loc'][-1]}: {str(item.get('msg', 'not valid')).lower()}"
+        for item in detail[:3]
+        if item.get("loc")
+    )
+    return (
+        f"Part of this link or form is not something Paperboy can use ({problems}). "
+        "Check the link, or go back and try again."
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
         # FastAPI's own shape, but a NaN or 1e999 in the input is echoed back as
         # text (the default handler fails to encode it and answers 500).
         detail = _json_safe(jsonable_encoder(error.errors()))
+        if wants_html(request):
+            # A person who followed a mangled link (an admin URL with a 20-digit id,
+            # a day past 9998) reads a sentence, not FastAPI's JSON.
+            return render(
+                request,
+                "web/message.html",
+                {"title": "This address cannot be opened", "message": _sentence(detail)},
+                status_code=422,
+            )
         return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(PaperboyError)

@@ -7,8 +7,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -16,8 +18,11 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.admin.sessions import SESSION_SALT
+from app.cli.serve import proxy_options
+from app.config import Settings
 from app.models import AdminUser
 from app.web.admin_auth import ADMIN_COOKIE
 from tests.admin.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_from, sign_in
@@ -112,7 +117,7 @@ def test_wrong_password_shows_an_error_and_grants_nothing(
 def test_repeated_failures_lock_the_account_even_for_the_right_password(
     anonymous_client: TestClient, admin_account: AdminUser, clean_db: Engine
 ) -> None:
-    # The default settings lock after 5 failures.
+    # The default settings lock this client address out of the account after 5 failures.
     for _ in range(4):
         assert sign_in(anonymous_client, ADMIN_EMAIL, "guess").status_code == 401
     locked = sign_in(anonymous_client, ADMIN_EMAIL, "guess")
@@ -122,7 +127,85 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(
     assert anonymous_client.get("/admin").status_code == 303
     with Session(clean_db) as session:
         admin = session.scalars(select(AdminUser)).one()
-        assert admin.failed_logins == 5 and admin.locked_until is not None
+        # Counted on the account, but five failures lock only the address they came from.
+        assert admin.failed_logins == 5 and admin.locked_until is None
+
+
+@contextmanager
+def _from_address(
+    app: FastAPI, settings: Settings, address: str, *, peer: str = "127.0.0.1"
+) -> Iterator[TestClient]:
+    """A browser at ``address`` seen through a proxy on ``peer``, as ``paperboy run`` serves."""
+    options = proxy_options(settings)
+    proxied = ProxyHeadersMiddleware(app, trusted_hosts=str(options["forwarded_allow_ips"]))
+    with TestClient(
+        proxied,
+        client=(peer, 50000),
+        headers={"x-forwarded-for": address},
+        follow_redirects=False,
+    ) as client:
+        yield client
+
+
+def test_a_bad_login_storm_from_one_ip_does_not_stop_the_admin_signing_in_from_another_ip(
+    admin_app: FastAPI, admin_settings: Settings, admin_account: AdminUser, clean_db: Engine
+) -> None:
+    with _from_address(admin_app, admin_settings, "203.0.113.66") as attacker:
+        answers = [sign_in(attacker, ADMIN_EMAIL, f"guess {n}").status_code for n in range(30)]
+        assert answers[:4] == [401] * 4 and set(answers[4:]) == {429}
+        # The attacker's address is refused even the right password.
+        assert sign_in(attacker, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 429
+    with _from_address(admin_app, admin_settings, "198.51.100.7") as admin:
+        assert sign_in(admin, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 303
+        assert admin.get("/admin").status_code == 200
+    with Session(clean_db) as session:
+        assert session.scalars(select(AdminUser)).one().locked_until is None
+
+
+def test_forwarded_for_from_an_untrusted_peer_does_not_give_a_storm_fresh_addresses(
+    admin_app: FastAPI, admin_settings: Settings, admin_account: AdminUser
+) -> None:
+    # A client that is not a trusted proxy cannot pose as a new address per request.
+    answers = []
+    for n in range(6):
+        with _from_address(admin_app, admin_settings, f"192.0.2.{n}", peer="10.9.9.9") as bot:
+            answers.append(sign_in(bot, ADMIN_EMAIL, "guess").status_code)
+    assert answers == [401] * 4 + [429] * 2
+
+
+def test_one_address_guessing_many_emails_is_refused_after_twenty_failures(
+    admin_app: FastAPI, admin_settings: Settings, admin_account: AdminUser
+) -> None:
+    with _from_address(admin_app, admin_settings, "203.0.113.67") as sprayer:
+        answers = [
+            sign_in(sprayer, f"guess{n}@paperboy.test", "guess").status_code for n in range(21)
+        ]
+        assert answers[:19] == [401] * 19 and answers[19:] == [429, 429]
+        assert sign_in(sprayer, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 429
+    with _from_address(admin_app, admin_settings, "198.51.100.8") as admin:
+        assert sign_in(admin, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 303
+
+
+def test_a_hundred_failures_in_a_row_from_many_addresses_lock_the_account_itself(
+    admin_app: FastAPI,
+    admin_settings: Settings,
+    admin_account: AdminUser,
+    clean_db: Engine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # An attacker spreading guesses over addresses stays under every per-address limit
+    # (4 tries each); the account-wide count is what stops them, at 100 in a row.
+    for n in range(25):
+        with _from_address(admin_app, admin_settings, f"203.0.113.{n}") as bot:
+            answers = [sign_in(bot, ADMIN_EMAIL, "guess").status_code for _ in range(4)]
+            assert answers == ([401] * 3 + [429] if n == 24 else [401] * 4), n
+    assert "admin account admin@paperboy.test locked" in caplog.text
+    with _from_address(admin_app, admin_settings, "198.51.100.9") as admin:
+        refused = sign_in(admin, ADMIN_EMAIL, ADMIN_PASSWORD)
+        assert refused.status_code == 429 and "this account is locked" in refused.text
+    with Session(clean_db) as session:
+        admin_row = session.scalars(select(AdminUser)).one()
+        assert admin_row.failed_logins == 100 and admin_row.locked_until is not None
 
 
 def test_login_without_csrf_token_is_refused_with_403(

@@ -39,3 +39,19 @@ def test_impossible_ids_days_and_pages_are_refused_not_crashed(
     else:
         response = admin_client.get(path)
     assert response.status_code in (404, 422), (response.status_code, response.text[:300])
+
+
+@pytest.mark.parametrize(
+    "path", [f"/admin/subscribers/{HUGE}", "/admin/subscribers/1/preview?day=9999-12-31"]
+)
+def test_an_admin_following_a_mangled_link_reads_a_page_not_json(
+    admin_client: TestClient, path: str
+) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    response = admin_client.get(path, headers=browser)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "This address cannot be opened" in response.text
+    assert "Check the link" in response.text and '"detail"' not in response.text
+    # Scripts and the API keep FastAPI's JSON.
+    assert admin_client.get(path).json()["detail"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.admin.papers import paper_reach, papers_of_day
+from app.admin.papers import paper_reach, paper_reach_figure, papers_of_day
+from app.admin.refresh import refresh_dashboard
 from app.db import make_session_factory, transaction
+from app.models import Delivery, DeliveryStatus, EditionStatus
 from tests.admin.scenario import seed_scenario
 
 
@@ -58,3 +60,27 @@ def test_a_paper_gaining_votes_today_outranks_one_with_the_same_total(session: S
     session.flush()
     order = [p.paper.arxiv_id for p in papers_of_day(session, day=scenario.today)]
     assert order.index(rising.arxiv_id) < order.index(steady.arxiv_id)
+
+
+def test_pages_reuse_a_stored_reach_that_the_minute_job_keeps_fresh(session: Session) -> None:
+    scenario = seed_scenario(session)
+    edition = scenario.today_edition
+    assert edition is not None and edition.status == EditionStatus.SENDING
+    first = scenario.papers[0].arxiv_id
+    assert paper_reach_figure(session, edition=edition)[first] == 8
+    # A failed digest goes out after all, with the paper; a page view still shows the stored figure
+    # (reading every digest's picks on each view is what it must not do).
+    extra = session.scalars(
+        select(Delivery).where(
+            Delivery.edition_id == edition.id, Delivery.status == DeliveryStatus.FAILED
+        )
+    ).first()
+    assert extra is not None
+    extra.status = DeliveryStatus.SENT
+    extra.picks = [{"arxiv_id": first, "score": 1.0, "why": "", "section": "top"}]
+    session.flush()
+    assert paper_reach_figure(session, edition=edition)[first] == 8
+
+    refresh_dashboard(session)
+
+    assert paper_reach_figure(session, edition=edition)[first] == 9

@@ -40,6 +40,16 @@ def test_search_finds_by_email_prefix_and_treats_wildcards_literally(session: Se
     assert search_subscribers(session, query="%").total == 0
 
 
+def test_a_broad_search_counts_up_to_a_limit_and_says_there_are_more(
+    session: Session,
+) -> None:
+    seed_scenario(session)
+    broad = search_subscribers(session, query="reader0", count_up_to=5, page_size=2)
+    assert (broad.total, broad.more, broad.pages, len(broad.subscribers)) == (5, True, 3, 2)
+    exact = search_subscribers(session, query="reader0", count_up_to=9)
+    assert (exact.total, exact.more) == (9, False)
+
+
 def test_status_filter_and_pages(session: Session) -> None:
     seed_scenario(session)
     active = search_subscribers(session, status=SubscriberStatus.ACTIVE, page_size=5)

@@ -16,7 +16,7 @@ from app.subscriptions.validation import clean_preferences
 from tests.environment import ProcessSettings
 from tests.factories import TEST_SECRET
 from tests.smtp_server import SMTPTestServer
-from workers.subscriptions import send_confirmation
+from workers.subscriptions import send_already_subscribed, send_confirmation
 
 
 def pending_subscriber(engine: Engine, email: str) -> int:
@@ -82,3 +82,57 @@ def test_no_mail_goes_to_a_subscriber_who_is_no_longer_pending(
 
     assert send_confirmation.delay(subscriber_id).get() is False
     assert smtp_server.messages == []
+
+
+def _subscribed(engine: Engine, email: str) -> int:
+    subscriber_id = pending_subscriber(engine, email)
+    with Session(engine) as session:
+        row = service.find_subscriber(session, email)
+        assert row is not None
+        service.confirm(session, subscriber=row)
+        session.commit()
+    return subscriber_id
+
+
+def test_the_task_tells_a_subscribed_address_so_with_its_manage_link(
+    clean_db: Engine, smtp_server: SMTPTestServer, process_settings: ProcessSettings
+) -> None:
+    process_settings(clean_db, smtp_server.url, base_url="https://paperboy.example.org")
+    subscriber_id = _subscribed(clean_db, "reader@example.org")
+
+    assert send_already_subscribed.delay(subscriber_id).get() is True
+
+    [received] = smtp_server.messages_to("reader@example.org")
+    message = received.message
+    assert message["Subject"] == "You are already subscribed to Paperboy"
+    assert message["To"] == "reader@example.org"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "already receives the weekly digest" in text and "nothing has changed" in text
+    [manage] = re.findall(r"https://paperboy\.example\.org/manage/[\w.-]+", text)
+    assert manage in html and "/confirm/" not in text + html
+    assert "protein folding" in html and "<style" not in html
+    with Session(clean_db) as session:
+        found = service.subscriber_for_token(
+            session,
+            token=manage.rsplit("/", 1)[1],
+            purpose=TokenPurpose.MANAGE,
+            secret_key=TEST_SECRET,
+        )
+        assert found.id == subscriber_id
+
+
+def test_no_note_goes_to_an_address_that_unsubscribed_meanwhile(
+    clean_db: Engine, smtp_server: SMTPTestServer, process_settings: ProcessSettings
+) -> None:
+    process_settings(clean_db, smtp_server.url)
+    subscriber_id = _subscribed(clean_db, "gone@example.org")
+    with Session(clean_db) as session:
+        row = service.find_subscriber(session, "gone@example.org")
+        assert row is not None
+        service.unsubscribe(session, subscriber=row)
+        session.commit()
+    assert send_already_subscribed.delay(subscriber_id).get() is False
+    assert smtp_server.messages_to("gone@example.org") == []

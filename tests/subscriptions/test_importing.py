@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.models import Subscriber, SubscriberStatus, Suppression, SuppressionReason
 from app.subscriptions import service
-from app.subscriptions.importing import ImportFileError, import_subscribers_csv
+from app.subscriptions.importing import CHUNK_SIZE, ImportFileError, import_subscribers_csv
 
 CSV = """email,interests,topics,frequency,send_hour,timezone
 ada@example.org,diffusion models,vision;generative-media,weekly,9,Europe/London
@@ -85,13 +85,15 @@ def test_import_never_revives_an_unsubscribed_or_suppressed_address(
 
 
 def test_thousands_of_rows_import_in_batches(session: Session, tmp_path: Path) -> None:
-    lines = ["email,topics"] + [f"reader{i}@example.org,llm;rl" for i in range(2500)]
+    lines = ["email,topics"] + [
+        f"reader{i}@example.org,llm;rl" for i in range(2 * CHUNK_SIZE + CHUNK_SIZE // 2)
+    ]
     progress: list[int] = []
     report = import_subscribers_csv(
         session, path=write(tmp_path, "\n".join(lines) + "\n"), progress=progress.append
     )
-    assert report.imported == 2500
-    assert progress == [1000, 2000, 2500]
+    assert report.imported == 2 * CHUNK_SIZE + CHUNK_SIZE // 2
+    assert progress == [CHUNK_SIZE, 2 * CHUNK_SIZE, 2 * CHUNK_SIZE + CHUNK_SIZE // 2]
 
 
 def test_a_file_without_an_email_column_is_refused(session: Session, tmp_path: Path) -> None:
@@ -141,6 +143,29 @@ def test_a_file_that_cannot_be_read_is_refused_with_the_line_and_imports_nothing
     with pytest.raises(ImportFileError) as caught:
         import_subscribers_csv(session, path=path)
     assert says in str(caught.value) and "line" in str(caught.value)
+    assert session.scalars(select(Subscriber)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"email,interests\na@example.org,x\nb@example.org,y\nc@example.org,caf\xe9\n", "line 4:"),
+        (b"email,interests\nzo\xeb@example.org,x\n" + b"a@example.org,x\n" * 2000, "line 2:"),
+        (b'email\na@example.org\nb@example.org,"' + b"x" * 140_000 + b'"\n', "line 3:"),
+        ("email,interests\nada@example.org,x\n".encode("utf-16"), "UTF-16"),
+        ("email,interests\nada@example.org,x\n".encode("utf-16-be"), "UTF-16"),
+    ],
+    ids=["latin-1-line-4", "latin-1-line-2-of-many", "huge-field", "utf-16", "utf-16-no-bom"],
+)
+def test_the_refusal_names_the_line_that_is_wrong_and_what_the_file_is(
+    session: Session, tmp_path: Path, content: bytes, says: str
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(content)
+    with pytest.raises(ImportFileError) as caught:
+        import_subscribers_csv(session, path=path)
+    assert says in str(caught.value)
+    assert "header row" not in str(caught.value)
     assert session.scalars(select(Subscriber)).all() == []
 
 

@@ -42,3 +42,23 @@ def test_the_setting_turns_limits_off_or_picks_redis(redis_url: str) -> None:
 def test_an_unreachable_redis_fails_open() -> None:
     limiter = RedisRateLimiter("redis://127.0.0.1:1/0")
     assert limiter.hit("ip:1", limit=0, window_seconds=60) is None
+
+
+def test_asking_whether_a_key_is_blocked_counts_no_hit(limiter: RateLimiter) -> None:
+    for _ in range(10):
+        assert limiter.blocked("ip:1", limit=2, window_seconds=60) is None
+    assert limiter.hit("ip:1", limit=2, window_seconds=60) is None
+    assert limiter.hit("ip:1", limit=2, window_seconds=60) is None
+    assert limiter.blocked("ip:1", limit=2, window_seconds=60) is None
+    assert limiter.hit("ip:1", limit=2, window_seconds=60) is not None
+    wait = limiter.blocked("ip:1", limit=2, window_seconds=60)
+    assert wait is not None and 0 < wait <= 60
+    assert limiter.blocked("ip:2", limit=2, window_seconds=60) is None
+
+
+def test_no_limit_and_an_unreachable_redis_block_nothing() -> None:
+    assert NoRateLimit().blocked("ip:1", limit=0, window_seconds=60) is None
+    assert (
+        RedisRateLimiter("redis://127.0.0.1:1/0").blocked("ip:1", limit=0, window_seconds=60)
+        is None
+    )

@@ -94,6 +94,36 @@ def test_an_active_subscriber_is_left_alone(session: Session) -> None:
     assert row.status is SubscriberStatus.ACTIVE and row.topics == ["llm"]
 
 
+def test_a_subscribed_address_that_asks_again_is_due_a_note_and_keeps_its_preferences(
+    session: Session,
+) -> None:
+    subscribe(session, "ada@example.org", clean_preferences(topics=["llm"], send_hour=9))
+    row = service.confirm(session, subscriber=subscriber(session, "ada@example.org"))
+    before = row.updated_at
+    for status in (SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED):
+        row.status = status
+        session.flush()
+        result = subscribe(session, "ADA@example.org", clean_preferences(topics=["rl"]))
+        assert result.outcome is SubscribeOutcome.ALREADY_SUBSCRIBED
+        assert result.already_subscribed_note_due and not result.confirmation_due
+        assert result.subscriber_id == row.id
+        session.refresh(row)
+        assert (row.status, row.topics, row.send_hour) == (status, ["llm"], 9)
+        assert row.updated_at >= before  # the one write, as for a new address
+
+
+def test_notes_to_a_subscribed_address_share_the_per_address_mail_limit(session: Session) -> None:
+    limiter = MemoryRateLimiter()
+    assert subscribe(session, "ada@example.org", limiter=limiter).confirmation_due
+    service.confirm(session, subscriber=subscriber(session, "ada@example.org"))
+    outcomes = [subscribe(session, "ada@example.org", limiter=limiter).outcome for _ in range(4)]
+    assert (
+        outcomes
+        == [SubscribeOutcome.ALREADY_SUBSCRIBED] * 2
+        + [SubscribeOutcome.ALREADY_SUBSCRIBED_RATE_LIMITED] * 2
+    )
+
+
 def test_a_suppressed_address_silently_gets_nothing(session: Session) -> None:
     session.add(Suppression(email="bounced@example.org", reason=SuppressionReason.HARD_BOUNCE))
     session.flush()

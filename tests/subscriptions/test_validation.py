@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.models import Frequency
 from app.subscriptions.errors import InvalidField
@@ -88,3 +90,82 @@ def test_zones_that_are_not_places_are_refused(zone: str) -> None:
         clean_preferences(timezone=zone)
     assert caught.value.field == "timezone"
     assert clean_preferences(timezone="Europe/Paris").timezone == "Europe/Paris"
+
+
+# ``normalise_email`` answers plain ASCII addresses without email_validator (a
+# bulk import's main cost); these hold that shortcut to the full path's answer.
+_LOCAL_CHARS = "aZ09._-+!#$%&'*/=?^`{|}~\"(),:;<>[\\] @é"
+_DOMAIN_CHARS = "aZ09.-_ [éß"
+_LABELS = ["xn--bcher-kva", "ab--c", "a", "1", "org", "COM", "test", "local", "arpa", "x" * 63]
+
+
+def _full_answer(raw: str) -> str | None:
+    from app.subscriptions.validation import _single_line, _validated_email
+
+    try:
+        return _validated_email(_single_line("email", raw, 254, "The email address"))
+    except InvalidField:
+        return None
+
+
+def _answer(raw: str) -> str | None:
+    try:
+        return normalise_email(raw)
+    except InvalidField:
+        return None
+
+
+address_like = st.builds(
+    lambda local, labels, tail: local + "@" + ".".join(labels) + tail,
+    st.text(_LOCAL_CHARS, min_size=0, max_size=70),
+    st.lists(
+        st.one_of(st.sampled_from(_LABELS), st.text(_DOMAIN_CHARS, min_size=0, max_size=65)),
+        min_size=1,
+        max_size=5,
+    ),
+    st.sampled_from(["", "", ".", "-", " "]),
+)
+
+# Mostly well-formed: atext local parts and hostname labels, so the shortcut is
+# taken often and its edges (dots, hyphens, lengths, digits) are walked.
+plausible = st.builds(
+    lambda local, labels: local + "@" + ".".join(labels),
+    st.from_regex(r"[a-zA-Z0-9._+'=-]{1,66}", fullmatch=True),
+    st.lists(
+        st.one_of(st.from_regex(r"[a-zA-Z0-9-]{1,64}", fullmatch=True), st.sampled_from(_LABELS)),
+        min_size=1,
+        max_size=4,
+    ),
+)
+
+
+@settings(max_examples=4000, deadline=None)
+@given(st.one_of(plausible, address_like, st.text(_LOCAL_CHARS + _DOMAIN_CHARS, max_size=30)))
+def test_the_ascii_shortcut_gives_email_validators_answer(raw: str) -> None:
+    if "=?" in raw:  # encoded words are refused before either path
+        return
+    assert _answer(raw) == _full_answer(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Ada@Example.ORG",
+        "a.b+tag@sub.example.co.uk",
+        "x" * 64 + "@example.org",
+        "x" * 65 + "@example.org",
+        "a@" + "b" * 63 + ".org",
+        "a@" + "b" * 64 + ".org",
+        "a@example.123",
+        "a@xn--bcher-kva.example",
+        "a@ab--cd.example",
+        "a@mail.test",
+        "a@host.localhost",
+        "a..b@example.org",
+        ".a@example.org",
+        "a@-example.org",
+        "a@example",
+    ],
+)
+def test_the_ascii_shortcut_agrees_on_edge_cases(raw: str) -> None:
+    assert _answer(raw) == _full_answer(raw)

@@ -101,3 +101,18 @@ def test_a_number_json_cannot_hold_is_a_422_not_a_500(client: TestClient, number
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "send_hour"]
+
+
+@pytest.mark.parametrize("field", ["send_hour", "weekly_day"])
+def test_true_or_false_is_not_an_hour_or_a_day(
+    client: TestClient, clean_db: Engine, field: str
+) -> None:
+    for value in (True, False):
+        response = client.post(
+            "/api/v1/subscriptions", json={"email": "reader@example.org", field: value}
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"] == ["body", field]
+    assert client.post(
+        "/api/v1/subscriptions", json={field: 3, "email": "r@example.org"}
+    ).is_success

@@ -128,3 +128,43 @@ def test_injected_inline_script_does_not_run_but_the_pages_own_script_does(
     # The page's own script (a static file) ran: the timezone is the browser's.
     expect(browser_page.locator("#timezone")).to_have_value("Europe/Paris")
     assert browser_page.evaluate("window.injected === undefined")
+
+
+def test_the_api_docs_page_works_under_the_script_policy(
+    live_server: LiveServer,  # noqa: F811
+    browser_page: Page,  # noqa: F811
+) -> None:
+    # Swagger UI is started by a script file: an inline one is refused by the policy
+    # and leaves the page blank.
+    refused: list[str] = []
+    browser_page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    browser_page.goto(f"{live_server.url}/api/docs")
+    expect(browser_page.locator(".opblock").first).to_be_visible(timeout=15_000)
+    expect(browser_page.get_by_text("/api/v1/subscriptions").first).to_be_visible()
+    assert refused == []
+
+
+def test_refusals_made_before_the_app_carry_the_same_security_headers(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(base_url="https://paperboy.example", max_body_bytes=1000)
+    app = client.app
+
+    @app.get("/boom")  # type: ignore[attr-defined, misc]
+    def boom() -> None:
+        raise RuntimeError("kaboom")
+
+    too_large = client.post("/subscribe", content=b"x" * 5000, headers={"Accept": "text/html"})
+    crashed = TestClient(app, raise_server_exceptions=False).get(
+        "/boom", headers={"Accept": "text/html"}
+    )
+    for response in (too_large, crashed):
+        assert response.status_code in (413, 500)
+        assert response.headers["content-security-policy"].count("script-src 'self';") == 1
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["strict-transport-security"] == "max-age=31536000"

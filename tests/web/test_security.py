@@ -155,6 +155,36 @@ def test_the_answer_is_byte_identical_whatever_the_address_state(
     assert len(answers) == 2  # one for the form, one for the API
 
 
+def test_a_subscribed_address_that_subscribes_again_is_mailed_its_manage_link(
+    client: TestClient, outbox: Path, clean_db: Engine
+) -> None:
+    add_subscriber(clean_db, "known@example.org", SubscriberStatus.ACTIVE)
+    page = subscribe(client, "Known@example.org", topics=["rl"])
+    assert page.status_code == 200 and "Check your inbox" in page.text  # type: ignore[attr-defined]
+    assert (
+        client.post("/api/v1/subscriptions", json={"email": "known@example.org"}).status_code == 202
+    )
+    notes = outbox_messages(outbox)
+    assert [m["Subject"] for m in notes] == ["You are already subscribed to Paperboy"] * 2
+    text, html = bodies(notes[0])
+    manage = link(text, "manage")
+    assert manage in html and "/confirm/" not in text
+    opened = client.get(path_of(manage))
+    assert opened.status_code == 200 and "known@example.org" in opened.text
+    assert status_of(clean_db, "known@example.org") is SubscriberStatus.ACTIVE
+    with Session(clean_db) as session:
+        assert session.scalars(select(Subscriber.topics)).one() == []
+
+
+def test_notes_to_a_subscribed_address_are_rate_limited_per_address(
+    client: TestClient, outbox: Path, clean_db: Engine
+) -> None:
+    add_subscriber(clean_db, "eager@example.org", SubscriberStatus.ACTIVE)
+    for _ in range(5):
+        assert subscribe(client, "eager@example.org").status_code == 200  # type: ignore[attr-defined]
+    assert len(outbox_messages(outbox)) == 3  # settings.confirmation_mails_per_hour
+
+
 def test_header_injection_never_reaches_a_mail_header(
     client: TestClient, outbox: Path, clean_db: Engine
 ) -> None:

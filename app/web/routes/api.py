@@ -21,7 +21,7 @@ from app.subscriptions.brought import (
     steering_papers,
     stop_steering,
 )
-from app.subscriptions.confirmation import queue_confirmation
+from app.subscriptions.confirmation import queue_subscribe_mail
 from app.subscriptions.errors import InvalidField, InvalidToken
 from app.subscriptions.library_files import FIELD as LIBRARY_FIELD
 from app.subscriptions.library_files import read_library_file, reference_from_text
@@ -105,7 +105,7 @@ async def create_subscription(
                 limiter=limiter,
                 confirmation_mails_per_hour=state.settings.confirmation_mails_per_hour,
             )
-            queue_confirmation(session, result, settings=state.settings)
+            queue_subscribe_mail(session, result, settings=state.settings)
 
     await run_in_threadpool(subscribe)
     return SubscriptionAccepted()

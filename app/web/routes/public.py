@@ -27,7 +27,7 @@ from app.subscriptions.brought import (
     remove_brought,
     steering_papers,
 )
-from app.subscriptions.confirmation import queue_confirmation
+from app.subscriptions.confirmation import queue_subscribe_mail
 from app.subscriptions.errors import InvalidField
 from app.subscriptions.feed import feed_url
 from app.subscriptions.library_files import FIELD as LIBRARY_FIELD
@@ -136,7 +136,7 @@ def subscribe(
         context = _form_context(form_values(form), {error.field: error.message})
         context["sample_available"] = False
         return render(request, "web/index.html", context, status_code=422)
-    queue_confirmation(session, result, settings=state.settings)
+    queue_subscribe_mail(session, result, settings=state.settings)
     return render(request, CHECK_INBOX)
 
 
@@ -169,7 +169,7 @@ def resend_confirmation(
             },
             status_code=422,
         )
-    queue_confirmation(session, result, settings=state.settings)
+    queue_subscribe_mail(session, result, settings=state.settings)
     return render(request, CHECK_INBOX)
 
 
