@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,18 @@ def pg(postgresql_engine: Engine) -> Iterator[Engine]:
     truncate_all(postgresql_engine)
     yield postgresql_engine
     truncate_all(postgresql_engine)
+
+
+@pytest.fixture
+def writer_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """The writer's own log, whatever another test did to the app's loggers' propagation."""
+    logger = logging.getLogger("app.editions.recording")
+    level, logger.level = logger.level, logging.WARNING
+    logger.addHandler(caplog.handler)
+    caplog.handler.setLevel(logging.WARNING)
+    yield caplog
+    logger.removeHandler(caplog.handler)
+    logger.level = level
 
 
 def _claimed(engine: Engine, settings: Settings, readers: int) -> list[int]:
@@ -89,7 +102,7 @@ def test_pipelined_outcomes_are_committed_as_they_are_handed_over(
 
 
 def test_a_dropped_pipeline_connection_loses_no_outcome(
-    pg: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    pg: Engine, tmp_path: Path, writer_log: pytest.LogCaptureFixture
 ) -> None:
     settings = make_test_settings(tmp_path, send_record_every=5)
     ids = _claimed(pg, settings, 40)
@@ -108,13 +121,13 @@ def test_a_dropped_pipeline_connection_loses_no_outcome(
         writer.settle()
     finally:
         writer.close()
-    assert "outcome pipeline lost" in caplog.text
+    assert "outcome pipeline lost" in writer_log.text
     with Session(pg) as other:
         assert set(_statuses(other).values()) == {DeliveryStatus.SENT}
 
 
 def test_a_refused_statement_is_written_again_in_a_transaction(
-    pg: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    pg: Engine, tmp_path: Path, writer_log: pytest.LogCaptureFixture
 ) -> None:
     settings = make_test_settings(tmp_path, send_record_every=3)
     ids = _claimed(pg, settings, 3)
@@ -133,4 +146,4 @@ def test_a_refused_statement_is_written_again_in_a_transaction(
         writer.close()
     with Session(pg) as other:
         assert set(_statuses(other).values()) == {DeliveryStatus.SENT}
-    assert "refused an outcome (FATAL_ERROR): ERROR:  division by zero" in caplog.text
+    assert "refused an outcome (FATAL_ERROR): ERROR:  division by zero" in writer_log.text
