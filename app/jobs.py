@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 JOBS: dict[str, str] = {
     "subscriptions.send_confirmation": "app.subscriptions.jobs:send_confirmation",
     "subscriptions.send_already_subscribed": "app.subscriptions.jobs:send_already_subscribed",
+    "subscriptions.withhold_from_suppressed": "app.subscriptions.jobs:withhold_from_suppressed",
     "editions.send_chunk": "app.editions.jobs:send_chunk",
     "editions.recover": "app.editions.jobs:recover",
     "editions.send_slot": "app.editions.jobs:send_slot",

@@ -1,4 +1,5 @@
-"""Subscription tasks: the double opt-in confirmation email, the already-subscribed note."""
+"""Subscription tasks: the double opt-in confirmation email, the already-subscribed note,
+and the mail withheld from a suppressed address."""
 
 from __future__ import annotations
 
@@ -28,3 +29,9 @@ def send_confirmation(subscriber_id: int) -> bool:
 def send_already_subscribed(subscriber_id: int) -> bool:
     """Tell subscriber ``subscriber_id`` they are already subscribed (if they still are)."""
     return jobs.send_already_subscribed(get_settings(), subscriber_id)
+
+
+@app.task(name="subscriptions.withhold_from_suppressed")
+def withhold_from_suppressed(suppression_id: int) -> bool:
+    """A suppressed address asked to subscribe: the same work as a mail, nothing sent."""
+    return jobs.withhold_from_suppressed(get_settings(), suppression_id)

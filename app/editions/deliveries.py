@@ -109,36 +109,38 @@ def claim_deliveries(
 
 
 _still_sending = and_(_table.c.id == bindparam("b_id"), _table.c.status == "sending")
+
+
+def _recording(**values: Any) -> Update:
+    """An outcome's UPDATE: what every outcome writes, and ``values``."""
+    return (
+        update(_table)
+        .where(_still_sending)
+        .values(
+            updated_at=bindparam("b_now"),
+            lease_expires_at=None,
+            smtp_code=bindparam("b_code"),
+            **values,
+        )
+    )
+
+
 # The two statements that record outcomes, one row each (parameters ``b_*``). A row
 # is only updated while it is still ``sending``: a cancelled or reclaimed row is
 # not overwritten by a late worker. ``recording`` sends them pipelined, one per
 # outcome, on PostgreSQL; ``record_results`` runs them as executemany batches.
-RECORD_SENT = (
-    update(_table)
-    .where(_still_sending)
-    .values(
-        status=DeliveryStatus.SENT,
-        sent_at=bindparam("b_now"),
-        updated_at=bindparam("b_now"),
-        lease_expires_at=None,
-        message_id=bindparam("b_message_id"),
-        picks=bindparam("b_picks"),
-        smtp_code=bindparam("b_code"),
-        last_error=None,
-    )
+RECORD_SENT = _recording(
+    status=DeliveryStatus.SENT,
+    sent_at=bindparam("b_now"),
+    message_id=bindparam("b_message_id"),
+    picks=bindparam("b_picks"),
+    last_error=None,
 )
-RECORD_OTHER = (
-    update(_table)
-    .where(_still_sending)
-    .values(
-        status=bindparam("b_status"),
-        updated_at=bindparam("b_now"),
-        lease_expires_at=None,
-        last_error=bindparam("b_error"),
-        smtp_code=bindparam("b_code"),
-        next_attempt_at=bindparam("b_retry_at"),
-        attempts=_table.c.attempts - bindparam("b_undo"),
-    )
+RECORD_OTHER = _recording(
+    status=bindparam("b_status"),
+    last_error=bindparam("b_error"),
+    next_attempt_at=bindparam("b_retry_at"),
+    attempts=_table.c.attempts - bindparam("b_undo"),
 )
 
 

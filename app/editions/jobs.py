@@ -67,6 +67,8 @@ def _send_chunk(settings: Settings, edition_id: int, delivery_ids: list[int]) ->
     context = send_context(settings)
     before = dict(context.timings)
     report = send_chunk_now(context, edition_id=edition_id, delivery_ids=delivery_ids)
+    with context.session_factory() as session:
+        context.dead_rows.vacuum_if_bloated(session.get_bind())
     stages = " ".join(
         f"{stage}={context.timings[stage] - before.get(stage, 0.0):.3f}s"
         for stage in context.timings

@@ -40,6 +40,7 @@ from app.editions.pausing import batch_error_rate, pause_if_failing
 from app.editions.recording import BatchRecorder, OutcomeWriter
 from app.editions.service import finish_if_done
 from app.editions.throttle import Throttle
+from app.editions.upkeep import DeadRowWatch
 from app.feedback.links import ClickLinks, open_pixel_url
 from app.mailer.addresses import ascii_domain_address
 from app.mailer.compose import ComposedMessage, Composer
@@ -69,6 +70,7 @@ class SendContext:
     transport: FileTransport | SMTPTransport | None = None
     kits: dict[int, EditionKit] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    dead_rows: DeadRowWatch = field(default_factory=DeadRowWatch)
 
     def __post_init__(self) -> None:
         self.composer = Composer(self.settings)

@@ -26,3 +26,5 @@ class Suppression(Base):
     reason: Mapped[SuppressionReason] = mapped_column(str_enum(SuppressionReason))
     detail: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When someone last asked to subscribe this address again (it gets no mail).
+    last_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -23,6 +23,7 @@ from app.config import Settings
 from app.mailer.addresses import ascii_domain_address, needs_smtputf8
 from app.mailer.transports import Transport
 from app.models.subscriber import Frequency, Subscriber, SubscriberStatus
+from app.models.suppression import Suppression
 from app.resources import templates_dir
 from app.subscriptions.service import SubscribeResult, mark_confirmation_sent
 from app.subscriptions.suppression import is_suppressed
@@ -160,8 +161,47 @@ def send_already_subscribed_email(
     return True
 
 
+def withhold_confirmation(session: Session, *, suppression_id: int, settings: Settings) -> bool:
+    """A suppressed address asked to subscribe: compose the confirmation it would have
+    got, and send nothing (always False).
+
+    The composing is the point: in-process jobs run before the answer leaves, so a
+    suppressed address costs the same time as one that is mailed (no existence oracle).
+    """
+    suppression = session.get(Suppression, suppression_id)
+    if suppression is None:
+        return False
+    stand_in = Subscriber(
+        id=0,
+        email=suppression.email,
+        status=SubscriberStatus.PENDING,
+        topics=[],
+        interests="",
+        frequency=Frequency.DAILY,
+        weekly_day=0,
+        send_hour=8,
+        timezone="UTC",
+        token_version=1,
+    )
+    compose_confirmation(stand_in, settings=settings)
+    log.info(
+        "subscribe request for suppressed address #%s (%s): not mailed",
+        suppression.id,
+        suppression.reason.value,
+    )
+    return False
+
+
 def queue_subscribe_mail(session: Session, result: SubscribeResult, *, settings: Settings) -> None:
     """Queue the mail ``result`` says is due (if any) once ``session`` commits."""
+    if result.suppressed_answer_due:
+        jobs.enqueue(
+            "subscriptions.withhold_from_suppressed",
+            result.suppression_id,
+            settings=settings,
+            session=session,
+        )
+        return
     if result.subscriber_id is None:
         return
     if result.confirmation_due:

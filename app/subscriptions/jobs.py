@@ -1,5 +1,5 @@
-"""The subscriptions' jobs (``app.jobs`` names ``subscriptions.send_confirmation`` and
-``subscriptions.send_already_subscribed``)."""
+"""The subscriptions' jobs (``app.jobs`` names ``subscriptions.send_confirmation``,
+``subscriptions.send_already_subscribed`` and ``subscriptions.withhold_from_suppressed``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from app.config import Settings
 from app.db import session_factory_for, transaction
 from app.mailer.errors import PermanentDeliveryError
 from app.mailer.transports import Transport, transport_for
-from app.subscriptions.confirmation import send_already_subscribed_email, send_confirmation_email
+from app.subscriptions.confirmation import (
+    send_already_subscribed_email,
+    send_confirmation_email,
+    withhold_confirmation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,12 @@ def send_confirmation(settings: Settings, subscriber_id: int) -> bool:
 def send_already_subscribed(settings: Settings, subscriber_id: int) -> bool:
     """Tell subscriber ``subscriber_id`` they are already subscribed (if they still are)."""
     return _send(send_already_subscribed_email, "already-subscribed note", settings, subscriber_id)
+
+
+def withhold_from_suppressed(settings: Settings, suppression_id: int) -> bool:
+    """A suppressed address asked to subscribe: the same work as a mail, nothing sent."""
+    with transaction(session_factory_for(settings.database_url)) as session:
+        return withhold_confirmation(session, suppression_id=suppression_id, settings=settings)
 
 
 def _send(mail: SubscribeMail, what: str, settings: Settings, subscriber_id: int) -> bool:

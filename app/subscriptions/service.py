@@ -4,8 +4,9 @@ Every function takes the caller's session and never commits. ``subscribe``
 answers the same way whatever the address's state (the caller shows one page
 for all), and tells the caller which email is due (a confirmation, or a note to a
 known address that it is already subscribed), so the caller can enqueue it once
-its transaction commits. A new and a known address cost the same work (one write,
-one mail), so neither the answer nor its timing tells whether an address is known.
+its transaction commits. A new, a known and a suppressed address cost the same work
+(one write, the per-address limit, one job), so neither the answer nor its timing
+tells whether an address is known.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ class SubscribeOutcome(enum.StrEnum):
     # Active or paused: a note saying so, with the manage link, is due.
     ALREADY_SUBSCRIBED = "already_subscribed"
     ALREADY_SUBSCRIBED_RATE_LIMITED = "already_subscribed_rate_limited"
+    # Suppressed: no mail, ever; the job only composes the confirmation it withholds.
     SUPPRESSED = "suppressed"
+    SUPPRESSED_RATE_LIMITED = "suppressed_rate_limited"
     NOTHING_DUE = "nothing_due"
 
 
@@ -58,6 +61,7 @@ class SubscribeOutcome(enum.StrEnum):
 class SubscribeResult:
     outcome: SubscribeOutcome
     subscriber_id: int | None = None
+    suppression_id: int | None = None
 
     @property
     def confirmation_due(self) -> bool:
@@ -66,6 +70,10 @@ class SubscribeResult:
     @property
     def already_subscribed_note_due(self) -> bool:
         return self.outcome is SubscribeOutcome.ALREADY_SUBSCRIBED
+
+    @property
+    def suppressed_answer_due(self) -> bool:
+        return self.outcome is SubscribeOutcome.SUPPRESSED and self.suppression_id is not None
 
 
 @dataclass(frozen=True)
@@ -95,13 +103,25 @@ def subscribe(
     New, pending and unsubscribed addresses get a confirmation email; active or paused
     ones keep their preferences and get a note that they are already subscribed, with
     their manage link (both at most ``confirmation_mails_per_hour`` per address);
-    suppressed ones get nothing at all. Raises ``InvalidField`` for a bad address.
+    suppressed ones get no mail at all, but the same work: the request's time is written
+    on the suppression and a job is due that composes the mail it withholds.
+    Raises ``InvalidField`` for a bad address.
     """
     address = normalise_email(email)
     suppressed, subscriber_id, status = _lookup(session, address)
     if suppressed:
-        log.info("subscribe: suppressed address ignored")
-        return SubscribeResult(SubscribeOutcome.SUPPRESSED, subscriber_id)
+        log.info("subscribe: suppressed address, no mail")
+        suppression_id = session.scalar(_TOUCH_SUPPRESSION, {"address": address, "now": utcnow()})
+        allowed = _confirmation_if_allowed(
+            subscriber_id, address, limiter=limiter, per_hour=confirmation_mails_per_hour
+        )
+        return SubscribeResult(
+            SubscribeOutcome.SUPPRESSED
+            if allowed.confirmation_due
+            else SubscribeOutcome.SUPPRESSED_RATE_LIMITED,
+            subscriber_id,
+            suppression_id,
+        )
     if subscriber_id is None:
         # The common case in one round trip; a concurrent insert of the same
         # address makes this return None, and the row is then read below.
@@ -178,6 +198,13 @@ _TOUCH = (
     .values(updated_at=bindparam("now"))
 )
 
+_TOUCH_SUPPRESSION = (
+    update(Suppression)
+    .where(Suppression.email == bindparam("address"))
+    .values(last_requested_at=bindparam("now"))
+    .returning(Suppression.id)
+)
+
 
 def _lookup(session: Session, address: str) -> tuple[bool, int | None, SubscriberStatus | None]:
     """(is the address suppressed, its subscriber id and status if any), in one query."""
@@ -219,7 +246,7 @@ def _apply_consent(subscriber: Subscriber, consent: Consent) -> None:
 
 
 def _confirmation_if_allowed(
-    subscriber_id: int, address: str, *, limiter: RateLimiter, per_hour: int
+    subscriber_id: int | None, address: str, *, limiter: RateLimiter, per_hour: int
 ) -> SubscribeResult:
     retry_after = limiter.hit(
         f"confirmation:{address}", limit=per_hour, window_seconds=CONFIRMATION_WINDOW_SECONDS

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.models import SubscriberStatus
+from app.models import SubscriberStatus, Suppression, SuppressionReason
 from app.subscriptions import service
 from app.subscriptions.ratelimit import NoRateLimit
 from app.subscriptions.service import Consent
@@ -16,7 +16,11 @@ from app.subscriptions.validation import clean_preferences
 from tests.environment import ProcessSettings
 from tests.factories import TEST_SECRET
 from tests.smtp_server import SMTPTestServer
-from workers.subscriptions import send_already_subscribed, send_confirmation
+from workers.subscriptions import (
+    send_already_subscribed,
+    send_confirmation,
+    withhold_from_suppressed,
+)
 
 
 def pending_subscriber(engine: Engine, email: str) -> int:
@@ -136,3 +140,26 @@ def test_no_note_goes_to_an_address_that_unsubscribed_meanwhile(
         session.commit()
     assert send_already_subscribed.delay(subscriber_id).get() is False
     assert smtp_server.messages_to("gone@example.org") == []
+
+
+def test_a_suppressed_address_that_asks_again_is_sent_nothing(
+    clean_db: Engine, smtp_server: SMTPTestServer, process_settings: ProcessSettings
+) -> None:
+    process_settings(clean_db, smtp_server.url)
+    with Session(clean_db) as session:
+        session.add(Suppression(email="bounced@example.org", reason=SuppressionReason.HARD_BOUNCE))
+        session.commit()
+        result = service.subscribe(
+            session,
+            email="bounced@example.org",
+            preferences=clean_preferences(interests="", topics=["llm"]),
+            consent=Consent(source="test"),
+            limiter=NoRateLimit(),
+            confirmation_mails_per_hour=3,
+        )
+        session.commit()
+    assert result.suppression_id is not None
+
+    assert withhold_from_suppressed.delay(result.suppression_id).get() is False
+    assert withhold_from_suppressed.delay(10**9).get() is False  # a row removed meanwhile
+    assert smtp_server.messages_to("bounced@example.org") == []

@@ -125,11 +125,28 @@ def test_notes_to_a_subscribed_address_share_the_per_address_mail_limit(session:
 
 
 def test_a_suppressed_address_silently_gets_nothing(session: Session) -> None:
-    session.add(Suppression(email="bounced@example.org", reason=SuppressionReason.HARD_BOUNCE))
+    suppression = Suppression(email="bounced@example.org", reason=SuppressionReason.HARD_BOUNCE)
+    session.add(suppression)
     session.flush()
     result = subscribe(session, "Bounced@example.org")
     assert result.outcome is SubscribeOutcome.SUPPRESSED
+    assert not (result.confirmation_due or result.already_subscribed_note_due)
     assert service.find_subscriber(session, "bounced@example.org") is None
+    # The same work as any other address: one write (the request's time) and one job.
+    session.refresh(suppression)
+    assert suppression.last_requested_at is not None
+    assert result.suppressed_answer_due and result.suppression_id == suppression.id
+
+
+def test_a_suppressed_address_counts_against_the_per_address_limit(session: Session) -> None:
+    session.add(Suppression(email="bounced@example.org", reason=SuppressionReason.COMPLAINT))
+    session.flush()
+    limiter = MemoryRateLimiter()
+    outcomes = [subscribe(session, "bounced@example.org", limiter=limiter) for _ in range(4)]
+    assert [r.outcome for r in outcomes] == [SubscribeOutcome.SUPPRESSED] * 3 + [
+        SubscribeOutcome.SUPPRESSED_RATE_LIMITED
+    ]
+    assert not outcomes[-1].suppressed_answer_due
 
 
 def test_resubscribing_after_unsubscribing_goes_through_opt_in_again(session: Session) -> None:
