@@ -112,38 +112,23 @@ def subscribe(
     if suppressed:
         log.info("subscribe: suppressed address, no mail")
         suppression_id = session.scalar(_TOUCH_SUPPRESSION, {"address": address, "now": utcnow()})
-        allowed = _confirmation_if_allowed(
-            subscriber_id, address, limiter=limiter, per_hour=confirmation_mails_per_hour
-        )
-        return SubscribeResult(
-            SubscribeOutcome.SUPPRESSED
-            if allowed.confirmation_due
-            else SubscribeOutcome.SUPPRESSED_RATE_LIMITED,
-            subscriber_id,
-            suppression_id,
+        return _mail_if_allowed(
+            _WITHHELD, subscriber_id, address, limiter, confirmation_mails_per_hour, suppression_id
         )
     if subscriber_id is None:
         # The common case in one round trip; a concurrent insert of the same
         # address makes this return None, and the row is then read below.
         subscriber_id = _insert_pending(session, address, preferences, consent)
         if subscriber_id is not None:
-            return _confirmation_if_allowed(
-                subscriber_id, address, limiter=limiter, per_hour=confirmation_mails_per_hour
+            return _mail_if_allowed(
+                _CONFIRMATION, subscriber_id, address, limiter, confirmation_mails_per_hour
             )
     elif status in {SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED}:
         # The same work as a new address (one write, one mail to enqueue): what an
         # anonymous visitor may change here is nothing, so the write is the row's
         # updated_at, the time someone last asked for this address.
         session.execute(_TOUCH, {"subscriber_id": subscriber_id, "now": utcnow()})
-        note = _confirmation_if_allowed(
-            subscriber_id, address, limiter=limiter, per_hour=confirmation_mails_per_hour
-        )
-        return SubscribeResult(
-            SubscribeOutcome.ALREADY_SUBSCRIBED
-            if note.confirmation_due
-            else SubscribeOutcome.ALREADY_SUBSCRIBED_RATE_LIMITED,
-            subscriber_id,
-        )
+        return _mail_if_allowed(_NOTE, subscriber_id, address, limiter, confirmation_mails_per_hour)
     subscriber = find_subscriber(session, address)
     assert subscriber is not None
     if subscriber.status in {SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED}:
@@ -156,8 +141,8 @@ def subscribe(
     _apply_preferences(subscriber, preferences)
     _apply_consent(subscriber, consent)
     session.flush()
-    return _confirmation_if_allowed(
-        subscriber.id, address, limiter=limiter, per_hour=confirmation_mails_per_hour
+    return _mail_if_allowed(
+        _CONFIRMATION, subscriber.id, address, limiter, confirmation_mails_per_hour
     )
 
 
@@ -173,8 +158,8 @@ def resend_confirmation(
         or is_suppressed(session, address)
     ):
         return SubscribeResult(SubscribeOutcome.NOTHING_DUE)
-    return _confirmation_if_allowed(
-        subscriber.id, address, limiter=limiter, per_hour=confirmation_mails_per_hour
+    return _mail_if_allowed(
+        _CONFIRMATION, subscriber.id, address, limiter, confirmation_mails_per_hour
     )
 
 
@@ -245,16 +230,28 @@ def _apply_consent(subscriber: Subscriber, consent: Consent) -> None:
     subscriber.consent_user_agent = consent.user_agent[:400] if consent.user_agent else None
 
 
-def _confirmation_if_allowed(
-    subscriber_id: int | None, address: str, *, limiter: RateLimiter, per_hour: int
+# What each kind of address is due, and what it gets over the per-address limit.
+_CONFIRMATION = (SubscribeOutcome.CONFIRMATION_DUE, SubscribeOutcome.CONFIRMATION_RATE_LIMITED)
+_NOTE = (SubscribeOutcome.ALREADY_SUBSCRIBED, SubscribeOutcome.ALREADY_SUBSCRIBED_RATE_LIMITED)
+_WITHHELD = (SubscribeOutcome.SUPPRESSED, SubscribeOutcome.SUPPRESSED_RATE_LIMITED)
+
+
+def _mail_if_allowed(
+    outcomes: tuple[SubscribeOutcome, SubscribeOutcome],
+    subscriber_id: int | None,
+    address: str,
+    limiter: RateLimiter,
+    per_hour: int,
+    suppression_id: int | None = None,
 ) -> SubscribeResult:
+    """``outcomes``' first when the address is within its mail limit, else its second."""
     retry_after = limiter.hit(
         f"confirmation:{address}", limit=per_hour, window_seconds=CONFIRMATION_WINDOW_SECONDS
     )
     if retry_after is not None:
-        log.info("subscribe: confirmation mail rate-limited for subscriber %s", subscriber_id)
-        return SubscribeResult(SubscribeOutcome.CONFIRMATION_RATE_LIMITED, subscriber_id)
-    return SubscribeResult(SubscribeOutcome.CONFIRMATION_DUE, subscriber_id)
+        log.info("subscribe: mail rate-limited for subscriber %s", subscriber_id)
+    due, limited = outcomes
+    return SubscribeResult(due if retry_after is None else limited, subscriber_id, suppression_id)
 
 
 def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None:
