@@ -6,6 +6,7 @@ without this, a 1M send slowed from 1,125/s to about 500/s as dead rows piled up
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, text, update
 from sqlalchemy.orm import Session
 
+from app.db import make_engine
 from app.editions.service import open_edition
 from app.editions.upkeep import DeadRowWatch
 from app.models import Delivery, DeliveryStatus
@@ -67,3 +69,19 @@ def test_deliveries_full_of_dead_rows_are_vacuumed_once_and_then_left_alone(
 
 def test_sqlite_has_nothing_to_vacuum(sqlite_engine: Engine) -> None:
     assert DeadRowWatch().vacuum_if_bloated(sqlite_engine, base=0, share=0) == []
+
+
+def test_a_database_that_cannot_be_reached_costs_the_chunk_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    unreachable = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    # Its own handler: another test may have stopped the app's loggers propagating.
+    logger = logging.getLogger("app.editions.upkeep")
+    level, logger.level = logger.level, logging.WARNING
+    logger.addHandler(caplog.handler)
+    try:
+        assert DeadRowWatch().vacuum_if_bloated(unreachable) == []
+    finally:
+        logger.removeHandler(caplog.handler)
+        logger.level = level
+    assert "vacuuming the send's tables failed" in caplog.text
