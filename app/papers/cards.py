@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from urllib.parse import quote
 
 from sqlalchemy import select
@@ -76,6 +77,32 @@ class PaperCard:
 Readings = list[tuple[datetime, int]]
 
 
+class CardSource(Protocol):
+    """What a card is made from: a ``Paper``, or a row of ``CARD_COLUMNS``."""
+
+    id: int
+    arxiv_id: str
+    title: str
+    organization: str | None
+    authors: list[str]
+    published_at: datetime | None
+    upvotes: int
+    github_stars: int | None
+    num_comments: int
+    ai_summary: str | None
+    abstract: str
+    ai_keywords: list[str]
+    pdf_url: str | None
+    github_repo: str | None
+    project_page: str | None
+    thumbnail: str | None
+    categories: list[str]
+
+
+# The columns a card reads: selected as plain rows, without building ORM objects.
+CARD_COLUMNS = tuple(getattr(Paper, name) for name in CardSource.__annotations__)
+
+
 def paper_path(arxiv_id: str) -> str:
     """The site path of a paper's page (old-style ids keep their slash)."""
     return "/papers/" + quote(arxiv_id, safe="/.")
@@ -89,22 +116,20 @@ def shorten(text: str, limit: int = SUMMARY_CHARS) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
-def paper_links(paper: Paper) -> list[Link]:
-    """The paper's outside links that pass ``safe_http_url``, in a fixed order."""
+def paper_links(paper: CardSource) -> list[Link]:
+    """The paper's outside links in a fixed order: the stored ones that pass
+    ``safe_http_url``, and the pages built here from the quoted id."""
     arxiv = quote(paper.arxiv_id, safe="/.")
+    stored_pdf = safe_http_url(paper.pdf_url) if paper.pdf_url else None
     candidates = [
-        ("Hugging Face", paper.hf_url),
+        # Built from the percent-quoted id on fixed https origins: nothing to check.
+        ("Hugging Face", f"https://huggingface.co/papers/{arxiv}"),
         ("arXiv", f"https://arxiv.org/abs/{arxiv}"),
-        ("PDF", paper.pdf_url or f"https://arxiv.org/pdf/{arxiv}"),
-        ("Code", paper.github_repo),
-        ("Project page", paper.project_page),
+        ("PDF", stored_pdf or f"https://arxiv.org/pdf/{arxiv}"),
+        ("Code", safe_http_url(paper.github_repo)),
+        ("Project page", safe_http_url(paper.project_page)),
     ]
-    links = []
-    for label, url in candidates:
-        safe = safe_http_url(url)
-        if safe is not None:
-            links.append(Link(label, safe))
-    return links
+    return [Link(label, url) for label, url in candidates if url is not None]
 
 
 def sparkline(readings: Sequence[tuple[datetime, int]]) -> Sparkline | None:
@@ -159,7 +184,7 @@ def featured_window(readings: Readings, day: date | None) -> Readings:
 
 
 def card_for(
-    paper: Paper,
+    paper: CardSource,
     *,
     rank: int,
     featured_on: date | None,

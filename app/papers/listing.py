@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Paper, PaperFeature
 from app.papers.cards import (
+    CARD_COLUMNS,
     PaperCard,
     card_for,
     day_start,
@@ -55,15 +56,16 @@ def latest_featured_day(session: Session) -> date | None:
     return day
 
 
-def _neighbour_day(session: Session, period: Period, *, before: bool) -> date | None:
+def _neighbour_days(session: Session, period: Period) -> tuple[date | None, date | None]:
+    """The nearest featured days before and after the period (one round trip)."""
     column = PaperFeature.featured_on
-    query = (
-        select(func.max(column)).where(column < period.start)
-        if before
-        else select(func.min(column)).where(column > period.end)
-    )
-    day: date | None = session.scalar(query)
-    return day
+    row = session.execute(
+        select(
+            select(func.max(column)).where(column < period.start).scalar_subquery(),
+            select(func.min(column)).where(column > period.end).scalar_subquery(),
+        )
+    ).one()
+    return row[0], row[1]
 
 
 def period_listing(session: Session, period: Period, *, now: datetime) -> PeriodListing:
@@ -92,7 +94,7 @@ def period_listing(session: Session, period: Period, *, now: datetime) -> Period
         scored.append((-trending_score(candidate, as_of), -row.upvotes, row.arxiv_id, row.id))
     scored.sort()
     top = [paper_id for *_, paper_id in scored[: LIMIT[period.kind]]]
-    papers = {p.id: p for p in session.scalars(select(Paper).where(Paper.id.in_(top)))}
+    papers = {p.id: p for p in session.execute(select(*CARD_COLUMNS).where(Paper.id.in_(top)))}
     cards = [
         card_for(
             papers[paper_id],
@@ -102,8 +104,7 @@ def period_listing(session: Session, period: Period, *, now: datetime) -> Period
         )
         for rank, paper_id in enumerate(top, start=1)
     ]
-    before = _neighbour_day(session, period, before=True)
-    after = _neighbour_day(session, period, before=False)
+    before, after = _neighbour_days(session, period)
     nearest = None
     if not cards:
         options = [d for d in (before, after) if d is not None]

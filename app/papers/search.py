@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.editions.ranking_inputs import edition_as_of, recent_corpus
 from app.models import Paper, PaperFeature
-from app.papers.cards import PaperCard, card_for
+from app.papers.cards import CARD_COLUMNS, PaperCard, card_for
 from app.ranking.candidates import CandidatePaper, Pick, candidate_from
 from app.ranking.search import (
     SearchSpace,
@@ -208,8 +208,8 @@ def _cards(session: Session, picks: Sequence[Pick]) -> list[PaperCard]:
     """Cards for the picks, in their order (full rows for these few only)."""
     if not picks:
         return []
-    statement = select(Paper).where(Paper.arxiv_id.in_([p.arxiv_id for p in picks]))
-    papers = {p.arxiv_id: p for p in session.scalars(statement)}
+    statement = select(*CARD_COLUMNS).where(Paper.arxiv_id.in_([p.arxiv_id for p in picks]))
+    papers = {p.arxiv_id: p for p in session.execute(statement)}
     featured = _latest_features(session, [p.id for p in papers.values()])
     return [
         card_for(
