@@ -9,6 +9,7 @@ similarities and the reason writer.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from app.ranking import explain
 from app.ranking.acronyms import Acronyms
@@ -30,6 +31,23 @@ from app.ranking.trending import trending_ranks, trending_scores
 from app.topics import TOPICS
 
 FloatArray = NDArray[np.float32]
+
+
+@dataclass(frozen=True, eq=False)
+class TopicSpace:
+    """The reader-facing topics as an index and a latent space see them. Their texts
+    are fixed, so one fit needs them once (search assembles many small editions)."""
+
+    slugs: list[str]
+    vectors: sp.csr_matrix
+    embedded: FloatArray
+
+
+def topic_space(index: TextIndex, latent_space: SemanticSpace) -> TopicSpace:
+    slugs = list(TOPICS)
+    texts = [f"{TOPICS[s].label}. {TOPICS[s].description}" for s in slugs]
+    vectors = index.transform_texts(texts)
+    return TopicSpace(slugs, vectors, np.asarray(latent_space.embed(texts, vectors)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,8 +75,7 @@ class PreparedEdition:
     library_latent: FloatArray
     library_gram: FloatArray | None
     library_titles: list[str]
-    topic_slugs: list[str]
-    topic_vectors: sp.csr_matrix
+    topics: TopicSpace
     topic_similarity: FloatArray
     topic_latent: FloatArray
     reasons: explain.ReasonWriter
@@ -78,8 +95,31 @@ def prepare_edition(
     always part of it. ``backend`` is ``Settings.ranking_backend``: the semantic half
     of the interest score is LSA ("tfidf", default) or sentence embeddings ("dense").
     """
-    with cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):  # see ranker
+    with cyclic_gc_paused(), single_threaded_blas():
         return _prepare(candidates, corpus, now or datetime.now(UTC), backend)
+
+
+_blas: ThreadpoolController | None = None
+_blas_lock = threading.Lock()
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """BLAS on one thread while ranking: the products are small (a chunk x 100 latent
+    dimensions x 500 papers), and OpenBLAS's threads spin up and busy-wait for longer
+    than they save; on a shared 2-core machine that halved throughput.
+
+    The BLAS libraries are looked up once per process (numpy loads them on import):
+    each look-up walks every loaded library, a few milliseconds that a search paid
+    twice per query.
+    """
+    global _blas
+    with _blas_lock:
+        if _blas is None:
+            _blas = ThreadpoolController()
+        controller = _blas
+    with controller.limit(limits=1, user_api="blas"):
+        yield
 
 
 @contextmanager
@@ -147,11 +187,14 @@ def assemble_edition(
     library_fields: Sequence[sp.csr_matrix] | None = None,
     library_gram: FloatArray | None,
     now: datetime,
+    acronyms: Acronyms | None = None,
+    topics: TopicSpace | None = None,
 ) -> PreparedEdition:
     """An edition from an index and latent space already fitted (the papers lead the library).
 
     ``prepare_edition`` fits both on the edition's own corpus; the public site's search
-    (``app.ranking.search``) reuses one fit for every query.
+    (``app.ranking.search``) reuses one fit for every query, and with it the fit's
+    ``acronyms`` and ``topics`` (else learned from the library, and computed, here).
     """
     fields = library_fields if library_fields is not None else index.field_counts(library_papers)
     vectors = sp.csr_matrix(library[: len(papers)])
@@ -169,9 +212,7 @@ def assemble_edition(
     gram = similarity(vectors, vectors)
     raw, normalised = trending_scores(papers, now)
     ranks = trending_ranks(raw)
-    slugs = list(TOPICS)
-    topic_texts = [f"{TOPICS[s].label}. {TOPICS[s].description}" for s in slugs]
-    topic_vectors = index.transform_texts(topic_texts)
+    topics = topics or topic_space(index, latent_space)
     return PreparedEdition(
         papers=papers,
         ids=[p.arxiv_id for p in papers],
@@ -179,7 +220,7 @@ def assemble_edition(
         index=index,
         vectors=vectors,
         bm25=Bm25.fit(fields, len(papers)),
-        acronyms=Acronyms(index, [f"{p.title}. {p.abstract}" for p in library_papers]),
+        acronyms=acronyms or Acronyms(index, [f"{p.title}. {p.abstract}" for p in library_papers]),
         latent=latent_space,
         latent_vectors=latent_vectors,
         gram=gram,
@@ -187,16 +228,14 @@ def assemble_edition(
         trending_rank=ranks,
         library_row={p.arxiv_id: n for n, p in enumerate(library_papers)},
         library=library,
-        library_similarity=similarity(library, vectors),
+        # With no papers beyond the candidates the library's rows are the candidates'.
+        library_similarity=similarity(library, vectors) if extra else gram,
         library_latent=np.asarray(library_latent, dtype=np.float32),
         library_gram=library_gram,
         library_titles=[explain.shorten(p.title) for p in library_papers],
-        topic_slugs=slugs,
-        topic_vectors=topic_vectors,
-        topic_similarity=similarity(topic_vectors, vectors),
-        topic_latent=np.asarray(
-            latent_space.embed(topic_texts, topic_vectors) @ latent_vectors.T, dtype=np.float32
-        ),
+        topics=topics,
+        topic_similarity=similarity(topics.vectors, vectors),
+        topic_latent=np.asarray(topics.embedded @ latent_vectors.T, dtype=np.float32),
         reasons=explain.ReasonWriter(
             index.terms,
             [

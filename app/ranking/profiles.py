@@ -45,7 +45,7 @@ def resolve_profiles(
     edition: PreparedEdition, chunk: Sequence[SubscriberProfile]
 ) -> ResolvedProfiles:
     rows, columns = edition.library_row, edition.column_of
-    topic_pos = {slug: n for n, slug in enumerate(edition.topic_slugs)}
+    topic_pos = {slug: n for n, slug in enumerate(edition.topics.slugs)}
     none: list[int] = []  # shared, never mutated: most profiles have no papers at all
     known = ResolvedProfiles([], [], [], [], [], [])
     # Subscribers share topic sets: resolve each distinct set once (lists only read).

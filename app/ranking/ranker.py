@@ -39,13 +39,17 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from threadpoolctl import threadpool_limits
 
 from app.ranking import explain, latent
 from app.ranking.candidates import CandidatePaper, Digest, Pick, SubscriberProfile
 from app.ranking.combine import sharpened
 from app.ranking.diversity import NOT_PICKED, exclude_already_sent, mmr, shortlist
-from app.ranking.edition import PreparedEdition, cyclic_gc_paused, prepare_edition
+from app.ranking.edition import (
+    PreparedEdition,
+    cyclic_gc_paused,
+    prepare_edition,
+    single_threaded_blas,
+)
 from app.ranking.feedback import MIN_CLICKS, blend_weight, click_model_scores
 from app.ranking.profiles import (
     add_feedback_similarity,
@@ -130,16 +134,11 @@ def rank_subscribers(
     params = params or RankingParams()
     laps = _Laps(timings)
     digests: list[Digest] = []
-    with cyclic_gc_paused(), threadpool_limits(limits=1, user_api="blas"):
+    with cyclic_gc_paused(), single_threaded_blas():
         for start in range(0, len(profiles), params.chunk_size):
             chunk = profiles[start : start + params.chunk_size]
             digests.extend(_rank_chunk(edition, chunk, params, laps))
     return digests
-
-
-# BLAS runs single-threaded while ranking: the products are small (a chunk x 100
-# latent dimensions x 500 papers), and OpenBLAS's threads spin up and busy-wait
-# for longer than they save; on a shared 2-core machine that halved throughput.
 
 
 class _Laps:
@@ -381,7 +380,7 @@ def _reasons(
             continue
         subject: object = item
         if which_kind == explain.TOPIC:
-            subject = TOPICS[edition.topic_slugs[item]].label
+            subject = TOPICS[edition.topics.slugs[item]].label
         elif which_kind in (explain.SEED, explain.CLICK):
             subject = edition.library_titles[item]
         sentences.append(edition.reasons.personal(which_kind, subject, paper, top_trending=is_top))

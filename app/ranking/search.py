@@ -198,6 +198,9 @@ def _edition(
         library_fields=fields,
         library_gram=None,
         now=now,
+        # The fit's own: learned from the whole rolling corpus, not from these few.
+        acronyms=space.edition.acronyms,
+        topics=space.edition.topics,
     )
 
 
@@ -210,8 +213,6 @@ def _rank(
 ) -> list[Pick]:
     if not candidates:
         return []
-    # No threadpool_limits here: finding the BLAS libraries costs more than these
-    # small products (rank_subscribers sets its own limit).
     with cyclic_gc_paused():
         edition = _edition(space, candidates, now)
         digest = rank_subscribers(edition, [profile], params=params)[0]
