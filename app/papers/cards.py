@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import quote
 
 from sqlalchemy import select
@@ -27,8 +27,7 @@ SPARK_WIDTH = 96
 SPARK_HEIGHT = 24
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     label: str
     url: str
 
@@ -137,14 +136,14 @@ def sparkline(readings: Sequence[tuple[datetime, int]]) -> Sparkline | None:
     if len(readings) < 2:
         return None
     start = readings[0][0]
-    span = max((readings[-1][0] - start).total_seconds(), 1.0)
-    low = min(v for _, v in readings)
-    high = max(v for _, v in readings)
-    rise = max(high - low, 1)
+    votes = [v for _, v in readings]
+    low = min(votes)
+    # Pixels per second across, and per upvote down from the top of the box.
+    across = SPARK_WIDTH / max((readings[-1][0] - start).total_seconds(), 1.0)
+    down = (SPARK_HEIGHT - 2) / max(max(votes) - low, 1)
     points = " ".join(
-        f"{(at - start).total_seconds() / span * SPARK_WIDTH:.1f},"
-        f"{SPARK_HEIGHT - 1 - (votes - low) / rise * (SPARK_HEIGHT - 2):.1f}"
-        for at, votes in readings
+        f"{(at - start).total_seconds() * across:.1f},{SPARK_HEIGHT - 1 - (v - low) * down:.1f}"
+        for at, v in readings
     )
     return Sparkline(points, readings[0][1], readings[-1][1], len(readings))
 

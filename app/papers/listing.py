@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Paper, PaperFeature
@@ -70,13 +71,19 @@ def _neighbour_days(session: Session, period: Period) -> tuple[date | None, date
 
 def period_listing(session: Session, period: Period, *, now: datetime) -> PeriodListing:
     """The period's featured papers ranked by trending score, and where to go next."""
+    # A day is shown whole, so its cards come with the first query; a week or a month
+    # ranks on the narrow columns and reads whole cards for the papers it shows.
+    whole = period.kind == "day"
     featured: dict[int, date] = {}
-    for paper_id, day in session.execute(
-        select(PaperFeature.paper_id, PaperFeature.featured_on).where(
-            PaperFeature.featured_on >= period.start, PaperFeature.featured_on <= period.end
-        )
+    rows: dict[int, Row[Any]] = {}
+    for row in session.execute(
+        select(PaperFeature.featured_on, *(CARD_COLUMNS if whole else _RANKED))
+        .join(Paper, Paper.id == PaperFeature.paper_id)
+        .where(PaperFeature.featured_on >= period.start, PaperFeature.featured_on <= period.end)
     ):
-        featured[paper_id] = max(day, featured.get(paper_id, day))
+        if row.featured_on >= featured.get(row.id, row.featured_on):
+            featured[row.id] = row.featured_on
+        rows[row.id] = row
     readings = readings_between(
         session,
         list(featured),
@@ -84,20 +91,21 @@ def period_listing(session: Session, period: Period, *, now: datetime) -> Period
         day_start(period.end) + timedelta(days=2),
     )
     scored = []
-    for row in session.execute(select(*_RANKED).where(Paper.id.in_(list(featured)))):
-        day = featured[row.id]
+    for paper_id, row in rows.items():
+        day = featured[paper_id]
         as_of = min(now, day_start(day) + timedelta(days=1))
-        day_readings = [r for r in featured_window(readings.get(row.id, []), day) if r[0] < as_of]
+        day_readings = [r for r in featured_window(readings.get(paper_id, []), day) if r[0] < as_of]
         candidate = candidate_from(
             row, featured_on=day, upvote_velocity=upvote_velocity(day_readings)
         )
-        scored.append((-trending_score(candidate, as_of), -row.upvotes, row.arxiv_id, row.id))
+        scored.append((-trending_score(candidate, as_of), -row.upvotes, row.arxiv_id, paper_id))
     scored.sort()
     top = [paper_id for *_, paper_id in scored[: LIMIT[period.kind]]]
-    papers = {p.id: p for p in session.execute(select(*CARD_COLUMNS).where(Paper.id.in_(top)))}
+    if not whole and top:
+        rows = {p.id: p for p in session.execute(select(*CARD_COLUMNS).where(Paper.id.in_(top)))}
     cards = [
         card_for(
-            papers[paper_id],
+            rows[paper_id],
             rank=rank,
             featured_on=featured[paper_id],
             readings=readings.get(paper_id, []),

@@ -36,13 +36,15 @@ from app.ranking.search import (
     fit_search_space,
     rank_corpus,
     rank_query,
-    shortlist,
     similar_papers,
 )
 
 # Older papers (outside the rolling corpus) the full-text index hands the ranker, at most.
 OLDER_CANDIDATES = 40
 # PostgreSQL ranks at most this many full-text matches of the rare terms (see ``_any_of``).
+# Not fewer for fewer papers: under a small LIMIT the planner prefers reading the table
+# in order, testing every row's vector, to the index (on 100,000 papers, 30 took 28 ms
+# where 120 take 5).
 MATCH_SCAN = 120
 RESULTS = 20
 # Results scoring below this share of the best one are left out.
@@ -163,16 +165,14 @@ def retrieve_older(
     return [int(row[0]) for row in session.execute(statement)]
 
 
-def _latest_features(session: Session, paper_ids: Sequence[int]) -> dict[int, date]:
-    if not paper_ids:
-        return {}
-    rows = session.execute(
-        select(PaperFeature.paper_id, func.max(PaperFeature.featured_on))
-        .where(PaperFeature.paper_id.in_(list(paper_ids)))
-        .group_by(PaperFeature.paper_id)
-    )
-    return {paper_id: day for paper_id, day in rows}
-
+# The paper's latest featured day, read with its row (a correlated look-up per paper).
+_LATEST_FEATURED = (
+    select(func.max(PaperFeature.featured_on))
+    .where(PaperFeature.paper_id == Paper.id)
+    .correlate(Paper)
+    .scalar_subquery()
+    .label("latest_featured_on")
+)
 
 _RANKED = (
     Paper.id,
@@ -195,11 +195,10 @@ def _candidates(session: Session, paper_ids: Sequence[int]) -> list[CandidatePap
     """
     if not paper_ids:
         return []
-    featured = _latest_features(session, paper_ids)
-    statement = select(*_RANKED).where(Paper.id.in_(list(paper_ids)))
+    statement = select(*_RANKED, _LATEST_FEATURED).where(Paper.id.in_(list(paper_ids)))
     rows = {row.id: row for row in session.execute(statement)}
     return [
-        candidate_from(row, featured_on=featured.get(row.id))
+        candidate_from(row, featured_on=row.latest_featured_on)
         for row in (rows[i] for i in paper_ids if i in rows)
     ]
 
@@ -208,15 +207,14 @@ def _cards(session: Session, picks: Sequence[Pick]) -> list[PaperCard]:
     """Cards for the picks, in their order (full rows for these few only)."""
     if not picks:
         return []
-    statement = select(*CARD_COLUMNS).where(Paper.arxiv_id.in_([p.arxiv_id for p in picks]))
-    papers = {p.arxiv_id: p for p in session.execute(statement)}
-    featured = _latest_features(session, [p.id for p in papers.values()])
+    statement = select(*CARD_COLUMNS, _LATEST_FEATURED).where(
+        Paper.arxiv_id.in_([p.arxiv_id for p in picks])
+    )
+    papers = {row.arxiv_id: row for row in session.execute(statement)}
+    rows = [papers[p.arxiv_id] for p in picks if p.arxiv_id in papers]
     return [
-        card_for(
-            papers[p.arxiv_id], rank=n, featured_on=featured.get(papers[p.arxiv_id].id), readings=[]
-        )
-        for n, p in enumerate(picks, start=1)
-        if p.arxiv_id in papers
+        card_for(row, rank=n, featured_on=row.latest_featured_on, readings=[])
+        for n, row in enumerate(rows, start=1)
     ]
 
 
@@ -262,13 +260,14 @@ def _term_frequency(
 
 def fitted_corpus(session: Session, *, corpus_days: int = CORPUS_DAYS) -> FittedCorpus:
     """The rolling corpus prepared as one edition, once per process and again when papers
-    are added or featured (two primary-key look-ups tell)."""
-    key = (
-        session.get_bind().engine.url.render_as_string(),
-        corpus_days,
-        session.scalar(select(func.max(Paper.id))),
-        session.scalar(select(func.max(PaperFeature.id))),
-    )
+    are added or featured (two primary-key look-ups, in one round trip, tell)."""
+    newest = session.execute(
+        select(
+            select(func.max(Paper.id)).scalar_subquery(),
+            select(func.max(PaperFeature.id)).scalar_subquery(),
+        )
+    ).one()
+    key = (session.get_bind().engine.url.render_as_string(), corpus_days, *newest)
     with _fitted_lock:
         fitted = _fitted.get(key)
         if fitted is None:
@@ -350,6 +349,5 @@ def similar_cards(
     text = " ".join([paper.title, *(k for k in paper.ai_keywords or [] if isinstance(k, str))])
     found = retrieve_older(session, fitted, text, since=None, limit=SIMILAR_OLDER)
     itself, *older = _candidates(session, [paper.id, *(i for i in found if i != paper.id)])
-    recent = shortlist(fitted.space, like=itself, limit=SIMILAR_OLDER)
-    picks = similar_papers(fitted.space, itself, _merge(recent, older), k=k)
+    picks = similar_papers(fitted.space, itself, older, k=k, recent=SIMILAR_OLDER)
     return _cards(session, picks)

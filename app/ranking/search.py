@@ -9,19 +9,18 @@ digest's own code) and keeps it. Then:
   on that edition: a query is a subscriber whose interests are the query, so over
   the recent papers search and the digest rank alike, and a query costs one
   subscriber's ranking (a few milliseconds), no per-query fit;
-* ``shortlist`` scores every corpus paper against a paper with the ranker's
-  interest score (TF-IDF cosine mixed with latent similarity), one sparse product;
 * ``rank_query`` assembles a small edition from given candidates (the best recent
   ones and the older papers the database's full-text index retrieved;
   ``assemble_edition``, the corpus papers' vectors reused) and ranks it the same way;
-  ``similar_papers`` scores a paper's neighbours with the same vectors.
+  ``similar_papers`` scores a paper's neighbours with the same vectors (the whole
+  corpus in one sparse product, and the older papers given to it).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -108,40 +107,6 @@ def rank_corpus(
     profile = SubscriberProfile(0, interests=query, k=k, already_sent=list(exclude))
     digest = rank_subscribers(space.edition, [profile], params=params)[0]
     return [] if digest.trending_fallback else digest.picks
-
-
-def shortlist(
-    space: SearchSpace,
-    *,
-    query: str | None = None,
-    like: CandidatePaper | None = None,
-    limit: int,
-    keep: Callable[[CandidatePaper], bool] = lambda paper: True,
-    params: RankingParams | None = None,
-) -> list[CandidatePaper]:
-    """The ``limit`` corpus papers most similar to ``query`` (or to the paper ``like``)."""
-    if not space.papers:
-        return []
-    params = params or RankingParams()
-    if like is not None:
-        vector = _vectors(space, [like])
-        text = f"{like.title}. {like.abstract}"
-    else:
-        text = query or ""
-        vector = space.index.transform_texts([text])
-    cosine = np.asarray((vector @ space.vectors_by_term).toarray(), dtype=np.float32)
-    embed = space.latent.embed if like is None else space.latent.embed_papers
-    latent = embed([text], vector) @ space.latent_vectors.T
-    scores = latent_mix.hybrid(cosine, np.asarray(latent, np.float32), params.latent_share)[0]
-    order = np.argsort(-scores, kind="stable")
-    chosen: list[CandidatePaper] = []
-    for column in order.tolist():
-        if scores[column] <= 0 or len(chosen) == limit:
-            break
-        paper = space.papers[column]
-        if keep(paper) and (like is None or paper.arxiv_id != like.arxiv_id):
-            chosen.append(paper)
-    return chosen
 
 
 def _in_order(
@@ -239,20 +204,47 @@ def similar_papers(
     candidates: Sequence[CandidatePaper],
     *,
     k: int,
+    recent: int = 0,
     params: RankingParams | None = None,
 ) -> list[Pick]:
-    """The ``k`` candidates most like ``paper`` by the ranker's vectors (TF-IDF cosine
-    mixed with latent similarity, as it scores interests), without the trending blend
-    or diversity a digest adds: a reader asked for neighbours, not for a digest."""
+    """The ``k`` papers most like ``paper`` by the ranker's vectors (TF-IDF cosine mixed
+    with latent similarity, as it scores interests), without the trending blend or
+    diversity a digest adds: a reader asked for neighbours, not for a digest.
+
+    Among ``candidates`` and, with ``recent``, that many corpus papers closest to it (the
+    corpus scored whole, one sparse product). ``paper`` and the candidates the corpus
+    lacks are vectorised once, here.
+    """
     params = params or RankingParams()
-    others = list({c.arxiv_id: c for c in candidates if c.arxiv_id != paper.arxiv_id}.values())
+    given = list({c.arxiv_id: c for c in candidates if c.arxiv_id != paper.arxiv_id}.values())
+    rows = _vectors(space, [paper, *given])
+    texts = [f"{p.title}. {p.abstract}" for p in [paper, *given]]
+    embedded = space.latent.embed_papers(texts, rows)
+
+    def similarities(by_term: sp.spmatrix, latent_rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The paper's TF-IDF cosines and latent similarities to these papers' vectors."""
+        cosine = np.asarray((rows[:1] @ by_term).toarray(), dtype=np.float32)
+        return cosine, np.asarray(embedded[:1] @ latent_rows.T, dtype=np.float32)
+
+    cosine, latent = similarities(rows[1:].T, embedded[1:])
+    others = given
+    if recent and space.papers:
+        corpus_cosine, corpus_latent = similarities(space.vectors_by_term, space.latent_vectors)
+        mixed = latent_mix.hybrid(corpus_cosine.copy(), corpus_latent.copy(), params.latent_share)
+        closest: list[int] = []
+        for column in np.argsort(-mixed[0], kind="stable").tolist():
+            if mixed[0, column] <= 0 or len(closest) == recent:
+                break
+            if space.papers[column].arxiv_id != paper.arxiv_id:
+                closest.append(column)
+        chosen = {space.papers[column].arxiv_id for column in closest}
+        kept = [n for n, other in enumerate(given) if other.arxiv_id not in chosen]
+        others = [space.papers[column] for column in closest] + [given[n] for n in kept]
+        cosine = np.hstack([corpus_cosine[:, closest], cosine[:, kept]])
+        latent = np.hstack([corpus_latent[:, closest], latent[:, kept]])
     if not others:
         return []
-    rows = _vectors(space, [paper, *others])
-    cosine = np.asarray((rows[:1] @ rows[1:].T).toarray(), dtype=np.float32)
-    texts = [f"{p.title}. {p.abstract}" for p in [paper, *others]]
-    embedded = space.latent.embed_papers(texts, rows)
-    latent = np.asarray(embedded[:1] @ embedded[1:].T, dtype=np.float32)
+    # Mixed over the candidates together, as the ranker mixes an interest's scores.
     scores = latent_mix.hybrid(cosine, latent, params.latent_share)[0]
     best = np.argsort(-scores, kind="stable")[:k]
     return [
