@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.models import Paper, PaperSnapshot
@@ -71,6 +71,18 @@ class PaperCard:
     @property
     def more_authors(self) -> int:
         return len(self.authors) - len(self.first_authors)
+
+    @property
+    def authors_line(self) -> str:
+        """The first authors, and how many others: "A, B, C and 4 others"."""
+        line = ", ".join(self.first_authors)
+        more = self.more_authors
+        return f"{line} and {more} other{'s' if more != 1 else ''}" if more > 0 else line
+
+    @property
+    def element_id(self) -> str:
+        """An HTML id for the card's title, from the arXiv id (old-style ids have a slash)."""
+        return "title-" + self.arxiv_id.replace("/", "-").replace(".", "-")
 
 
 Readings = list[tuple[datetime, int]]
@@ -153,16 +165,20 @@ def day_start(day: date) -> datetime:
 
 
 def readings_between(
-    session: Session, paper_ids: Sequence[int], start: datetime, end: datetime
+    session: Session, papers: Sequence[int] | Select[Any], start: datetime, end: datetime
 ) -> dict[int, Readings]:
-    """Each paper's upvote snapshots in [start, end), oldest first."""
+    """Each paper's upvote snapshots in [start, end), oldest first.
+
+    ``papers``: their ids, or a query selecting them (one statement whatever their
+    number, which the database plans and caches once).
+    """
     readings: dict[int, Readings] = {}
-    if not paper_ids:
+    if not isinstance(papers, Select) and not papers:
         return readings
     rows = session.execute(
         select(PaperSnapshot.paper_id, PaperSnapshot.fetched_at, PaperSnapshot.upvotes)
         .where(
-            PaperSnapshot.paper_id.in_(list(paper_ids)),
+            PaperSnapshot.paper_id.in_(papers if isinstance(papers, Select) else list(papers)),
             PaperSnapshot.fetched_at >= start,
             PaperSnapshot.fetched_at < end,
         )

@@ -74,19 +74,20 @@ def period_listing(session: Session, period: Period, *, now: datetime) -> Period
     # A day is shown whole, so its cards come with the first query; a week or a month
     # ranks on the narrow columns and reads whole cards for the papers it shows.
     whole = period.kind == "day"
+    in_period = (PaperFeature.featured_on >= period.start, PaperFeature.featured_on <= period.end)
     featured: dict[int, date] = {}
     rows: dict[int, Row[Any]] = {}
     for row in session.execute(
         select(PaperFeature.featured_on, *(CARD_COLUMNS if whole else _RANKED))
         .join(Paper, Paper.id == PaperFeature.paper_id)
-        .where(PaperFeature.featured_on >= period.start, PaperFeature.featured_on <= period.end)
+        .where(*in_period)
     ):
         if row.featured_on >= featured.get(row.id, row.featured_on):
             featured[row.id] = row.featured_on
         rows[row.id] = row
     readings = readings_between(
         session,
-        list(featured),
+        select(PaperFeature.paper_id).where(*in_period),
         day_start(period.start),
         day_start(period.end) + timedelta(days=2),
     )
