@@ -173,12 +173,14 @@ def readings_between(
     number, which the database plans and caches once).
     """
     readings: dict[int, Readings] = {}
-    if not isinstance(papers, Select) and not papers:
-        return readings
+    if not isinstance(papers, Select):
+        if not papers:
+            return readings
+        papers = list(papers)
     rows = session.execute(
         select(PaperSnapshot.paper_id, PaperSnapshot.fetched_at, PaperSnapshot.upvotes)
         .where(
-            PaperSnapshot.paper_id.in_(papers if isinstance(papers, Select) else list(papers)),
+            PaperSnapshot.paper_id.in_(papers),
             PaperSnapshot.fetched_at >= start,
             PaperSnapshot.fetched_at < end,
         )
