@@ -93,5 +93,7 @@ def paper_page(
         history=sparkline(readings_of_paper),
         readings=readings_of_paper,
         editions=_editions(session, paper, days),
-        similar=similar_cards(session, paper, k=SIMILAR, corpus_days=corpus_days),
+        similar=similar_cards(
+            session, paper, featured_on=card.featured_on, k=SIMILAR, corpus_days=corpus_days
+        ),
     )

@@ -83,88 +83,6 @@ def query_words(query: str) -> list[str]:
     return kept[:MAX_QUERY_WORDS]
 
 
-def _any_of(
-    session: Session, terms: Sequence[str], *, since: date | None, before: date, limit: int
-) -> Select[Any]:
-    """Up to ``limit`` papers carrying any of ``terms``, not featured from ``before`` on,
-    best full-text match first.
-
-    On PostgreSQL the terms are lexemes (already stemmed) matched as they are, and at
-    most ``MATCH_SCAN`` matches are ranked (the scan stops there: a bound on the rows
-    read, whatever the archive's size); on SQLite they are words, quoted for FTS5
-    (which stems them itself and ranks from its own index).
-    """
-    in_window = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= before)
-    if session.get_bind().dialect.name == "postgresql":
-        vector: ColumnElement[Any] = literal_column("paper.search_vector")
-        # Lexemes are \w+ only; quoted, each is one term of the tsquery.
-        query = func.to_tsquery(
-            literal_column("'simple'::regconfig"), " | ".join(f"'{t}'" for t in terms)
-        )
-        paper_id: ColumnElement[Any] = Paper.__table__.c.id
-        matches = select(paper_id).where(vector.op("@@")(query), paper_id.not_in(in_window))
-        if since is not None:
-            recent = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= since)
-            matches = matches.where(paper_id.in_(recent))
-        scanned = matches.limit(MATCH_SCAN).scalar_subquery()
-        return (
-            select(paper_id)
-            .where(paper_id.in_(scanned))
-            .order_by(func.ts_rank(vector, query).desc(), paper_id.desc())
-            .limit(limit)
-        )
-    fts = table("paper_fts", column("rowid"))
-    fts_id: ColumnElement[Any] = fts.c.rowid
-    match = " OR ".join(f'"{t}"' for t in terms)
-    statement = select(fts_id).where(
-        literal_column("paper_fts").op("MATCH")(match), fts_id.not_in(in_window)
-    )
-    if since is not None:
-        recent = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= since)
-        statement = statement.where(fts_id.in_(recent))
-    best = func.bm25(literal_column("paper_fts"), 2.0, 1.0)
-    return statement.order_by(best, fts_id.desc()).limit(limit)
-
-
-def query_terms(session: Session, text: str) -> list[str]:
-    """The text's terms as the full-text index holds them: PostgreSQL's English lexemes
-    (``computers`` is ``comput``, which "computation" shares), else lower-cased words."""
-    if session.get_bind().dialect.name != "postgresql":
-        return query_words(text)
-    # Its words only: PostgreSQL's text cannot hold every character a visitor can send.
-    words = " ".join(_WORD.findall(text[:MAX_QUERY_CHARS]))
-    vector = func.to_tsvector(literal_column("'english'::regconfig"), words)
-    lexemes = session.scalar(select(func.tsvector_to_array(vector))) or []
-    return [t for t in lexemes if _TERM.fullmatch(t)][:MAX_QUERY_WORDS]
-
-
-def retrieve_older(
-    session: Session,
-    fitted: FittedCorpus,
-    text: str,
-    *,
-    since: date | None,
-    limit: int = OLDER_CANDIDATES,
-) -> list[int]:
-    """Ids of up to ``limit`` papers outside the rolling corpus that carry the text's
-    rarest terms, best full-text match first.
-
-    Bounded by design: only terms in at most ``RARE_SHARE`` of the corpus are looked
-    up, so the index reads few rows (a common word such as "diffusion" is in a fifth
-    of all papers: matching it would read a fifth of the archive). A query of common
-    words only finds its papers in the corpus, which is ranked whole.
-    """
-    terms = query_terms(session, text)
-    total = max(len(fitted.space.papers), 1)
-    share = {t: fitted.term_frequency.get(t, 0) / total for t in terms}
-    rare = sorted((t for t in terms if share[t] <= RARE_SHARE), key=share.__getitem__)
-    if not rare:
-        return []
-    # Papers featured in the corpus's window are ranked with it already.
-    statement = _any_of(session, rare[:RARE_WORDS], since=since, before=fitted.since, limit=limit)
-    return [int(row[0]) for row in session.execute(statement)]
-
-
 # The paper's latest featured day, read with its row (a correlated look-up per paper).
 _LATEST_FEATURED = (
     select(func.max(PaperFeature.featured_on))
@@ -188,18 +106,116 @@ _RANKED = (
 )
 
 
-def _candidates(session: Session, paper_ids: Sequence[int]) -> list[CandidatePaper]:
-    """The ranker's view of each paper, in the order given, from the columns it reads.
+# What a full-text look-up reads of each paper it finds.
+_READ_OLDER: tuple[Any, ...] = (*_RANKED, _LATEST_FEATURED)
 
-    No upvote velocity: search is not live (the trending blend is otherwise the digest's).
+
+def _any_of(
+    session: Session, terms: Sequence[str], *, since: date | None, before: date, limit: int
+) -> Select[Any]:
+    """Up to ``limit`` papers carrying any of ``terms``, not featured from ``before`` on,
+    best full-text match first: the columns the ranker reads (``_RANKED``), and the
+    paper's latest featured day.
+
+    On PostgreSQL the terms are lexemes (already stemmed) matched as they are, and at
+    most ``MATCH_SCAN`` matches are ranked (the scan stops there: a bound on the rows
+    read, whatever the archive's size); on SQLite they are words, quoted for FTS5
+    (which stems them itself and ranks from its own index).
     """
-    if not paper_ids:
+    in_window = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= before)
+    if session.get_bind().dialect.name == "postgresql":
+        vector: ColumnElement[Any] = literal_column("paper.search_vector")
+        # Lexemes are \w+ only; quoted, each is one term of the tsquery.
+        query = func.to_tsquery(
+            literal_column("'simple'::regconfig"), " | ".join(f"'{t}'" for t in terms)
+        )
+        paper_id: ColumnElement[Any] = Paper.__table__.c.id
+        matches = select(paper_id).where(vector.op("@@")(query), paper_id.not_in(in_window))
+        if since is not None:
+            recent = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= since)
+            matches = matches.where(paper_id.in_(recent))
+        scanned = matches.limit(MATCH_SCAN).scalar_subquery()
+        return (
+            select(*_READ_OLDER)
+            .where(paper_id.in_(scanned))
+            .order_by(func.ts_rank(vector, query).desc(), paper_id.desc())
+            .limit(limit)
+        )
+    fts = table("paper_fts", column("rowid"))
+    fts_id: ColumnElement[Any] = fts.c.rowid
+    match = " OR ".join(f'"{t}"' for t in terms)
+    statement = (
+        select(*_READ_OLDER)
+        .join_from(Paper, fts, fts_id == Paper.id)
+        .where(literal_column("paper_fts").op("MATCH")(match), fts_id.not_in(in_window))
+    )
+    if since is not None:
+        recent = select(PaperFeature.paper_id).where(PaperFeature.featured_on >= since)
+        statement = statement.where(fts_id.in_(recent))
+    best = func.bm25(literal_column("paper_fts"), 2.0, 1.0)
+    return statement.order_by(best, fts_id.desc()).limit(limit)
+
+
+# Word -> its English lexemes, as PostgreSQL stems it: a pure function of the word, so
+# kept (a paper page's title and keywords, or a search, are mostly words seen before).
+_LEXEMES: dict[str, tuple[str, ...]] = {}
+LEXEME_CACHE_WORDS = 100_000
+_STEM_WORDS = sql_text(
+    "SELECT word, tsvector_to_array(to_tsvector('english'::regconfig, word)) "
+    "FROM unnest(CAST(:words AS text[])) AS word"
+)
+
+
+def query_terms(session: Session, text: str) -> list[str]:
+    """The text's terms as the full-text index holds them: PostgreSQL's English lexemes
+    (``computers`` is ``comput``, which "computation" shares), else lower-cased words.
+
+    On PostgreSQL the words are stemmed one by one (the text's words are separate
+    tokens to its parser, so their lexemes are the text's), and only words not met
+    before cost a round trip; the terms come sorted, as ``tsvector_to_array`` gives them.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return query_words(text)
+    # Its words only: PostgreSQL's text cannot hold every character a visitor can send.
+    words = list(dict.fromkeys(_WORD.findall(text[:MAX_QUERY_CHARS])))
+    missing = [w for w in words if w not in _LEXEMES]
+    if missing:
+        if len(_LEXEMES) + len(missing) > LEXEME_CACHE_WORDS:
+            _LEXEMES.clear()
+        for row in session.execute(_STEM_WORDS, {"words": missing}):
+            _LEXEMES[str(row[0])] = tuple(row[1] or ())
+    terms = sorted({t for w in words for t in _LEXEMES.get(w, ())})
+    return [t for t in terms if _TERM.fullmatch(t)][:MAX_QUERY_WORDS]
+
+
+def retrieve_older(
+    session: Session,
+    fitted: FittedCorpus,
+    text: str,
+    *,
+    since: date | None,
+    limit: int = OLDER_CANDIDATES,
+) -> list[CandidatePaper]:
+    """Up to ``limit`` papers outside the rolling corpus that carry the text's rarest
+    terms, best full-text match first, as the ranker sees them (read by the look-up
+    itself: no second query by id).
+
+    Bounded by design: only terms in at most ``RARE_SHARE`` of the corpus are looked
+    up, so the index reads few rows (a common word such as "diffusion" is in a fifth
+    of all papers: matching it would read a fifth of the archive). A query of common
+    words only finds its papers in the corpus, which is ranked whole.
+    """
+    terms = query_terms(session, text)
+    total = max(len(fitted.space.papers), 1)
+    share = {t: fitted.term_frequency.get(t, 0) / total for t in terms}
+    rare = sorted((t for t in terms if share[t] <= RARE_SHARE), key=share.__getitem__)
+    if not rare:
         return []
-    statement = select(*_RANKED, _LATEST_FEATURED).where(Paper.id.in_(list(paper_ids)))
-    rows = {row.id: row for row in session.execute(statement)}
+    # Papers featured in the corpus's window are ranked with it already.
+    statement = _any_of(session, rare[:RARE_WORDS], since=since, before=fitted.since, limit=limit)
     return [
         candidate_from(row, featured_on=row.latest_featured_on)
-        for row in (rows[i] for i in paper_ids if i in rows)
+        for row in session.execute(statement)
     ]
 
 
@@ -310,7 +326,7 @@ def search(
     picks = rank_corpus(space, query, k=k, exclude=outside)
     older: list[CandidatePaper] = []
     if since is None or since < fitted.since:
-        older = _candidates(session, retrieve_older(session, fitted, query, since=since))
+        older = retrieve_older(session, fitted, query, since=since)
         older = [p for p in older if p.arxiv_id not in space.row_of]
     if older:
         best_recent = [space.papers[space.row_of[p.arxiv_id]] for p in picks]
@@ -338,16 +354,22 @@ def _merge(*lists: Sequence[CandidatePaper]) -> list[CandidatePaper]:
 
 
 def similar_cards(
-    session: Session, paper: Paper, *, k: int, corpus_days: int = CORPUS_DAYS
+    session: Session,
+    paper: Paper,
+    *,
+    featured_on: date | None,
+    k: int,
+    corpus_days: int = CORPUS_DAYS,
 ) -> list[PaperCard]:
-    """The ``k`` papers most like ``paper`` by the ranker's vectors.
+    """The ``k`` papers most like ``paper`` (its latest featured day ``featured_on``) by
+    the ranker's vectors.
 
     Candidates: the recent papers closest to it (the rolling corpus, scored whole)
     and the older papers sharing the rarest terms of its title and keywords.
     """
     fitted = fitted_corpus(session, corpus_days=corpus_days)
     text = " ".join([paper.title, *(k for k in paper.ai_keywords or [] if isinstance(k, str))])
-    found = retrieve_older(session, fitted, text, since=None, limit=SIMILAR_OLDER)
-    itself, *older = _candidates(session, [paper.id, *(i for i in found if i != paper.id)])
+    older = retrieve_older(session, fitted, text, since=None, limit=SIMILAR_OLDER)
+    itself = candidate_from(paper, featured_on=featured_on)
     picks = similar_papers(fitted.space, itself, older, k=k, recent=SIMILAR_OLDER)
     return _cards(session, picks)

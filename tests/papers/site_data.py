@@ -195,3 +195,47 @@ def add_trust_corpus(session: Session, settings: Settings) -> list[str]:
         _snapshots(session, paper, TRUST_DAY, 10 + n)
     session.flush()
     return ids
+
+
+# Beyond the rolling corpus: papers featured long before the archive's days, which only
+# the full-text index reaches (the ranker fits on the last 30 days). The corpus gets
+# enough papers that a word in one of them is rare (``app.papers.search.RARE_SHARE``).
+OLD_DAY = date(2023, 5, 10)
+OLD_ZEOLITE = ("2305.01001", "Zeolite Frameworks for Catalysis Screening")
+OLD_ZEOLITE_TOO = ("2305.01002", "Learning Zeolite Catalysis from Simulations")
+OLD_UNRELATED = ("2305.01003", "Protein Folding with Equivariant Networks")
+
+
+def add_older_papers(session: Session) -> None:
+    def add(arxiv_id: str, title: str, abstract: str, day: date) -> None:
+        paper = Paper(
+            arxiv_id=arxiv_id,
+            title=title,
+            abstract=abstract,
+            authors=["Marie Curie"],
+            published_at=datetime.combine(day - timedelta(days=1), time(9), tzinfo=UTC),
+            upvotes=5,
+            ai_keywords=[],
+        )
+        session.add(paper)
+        session.flush()
+        session.add(PaperFeature(paper_id=paper.id, featured_on=day))
+
+    corpus_day = DAY - timedelta(days=2)
+    for n in range(40):
+        add(
+            f"2511.{21000 + n}",
+            f"A Study of Benchmark Tasks, Part {n}",
+            "We evaluate models on standard tasks and report the results.",
+            corpus_day,
+        )
+    add(
+        "2511.21100",
+        "Graph Networks for Zeolite Catalysis",
+        "Zeolite catalysis predicted by graph networks.",
+        corpus_day,
+    )
+    for arxiv_id, title in (OLD_ZEOLITE, OLD_ZEOLITE_TOO):
+        add(arxiv_id, title, "Zeolite catalysis screened with learned potentials.", OLD_DAY)
+    add(*OLD_UNRELATED, "Protein folding predicted with equivariant networks.", OLD_DAY)
+    session.flush()

@@ -14,7 +14,17 @@ from sqlalchemy.orm import Session
 
 from app.db import make_session_factory, transaction
 from app.models import Subscriber, SubscriberStatus
-from tests.papers.site_data import DAY, HOSTILE_ID, HOSTILE_URLS, WEEKEND_DAY, add_archive
+from tests.papers.site_data import (
+    DAY,
+    HOSTILE_ID,
+    HOSTILE_URLS,
+    OLD_UNRELATED,
+    OLD_ZEOLITE,
+    OLD_ZEOLITE_TOO,
+    WEEKEND_DAY,
+    add_archive,
+    add_older_papers,
+)
 from tests.smtp_server import SMTPTestServer
 from tests.web.conftest import MakeClient
 from tests.web.pages import bodies, csrf_token, link, path_of
@@ -190,6 +200,22 @@ def test_search_ranks_with_the_relevance_model_and_filters_by_period(
     assert empty.status_code == 200 and "What are you looking for?" in empty.text
     # The search text becomes the subscribe box's interests.
     assert ">agents learning from screenshots</textarea>" in page.text
+
+
+def test_search_and_similar_papers_reach_papers_older_than_the_rolling_corpus(
+    client: TestClient, archive: Engine
+) -> None:
+    with transaction(make_session_factory(archive)) as session:
+        add_older_papers(session)
+    found = titles(client.get("/papers/search", params={"q": "zeolite catalysis"}).text)
+    assert {OLD_ZEOLITE[1], OLD_ZEOLITE_TOO[1]} <= set(found)
+    assert "Graph Networks for Zeolite Catalysis" in found
+    assert OLD_UNRELATED[1] not in found
+    # An old paper's neighbours include the old paper on the same subject, not itself.
+    page = client.get(f"/papers/{OLD_ZEOLITE[0]}").text
+    similar = titles(page.split('id="similar-heading"')[1])
+    assert OLD_ZEOLITE_TOO[1] in similar
+    assert OLD_ZEOLITE[1] not in similar
 
 
 def test_search_survives_text_that_means_something_to_the_index(
