@@ -92,7 +92,9 @@ _LATEST_FEATURED = (
     .label("latest_featured_on")
 )
 
-_RANKED = (
+# What a full-text look-up reads of each paper it finds: the columns the ranker reads
+# and the latest featured day (no upvote velocity: search is not live).
+_READ_OLDER: tuple[Any, ...] = (
     Paper.id,
     Paper.arxiv_id,
     Paper.title,
@@ -103,19 +105,15 @@ _RANKED = (
     Paper.github_stars,
     Paper.num_comments,
     Paper.published_at,
+    _LATEST_FEATURED,
 )
-
-
-# What a full-text look-up reads of each paper it finds.
-_READ_OLDER: tuple[Any, ...] = (*_RANKED, _LATEST_FEATURED)
 
 
 def _any_of(
     session: Session, terms: Sequence[str], *, since: date | None, before: date, limit: int
 ) -> Select[Any]:
     """Up to ``limit`` papers carrying any of ``terms``, not featured from ``before`` on,
-    best full-text match first: the columns the ranker reads (``_RANKED``), and the
-    paper's latest featured day.
+    best full-text match first, with what the ranker reads of them (``_READ_OLDER``).
 
     On PostgreSQL the terms are lexemes (already stemmed) matched as they are, and at
     most ``MATCH_SCAN`` matches are ranked (the scan stops there: a bound on the rows
