@@ -1,6 +1,6 @@
 """Where mail goes, chosen by ``PAPERBOY_MAIL_URL``.
 
-- ``file:///path/to/outbox``: each message is written to ``<outbox>/<time>-<id>.eml``
+- ``file:///path/to/outbox``: each message is written to ``<outbox>/<time>.<µs>-<id>.eml``
   (the embedded default, browsable in the admin).
 - ``smtp://[user:pass@]host:port`` (``?starttls=1`` to upgrade) and
   ``smtps://[user:pass@]host:port`` (TLS from the first byte).
@@ -83,7 +83,11 @@ class FileTransport(_ClosingContext):
 
     def _write(self, data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        name = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:12]}.eml"
+        # Microseconds in the name: the outbox sorts in the order it was written
+        # (two digests of one second used to sort by their random part).
+        now = time.time_ns() // 1000
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 1_000_000))
+        name = f"{stamp}.{now % 1_000_000:06d}-{uuid.uuid4().hex[:12]}.eml"
         temporary = self.directory / f".{name}.tmp"
         temporary.write_bytes(data)
         os.replace(temporary, self.directory / name)

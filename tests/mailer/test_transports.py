@@ -22,14 +22,17 @@ def _message(to: str = "reader@example.org") -> EmailMessage:
     return message
 
 
-def test_file_url_writes_each_message_to_the_outbox(tmp_path: Path) -> None:
+def test_file_url_writes_each_message_to_the_outbox_in_the_order_sent(tmp_path: Path) -> None:
     transport = transport_for(f"file://{tmp_path / 'outbox'}")
     assert isinstance(transport, FileTransport)
+    recipients = [f"r{index}@example.org" for index in range(20)]
     with transport:
-        transport.send(_message())
-        transport.send(_message("other@example.org"))
+        for recipient in recipients:  # well within one second
+            transport.send(_message(recipient))
     files = sorted((tmp_path / "outbox").glob("*.eml"))
-    assert len(files) == 2
+    assert [f"To: {r}".encode() in path.read_bytes() for r, path in zip(recipients, files)] == [
+        True
+    ] * len(recipients)
     assert b"Subject: Hello" in files[0].read_bytes()
 
 
