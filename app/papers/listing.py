@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Label, Row, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Paper, PaperFeature
@@ -57,16 +57,14 @@ def latest_featured_day(session: Session) -> date | None:
     return day
 
 
-def _neighbour_days(session: Session, period: Period) -> tuple[date | None, date | None]:
-    """The nearest featured days before and after the period (one round trip)."""
+def _neighbour_days(period: Period) -> tuple[Label[date], Label[date]]:
+    """The nearest featured days before and after the period, as two columns that the
+    database evaluates once per statement (they ride along with the period's rows)."""
     column = PaperFeature.featured_on
-    row = session.execute(
-        select(
-            select(func.max(column)).where(column < period.start).scalar_subquery(),
-            select(func.min(column)).where(column > period.end).scalar_subquery(),
-        )
-    ).one()
-    return row[0], row[1]
+    return (
+        select(func.max(column)).where(column < period.start).scalar_subquery().label("before"),
+        select(func.min(column)).where(column > period.end).scalar_subquery().label("after"),
+    )
 
 
 def period_listing(session: Session, period: Period, *, now: datetime) -> PeriodListing:
@@ -75,16 +73,22 @@ def period_listing(session: Session, period: Period, *, now: datetime) -> Period
     # ranks on the narrow columns and reads whole cards for the papers it shows.
     whole = period.kind == "day"
     in_period = (PaperFeature.featured_on >= period.start, PaperFeature.featured_on <= period.end)
+    neighbours = _neighbour_days(period)
     featured: dict[int, date] = {}
     rows: dict[int, Row[Any]] = {}
+    row: Row[Any] | None = None
     for row in session.execute(
-        select(PaperFeature.featured_on, *(CARD_COLUMNS if whole else _RANKED))
+        select(PaperFeature.featured_on, *(CARD_COLUMNS if whole else _RANKED), *neighbours)
         .join(Paper, Paper.id == PaperFeature.paper_id)
         .where(*in_period)
     ):
         if row.featured_on >= featured.get(row.id, row.featured_on):
             featured[row.id] = row.featured_on
         rows[row.id] = row
+    # An empty period asks for its neighbours alone.
+    ends = row if row is not None else session.execute(select(*neighbours)).one()
+    before: date | None = ends.before
+    after: date | None = ends.after
     readings = readings_between(
         session,
         select(PaperFeature.paper_id).where(*in_period),
@@ -113,7 +117,6 @@ def period_listing(session: Session, period: Period, *, now: datetime) -> Period
         )
         for rank, paper_id in enumerate(top, start=1)
     ]
-    before, after = _neighbour_days(session, period)
     nearest = None
     if not cards:
         options = [d for d in (before, after) if d is not None]

@@ -42,9 +42,16 @@ class PaperPage:
         return sum(e.digests for e in self.editions)
 
 
-def paper_by_arxiv_id(session: Session, arxiv_id: str) -> Paper | None:
-    paper: Paper | None = session.scalar(select(Paper).where(Paper.arxiv_id == arxiv_id))
-    return paper
+def paper_and_days(session: Session, arxiv_id: str) -> tuple[Paper | None, list[date]]:
+    """The paper and the days it was featured, oldest first (one round trip)."""
+    rows = session.execute(
+        select(Paper, PaperFeature.featured_on)
+        .outerjoin(PaperFeature, PaperFeature.paper_id == Paper.id)
+        .where(Paper.arxiv_id == arxiv_id)
+    ).all()
+    if not rows:
+        return None, []
+    return rows[0][0], sorted(day for _, day in rows if day is not None)
 
 
 def _editions(session: Session, paper: Paper, days: list[date]) -> list[EditionMention]:
@@ -72,12 +79,9 @@ def paper_page(
     session: Session, arxiv_id: str, *, now: datetime, corpus_days: int
 ) -> PaperPage | None:
     """Everything the paper's page shows; None for a paper we do not have."""
-    paper = paper_by_arxiv_id(session, arxiv_id)
+    paper, days = paper_and_days(session, arxiv_id)
     if paper is None:
         return None
-    days = sorted(
-        session.scalars(select(PaperFeature.featured_on).where(PaperFeature.paper_id == paper.id))
-    )
     readings = readings_between(session, [paper.id], HISTORY_START, now + timedelta(minutes=1))
     readings_of_paper = readings.get(paper.id, [])
     card = card_for(
