@@ -19,6 +19,7 @@ import ssl
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
@@ -85,9 +86,8 @@ class FileTransport(_ClosingContext):
         self.directory.mkdir(parents=True, exist_ok=True)
         # Microseconds in the name: the outbox sorts in the order it was written
         # (two digests of one second used to sort by their random part).
-        now = time.time_ns() // 1000
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 1_000_000))
-        name = f"{stamp}.{now % 1_000_000:06d}-{uuid.uuid4().hex[:12]}.eml"
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
+        name = f"{stamp}-{uuid.uuid4().hex[:12]}.eml"
         temporary = self.directory / f".{name}.tmp"
         temporary.write_bytes(data)
         os.replace(temporary, self.directory / name)

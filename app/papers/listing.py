@@ -76,7 +76,6 @@ def period_listing(session: Session, period: Period, *, now: datetime) -> Period
     neighbours = _neighbour_days(period)
     featured: dict[int, date] = {}
     rows: dict[int, Row[Any]] = {}
-    row: Row[Any] | None = None
     for row in session.execute(
         select(PaperFeature.featured_on, *(CARD_COLUMNS if whole else _RANKED), *neighbours)
         .join(Paper, Paper.id == PaperFeature.paper_id)
@@ -85,8 +84,9 @@ def period_listing(session: Session, period: Period, *, now: datetime) -> Period
         if row.featured_on >= featured.get(row.id, row.featured_on):
             featured[row.id] = row.featured_on
         rows[row.id] = row
-    # An empty period asks for its neighbours alone.
-    ends = row if row is not None else session.execute(select(*neighbours)).one()
+    # Every row carries the neighbouring days; an empty period asks for them alone.
+    first = next(iter(rows.values()), None)
+    ends = first if first is not None else session.execute(select(*neighbours)).one()
     before: date | None = ends.before
     after: date | None = ends.after
     readings = readings_between(
