@@ -67,6 +67,20 @@ def free_port() -> int:
         return port
 
 
+def wait_until_serving(base: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Return once ``base`` answers /healthz; exit if the server dies or takes longer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            sys.exit("the server did not start")
+        time.sleep(0.2)
+
+
 def fresh_database() -> str:
     admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -152,16 +166,7 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                sys.exit("the server did not start")
-            time.sleep(0.2)
+        wait_until_serving(base, server)
         script = workdir / "post.lua"
         script.write_text(POST_SCRIPT)
         # Warm both workers' pools, templates and caches before measuring.

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 from admin import _copy, ensure_database
 from fastapi.testclient import TestClient
+from http_load import free_port, wait_until_serving
 from relevance import SETS, JudgedSet, K, ndcg
 from sqlalchemy import Engine, text
 
@@ -202,9 +202,7 @@ def served(url: str) -> Iterator[tuple[str, int]]:
     """The app under uvicorn (one process, as ``paperboy run`` serves it), on a free port:
     its base URL and process id. Visitors meet the page this way; the test client runs
     the app in this process, on a portal thread, for ~3 ms a request of its own."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="paperboy-site-"))
     env = {
         **os.environ,
@@ -219,16 +217,7 @@ def served(url: str) -> Iterator[tuple[str, int]]:
     server = subprocess.Popen(command, env=env, cwd=workdir)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit("the server did not start")
-            time.sleep(0.2)
+        wait_until_serving(base, server)
         yield base, server.pid
     finally:
         server.terminate()
