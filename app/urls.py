@@ -14,6 +14,14 @@ MAX_URL_LENGTH = 2048
 _UNSAFE_CHARACTERS = re.compile(r"[\x00-\x20\x7f-\x9f\\<>\"'`]")
 
 
+# The common case, accepted without parsing: http(s), a host of letters, digits,
+# hyphens and dots (no user, no port), then nothing or a path, query or fragment
+# without "@". Anything else is parsed below; a day's page checks some 200 URLs.
+_PLAIN_HTTP_URL = re.compile(
+    r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:[/?#][^@]*)?", re.ASCII | re.IGNORECASE
+)
+
+
 def safe_http_url(value: object) -> str | None:
     """``value`` if it is an absolute http(s) URL with a host and no credentials, else None.
 
@@ -25,6 +33,13 @@ def safe_http_url(value: object) -> str | None:
         return None
     if _UNSAFE_CHARACTERS.search(value):
         return None
+    if _PLAIN_HTTP_URL.fullmatch(value):
+        return value
+    return _parsed_http_url(value)
+
+
+def _parsed_http_url(value: str) -> str | None:
+    """The whole check on a URL free of unsafe characters, by ``urlsplit``."""
     try:
         parts = urlsplit(value)
         port = parts.port  # raises ValueError for a port that is not a number
