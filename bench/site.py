@@ -203,7 +203,8 @@ def served(url: str) -> Iterator[tuple[str, int]]:
     its base URL and process id. Visitors meet the page this way; the test client runs
     the app in this process, on a portal thread, for ~3 ms a request of its own."""
     port = free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="paperboy-site-"))
+    scratch = tempfile.TemporaryDirectory(prefix="paperboy-site-")
+    workdir = Path(scratch.name)
     env = {
         **os.environ,
         "PYTHONPATH": str(HERE.parent),
@@ -222,6 +223,7 @@ def served(url: str) -> Iterator[tuple[str, int]]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        scratch.cleanup()
 
 
 def speed(url: str, samples: Path, reps: int, reuse: bool) -> None:
@@ -365,8 +367,9 @@ def main() -> None:
     parser.add_argument("--samples", type=Path, default=SAMPLES)
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--reuse", action="store_true", help="keep the seeded database")
-    parser.add_argument("--quality-only", action="store_true")
-    parser.add_argument("--speed-only", action="store_true")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--quality-only", action="store_true")
+    only.add_argument("--speed-only", action="store_true")
     args = parser.parse_args()
     if not args.speed_only:
         quality(args.samples)
