@@ -46,6 +46,7 @@ from sqlalchemy import Engine, text
 
 from app.config import Settings
 from app.db import make_engine, make_session_factory, transaction
+from app.ingest.curves import refresh_curves
 from app.ingest.parse import ParsedPaper, load_daily_papers_file
 from app.ingest.store import store_papers
 from app.migrations import upgrade_database
@@ -157,6 +158,12 @@ def seed(engine: Engine, url: str, samples: Path) -> None:
     )
     with engine.begin() as connection:
         connection.execute(text("SELECT setval('paper_id_seq', (SELECT max(id) FROM paper))"))
+    # The featured days' upvote curves, as ingest writes them beside its snapshots.
+    curves_started = time.perf_counter()
+    with transaction(make_session_factory(engine)) as session:
+        written = refresh_curves(session, {paper_id for paper_id, *_ in snapshots})
+    took = time.perf_counter() - curves_started
+    print(f"upvote curves of {written:,} featured days in {took:.1f} s")
     # As autovacuum leaves a bulk load in production (the test server runs without it):
     # statistics fresh, the visibility map set. VACUUM runs outside a transaction.
     with engine.connect() as connection:

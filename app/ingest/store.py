@@ -17,6 +17,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
+from app.ingest.curves import refresh_curves
 from app.ingest.parse import ParsedPaper, SkippedItem
 from app.ingest.sources.arxiv import ArxivRecord
 from app.models.paper import Paper, PaperFeature, PaperSnapshot
@@ -166,7 +167,8 @@ def store_papers(
     for rows in by_columns.values():
         session.execute(update(Paper), rows)
 
-    result.features_added = _add_features(session, featured_days, ids, fetched_at)
+    newly_featured = _add_features(session, featured_days, ids, fetched_at)
+    result.features_added = len(newly_featured)
     if snapshot_ids:
         by_id = {p.arxiv_id: p for p in unique}
         session.execute(
@@ -184,6 +186,8 @@ def store_papers(
             ],
         )
         result.snapshots = len(snapshot_ids)
+    # The featured days' upvote curves follow their snapshots (what the site reads).
+    refresh_curves(session, {ids[a] for a in snapshot_ids} | newly_featured)
     return result
 
 
@@ -317,10 +321,11 @@ def _add_features(
     featured_days: Mapping[str, set[date]],
     ids: Mapping[str, int],
     created_at: datetime,
-) -> int:
+) -> set[int]:
+    """Adds the featured days not stored yet; returns the papers that gained one."""
     wanted = {(ids[a], day) for a, days in featured_days.items() for day in days}
     if not wanted:
-        return 0
+        return set()
     paper_ids = sorted({paper_id for paper_id, _ in wanted})
     have: set[tuple[int, date]] = set()
     for chunk in _chunks(paper_ids):
@@ -338,7 +343,7 @@ def _add_features(
             insert(PaperFeature),
             [{"paper_id": p, "featured_on": d, "created_at": created_at} for p, d in missing],
         )
-    return len(missing)
+    return {paper_id for paper_id, _ in missing}
 
 
 _T = TypeVar("_T")

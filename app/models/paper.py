@@ -56,6 +56,9 @@ class PaperFeature(Base):
     paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"))
     featured_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The day's upvote readings, [seconds since the day's start, upvotes], oldest first:
+    # derived from the snapshots by ``app.ingest.curves.refresh_curves``.
+    upvote_curve: Mapped[list[list[float]] | None] = mapped_column(JSON, default=None)
 
     paper: Mapped[Paper] = relationship(back_populates="features", lazy="raise")
 

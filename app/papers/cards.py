@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.ingest.curves import Curve, CurvePoints
 from app.models import Paper, PaperSnapshot
 from app.urls import safe_http_url
 
 FIRST_AUTHORS = 3
 SUMMARY_CHARS = 320
-# Daily Papers is fetched on the featured day and the day after: the sparkline spans both.
-SPARKLINE_DAYS = 2
 SPARK_WIDTH = 96
 SPARK_HEIGHT = 24
 
@@ -143,25 +142,29 @@ def paper_links(paper: CardSource) -> list[Link]:
     return [Link(label, url) for label, url in candidates if url is not None]
 
 
-def sparkline(readings: Sequence[tuple[datetime, int]]) -> Sparkline | None:
-    """A polyline of upvotes over time; None with fewer than two readings."""
-    if len(readings) < 2:
+def sparkline(points: CurvePoints | None) -> Sparkline | None:
+    """A polyline of upvotes over time from ``(seconds, upvotes)`` points, oldest first
+    (a featured day's ``upvote_curve``, or ``readings_curve``); None with fewer than two."""
+    if points is None or len(points) < 2:
         return None
-    start = readings[0][0]
-    votes = [v for _, v in readings]
+    start = points[0][0]
+    votes = [v for _, v in points]
     low = min(votes)
     # Pixels per second across, and per upvote down from the top of the box.
-    across = SPARK_WIDTH / max((readings[-1][0] - start).total_seconds(), 1.0)
+    across = SPARK_WIDTH / max(points[-1][0] - start, 1.0)
     down = (SPARK_HEIGHT - 2) / max(max(votes) - low, 1)
-    points = " ".join(
-        f"{(at - start).total_seconds() * across:.1f},{SPARK_HEIGHT - 1 - (v - low) * down:.1f}"
-        for at, v in readings
+    line = " ".join(
+        f"{(at - start) * across:.1f},{SPARK_HEIGHT - 1 - (v - low) * down:.1f}" for at, v in points
     )
-    return Sparkline(points, readings[0][1], readings[-1][1], len(readings))
+    return Sparkline(line, int(points[0][1]), int(points[-1][1]), len(points))
 
 
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
+def readings_curve(readings: Readings) -> Curve:
+    """Readings as ``(seconds since the first, upvotes)`` points, what ``sparkline`` draws."""
+    if not readings:
+        return []
+    first = readings[0][0]
+    return [((at - first).total_seconds(), votes) for at, votes in readings]
 
 
 def readings_between(
@@ -191,24 +194,16 @@ def readings_between(
     return readings
 
 
-def featured_window(readings: Readings, day: date | None) -> Readings:
-    """The readings taken while ``day``'s papers were being fetched (the sparkline's span)."""
-    if day is None:
-        return readings
-    start = day_start(day)
-    end = start + timedelta(days=SPARKLINE_DAYS)
-    return [(at, votes) for at, votes in readings if start <= at < end]
-
-
 def card_for(
     paper: CardSource,
     *,
     rank: int,
     featured_on: date | None,
-    readings: Readings,
+    curve: CurvePoints | None,
     full: bool = False,
 ) -> PaperCard:
-    """The card of ``paper``; ``full`` keeps the whole abstract and the categories."""
+    """The card of ``paper``; ``curve`` is its featured day's upvote curve (the
+    sparkline), ``full`` keeps the whole abstract and the categories."""
     authors = [a for a in paper.authors or [] if isinstance(a, str)]
     summary = paper.ai_summary or shorten(paper.abstract or "")
     return PaperCard(
@@ -228,7 +223,7 @@ def card_for(
         keywords=[k for k in paper.ai_keywords or [] if isinstance(k, str)][:8],
         links=paper_links(paper),
         thumbnail=safe_http_url(paper.thumbnail),
-        sparkline=sparkline(featured_window(readings, featured_on)),
+        sparkline=sparkline(curve),
         abstract=(paper.abstract or "") if full else "",
         categories=list(paper.categories or []) if full else [],
     )

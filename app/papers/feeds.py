@@ -15,8 +15,9 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.ingest.curves import day_start
 from app.models import Paper, PaperFeature
-from app.papers.cards import PaperCard, day_start, paper_path
+from app.papers.cards import PaperCard, paper_path
 from app.papers.listing import latest_featured_day, period_listing
 from app.papers.periods import PeriodKind, period_of
 

@@ -15,18 +15,12 @@ from typing import Any
 from sqlalchemy import Label, Row, func, select
 from sqlalchemy.orm import Session
 
+from app.ingest.curves import CurvePoints, day_start
 from app.models import Paper, PaperFeature
-from app.papers.cards import (
-    CARD_COLUMNS,
-    PaperCard,
-    card_for,
-    day_start,
-    featured_window,
-    readings_between,
-)
+from app.papers.cards import CARD_COLUMNS, PaperCard, card_for
 from app.papers.periods import Period, period_of
 from app.ranking.candidates import candidate_from
-from app.ranking.trending import trending_score, upvote_velocity
+from app.ranking.trending import curve_velocity, trending_score
 
 # A day is listed whole; a week or a month shows its best papers.
 LIMIT = {"day": 200, "week": 100, "month": 100}
@@ -75,33 +69,33 @@ def period_listing(session: Session, period: Period, *, now: datetime) -> Period
     in_period = (PaperFeature.featured_on >= period.start, PaperFeature.featured_on <= period.end)
     neighbours = _neighbour_days(period)
     featured: dict[int, date] = {}
+    # Each paper's latest featured day in the period, and that day's upvote curve.
+    curves: dict[int, CurvePoints] = {}
     rows: dict[int, Row[Any]] = {}
+    columns = CARD_COLUMNS if whole else _RANKED
     for row in session.execute(
-        select(PaperFeature.featured_on, *(CARD_COLUMNS if whole else _RANKED), *neighbours)
+        select(PaperFeature.featured_on, PaperFeature.upvote_curve, *columns, *neighbours)
         .join(Paper, Paper.id == PaperFeature.paper_id)
         .where(*in_period)
     ):
         if row.featured_on >= featured.get(row.id, row.featured_on):
             featured[row.id] = row.featured_on
+            curves[row.id] = row.upvote_curve or []
         rows[row.id] = row
     # Every row carries the neighbouring days; an empty period asks for them alone.
     first = next(iter(rows.values()), None)
     ends = first if first is not None else session.execute(select(*neighbours)).one()
     before: date | None = ends.before
     after: date | None = ends.after
-    readings = readings_between(
-        session,
-        select(PaperFeature.paper_id).where(*in_period),
-        day_start(period.start),
-        day_start(period.end) + timedelta(days=2),
-    )
     scored = []
     for paper_id, row in rows.items():
         day = featured[paper_id]
         as_of = min(now, day_start(day) + timedelta(days=1))
-        day_readings = [r for r in featured_window(readings.get(paper_id, []), day) if r[0] < as_of]
+        # The velocity over the readings before then (seconds into the day).
+        until = (as_of - day_start(day)).total_seconds()
+        before_then = [(at, votes) for at, votes in curves[paper_id] if at < until]
         candidate = candidate_from(
-            row, featured_on=day, upvote_velocity=upvote_velocity(day_readings)
+            row, featured_on=day, upvote_velocity=curve_velocity(before_then)
         )
         scored.append((-trending_score(candidate, as_of), -row.upvotes, row.arxiv_id, paper_id))
     scored.sort()
@@ -113,7 +107,7 @@ def period_listing(session: Session, period: Period, *, now: datetime) -> Period
             rows[paper_id],
             rank=rank,
             featured_on=featured[paper_id],
-            readings=readings.get(paper_id, []),
+            curve=curves[paper_id],
         )
         for rank, paper_id in enumerate(top, start=1)
     ]

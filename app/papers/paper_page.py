@@ -10,8 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.admin.papers import paper_reach_figure
+from app.ingest.curves import curve_of
 from app.models import Edition, EditionStatus, Paper, PaperFeature
-from app.papers.cards import PaperCard, Readings, card_for, readings_between, sparkline
+from app.papers.cards import (
+    PaperCard,
+    Readings,
+    card_for,
+    readings_between,
+    readings_curve,
+    sparkline,
+)
 from app.papers.cards import Sparkline as Chart
 from app.papers.search import similar_cards
 
@@ -84,17 +92,18 @@ def paper_page(
         return None
     readings = readings_between(session, [paper.id], HISTORY_START, now + timedelta(minutes=1))
     readings_of_paper = readings.get(paper.id, [])
+    featured_on = days[-1] if days else None
     card = card_for(
         paper,
         rank=0,
-        featured_on=days[-1] if days else None,
-        readings=readings_of_paper,
+        featured_on=featured_on,
+        curve=curve_of(readings_of_paper, featured_on) if featured_on else None,
         full=True,
     )
     return PaperPage(
         card=card,
         featured_days=days,
-        history=sparkline(readings_of_paper),
+        history=sparkline(readings_curve(readings_of_paper)),
         readings=readings_of_paper,
         editions=_editions(session, paper, days),
         similar=similar_cards(

@@ -227,7 +227,7 @@ def _cards(session: Session, picks: Sequence[Pick]) -> list[PaperCard]:
     papers = {row.arxiv_id: row for row in session.execute(statement)}
     rows = [papers[p.arxiv_id] for p in picks if p.arxiv_id in papers]
     return [
-        card_for(row, rank=n, featured_on=row.latest_featured_on, readings=[])
+        card_for(row, rank=n, featured_on=row.latest_featured_on, curve=None)
         for n, row in enumerate(rows, start=1)
     ]
 

@@ -101,5 +101,17 @@ def upvote_velocity(readings: Sequence[tuple[datetime, int]]) -> float:
     """
     if len(readings) < 2:
         return 0.0
-    hours = (readings[-1][0] - readings[0][0]).total_seconds() / 3600.0
-    return max(0.0, (readings[-1][1] - readings[0][1]) / hours) if hours > 0 else 0.0
+    seconds = (readings[-1][0] - readings[0][0]).total_seconds()
+    return _rise_per_hour(seconds, readings[-1][1] - readings[0][1])
+
+
+def curve_velocity(curve: Sequence[Sequence[float]]) -> float:
+    """``upvote_velocity`` of (seconds, upvotes) points: a featured day's stored curve."""
+    if len(curve) < 2:
+        return 0.0
+    return _rise_per_hour(curve[-1][0] - curve[0][0], curve[-1][1] - curve[0][1])
+
+
+def _rise_per_hour(seconds: float, gained: float) -> float:
+    hours = seconds / 3600.0
+    return max(0.0, gained / hours) if hours > 0 else 0.0

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.ingest.curves import refresh_curves
 from app.ingest.http import HttpFetcher, RetryPolicy, make_client
 from app.ingest.service import ingest_date
 from app.ingest.sources.hf_daily import HFDailySource
@@ -120,6 +121,8 @@ def add_archive(session: Session) -> Archive:
     session.flush()
     session.add(PaperFeature(paper_id=hostile.id, featured_on=DAY))
     _snapshots(session, hostile, DAY, 77)
+    session.flush()
+    refresh_curves(session, [p.id for p in [*papers, hostile]])
     session.add(
         Edition(
             edition_date=DAY,
