@@ -38,6 +38,16 @@ def test_weighing_counts_is_the_fitted_transformer_to_the_bit(batch: list[str]) 
     assert same_bits(INDEX.weigh_counts(counts), plain_weights(counts))
 
 
+@settings(max_examples=200, deadline=None)
+@given(texts)
+def test_counting_texts_is_the_fitted_vectoriser_folded_to_the_bit(batch: list[str]) -> None:
+    counts = INDEX.count_texts(batch)
+    plain = sp.csr_matrix(INDEX._counter.transform(batch) @ INDEX._fold, dtype=np.float32)
+    assert counts.has_sorted_indices
+    assert counts.shape == plain.shape
+    assert same_bits(counts, plain)
+
+
 def test_no_rows_weigh_to_no_rows() -> None:
     # (scikit-learn refuses an empty batch; the index answers it.)
     assert INDEX.weigh_counts(INDEX.count_texts([])).shape == (0, INDEX.n_features)
