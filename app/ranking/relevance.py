@@ -258,8 +258,12 @@ class TextIndex:
         """Term counts of the papers' title, keyword and body fields (one matrix each)."""
         if not papers:
             return [sp.csr_matrix((0, self.n_features), dtype=np.float32)] * 3
-        fields = zip(*(paper_fields(p) for p in papers), strict=True)
-        return [self.count_texts(texts) for texts in fields]
+        # One count over every field's texts, then a block of rows per field: the
+        # counter's fixed cost is most of it for the few papers of a page or a search.
+        fields = list(zip(*(paper_fields(p) for p in papers), strict=True))
+        counts = self.count_texts([text for texts in fields for text in texts])
+        n = len(papers)
+        return [counts[k * n : (k + 1) * n] for k in range(len(fields))]
 
     def transform_papers(
         self, papers: Sequence[CandidatePaper], fields: Sequence[sp.csr_matrix] | None = None

@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.preprocessing import normalize
 
-from app.ranking.relevance import BODY_WEIGHT, KEYWORDS_WEIGHT, TITLE_WEIGHT, TextIndex
+from app.ranking.relevance import (
+    BODY_WEIGHT,
+    KEYWORDS_WEIGHT,
+    TITLE_WEIGHT,
+    TextIndex,
+    paper_fields,
+)
 from tests.ranking.papers import EDITION, paper
 
 INDEX = TextIndex(EDITION)
@@ -46,6 +52,18 @@ def test_counting_texts_is_the_fitted_vectoriser_folded_to_the_bit(batch: list[s
     assert counts.has_sorted_indices
     assert counts.shape == plain.shape
     assert same_bits(counts, plain)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(texts, texts), min_size=1, max_size=8))
+def test_field_counts_are_each_fields_own_counts(fields: list[tuple[list[str], list[str]]]) -> None:
+    papers = [
+        paper(f"2509.9{n:04d}", " ".join(title), " ".join(body), keywords=tuple(title[:3]))
+        for n, (title, body) in enumerate(fields)
+    ]
+    per_field = zip(*(paper_fields(p) for p in papers), strict=True)
+    for counted, texts_of_field in zip(INDEX.field_counts(papers), per_field, strict=True):
+        assert same_bits(counted, INDEX.count_texts(list(texts_of_field)))
 
 
 def test_no_rows_weigh_to_no_rows() -> None:
