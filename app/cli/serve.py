@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 import typer
@@ -32,7 +33,7 @@ def run(
     from app.migrations import upgrade_database
     from app.web.app import create_app
 
-    settings = get_settings()
+    settings = follow_port(port)
     configure_logging(settings.log_format, settings.log_level or "INFO")
     upgrade_database(settings.database_url)
     scheduler = None
@@ -60,6 +61,19 @@ def run(
     finally:
         if scheduler:
             scheduler.stop()
+
+
+def follow_port(port: int) -> Settings:
+    """The process settings, their mail links on the port served when ``BASE_URL`` is unset.
+
+    ``make run PORT=8080`` must not mail confirmation links to port 8000. Set in the
+    environment, so whatever in this process reads the settings (the web app, the
+    in-process tasks and schedule) links the same address.
+    """
+    if "PAPERBOY_BASE_URL" not in os.environ:
+        os.environ["PAPERBOY_BASE_URL"] = f"http://localhost:{port}"
+        get_settings.cache_clear()
+    return get_settings()
 
 
 def db_upgrade() -> None:
