@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from email import policy
-from email.parser import BytesParser
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import get_settings
+from tests.web.pages import bodies, link, outbox_messages, path_of
 
 
 @pytest.fixture
@@ -43,18 +43,13 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[Fas
     get_settings.cache_clear()
 
 
-def _confirmation_mail(outbox: Path) -> str:
-    """The plain-text body of the one mail in the outbox (it may be written a moment later)."""
+def _first_mail(outbox: Path) -> EmailMessage:
+    """The first mail in the outbox (the in-process task may write it a moment later)."""
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        sent = sorted(outbox.glob("*.eml"))
-        if sent:
-            message = BytesParser(policy=policy.default).parsebytes(sent[0].read_bytes())
-            body = message.get_body(preferencelist=("plain",))
-            assert body is not None
-            return str(body.get_content())
+    while not (messages := outbox_messages(outbox)):
+        assert time.monotonic() < deadline, f"no mail in {outbox}"
         time.sleep(0.05)
-    raise AssertionError(f"no confirmation mail in {outbox}")
+    return messages[0]
 
 
 def test_without_base_url_the_confirmation_link_is_on_the_port_served(
@@ -66,10 +61,12 @@ def test_without_base_url_the_confirmation_link_is_on_the_port_served(
     assert app.state.paperboy.settings.base_url == "http://localhost:8123"
     with TestClient(app) as client:
         answer = client.post("/api/v1/subscriptions", json={"email": "newcomer@example.org"})
-    assert answer.status_code in (200, 201, 202), answer.text
-    mail = _confirmation_mail(tmp_path / "outbox")
-    assert "http://localhost:8123/confirm/" in mail
-    assert "localhost:8000" not in mail
+        assert answer.status_code in (200, 201, 202), answer.text
+        text, html = bodies(_first_mail(tmp_path / "outbox"))
+        confirm = link(text, "confirm", base_url="http://localhost:8123")
+        assert "localhost:8000" not in text + html
+        # The link is one the served app answers.
+        assert client.get(path_of(confirm, base_url="http://localhost:8123")).status_code == 200
 
 
 def test_a_base_url_set_is_kept_whatever_the_port(
