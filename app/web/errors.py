@@ -47,11 +47,14 @@ def _admin_return_path(request: Request) -> str | None:
 
 
 def _json_safe(value: Any) -> Any:
-    """``value`` with NaN and infinities as strings: JSON has no such numbers."""
+    """``value`` with NaN and infinities as strings (JSON has no such numbers) and lone
+    surrogates ("\\ud800", which JSON can carry but UTF-8 cannot) as "?"."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
+        return {_json_safe(key): _json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(item) for item in value]
     return value
@@ -73,8 +76,8 @@ def _sentence(detail: list[dict[str, Any]]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
-        # FastAPI's own shape, but a NaN or 1e999 in the input is echoed back as
-        # text (the default handler fails to encode it and answers 500).
+        # FastAPI's own shape, but a NaN, 1e999 or lone surrogate in the input is
+        # echoed back as text (the default handler fails to encode it and answers 500).
         detail = _json_safe(jsonable_encoder(error.errors()))
         if wants_html(request):
             # A person who followed a mangled link (an admin URL with a 20-digit id,

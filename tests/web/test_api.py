@@ -103,6 +103,21 @@ def test_a_number_json_cannot_hold_is_a_422_not_a_500(client: TestClient, number
     assert response.json()["detail"][0]["loc"] == ["body", "send_hour"]
 
 
+@pytest.mark.parametrize("field", ["email", "interests"])
+def test_a_lone_surrogate_in_a_field_is_a_422_not_a_500(client: TestClient, field: str) -> None:
+    # JSON's \ud800 escape decodes to a string UTF-8 cannot encode; the 422 echoes the
+    # input back, so it must encode it somehow (as "?").
+    fields = {"email": '"reader@example.org"', "interests": '"agents"'}
+    fields[field] = '"ok \\ud800"'
+    body = "{" + ", ".join(f'"{name}": {value}' for name, value in fields.items()) + "}"
+    response = client.post(
+        "/api/v1/subscriptions", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", field]
+    assert response.json()["detail"][0]["input"] == "ok ?"
+
+
 @pytest.mark.parametrize("field", ["send_hour", "weekly_day"])
 def test_true_or_false_is_not_an_hour_or_a_day(
     client: TestClient, clean_db: Engine, field: str
