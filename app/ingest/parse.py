@@ -18,6 +18,7 @@ import copy
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -36,8 +37,13 @@ log = logging.getLogger(__name__)
 # New-style ids (0704.0001 onwards: YYMM.NNNN or YYMM.NNNNN) and old-style ids
 # (archive[.subject]/YYMMNNN), both without a version suffix.
 # Archive names are short ("cond-mat", "hep-th"): bounded so the id fits its column.
-ARXIV_ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z\-]{0,15}(?:\.[A-Z]{2})?/\d{7})$")
-_VERSION_RE = re.compile(r"v\d+$")
+# ASCII digits only (``\d`` alone would take any script's), a month of 01-12, and four
+# digits after the dot until 1412, five from 1501 (arXiv's numbering).
+ARXIV_ID_RE = re.compile(
+    r"^(?:(?:\d\d(?:0[1-9]|1[0-2]))\.\d{4,5}|[a-z][a-z\-]{0,15}(?:\.[A-Z]{2})?/\d{7})$",
+    re.ASCII,
+)
+_VERSION_RE = re.compile(r"v\d+$", re.ASCII)
 
 # Keys whose absence or wrong type makes an item unusable; any other invalid
 # value is dropped (the item is kept without it).
@@ -141,8 +147,13 @@ def normalise_arxiv_id(raw: str | None) -> str | None:
     """The arXiv id without version, or None when it is not a valid arXiv id."""
     if not raw:
         return None
-    candidate = _VERSION_RE.sub("", raw.strip())
-    return candidate if ARXIV_ID_RE.match(candidate) else None
+    # Full-width digits (an East Asian input method's default) are the same id.
+    candidate = _VERSION_RE.sub("", unicodedata.normalize("NFKC", raw).strip())
+    if not ARXIV_ID_RE.match(candidate):
+        return None
+    if "/" not in candidate and (len(candidate) == 10) != (candidate[:4] >= "1501"):
+        return None  # 2511.1982 or 1412.00001: no such numbering
+    return candidate
 
 
 def _as_utc(value: datetime | None) -> datetime | None:

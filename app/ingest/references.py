@@ -13,6 +13,7 @@ rest of Paperboy stores them: validated by ``normalise_arxiv_id``, no version.
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import unquote, urlsplit
 
 from app.ingest.parse import normalise_arxiv_id
@@ -48,7 +49,8 @@ class UnreadableReference(ValueError):
 
 def read_reference(text: str) -> str:
     """The arXiv id ``text`` names (one id, link or DOI); ``UnreadableReference`` otherwise."""
-    reference = text.strip().strip("<>").strip()
+    # NFKC: full-width digits and dots (an East Asian input method's) read as ASCII.
+    reference = unicodedata.normalize("NFKC", text).strip().strip("<>").strip()
     if not reference:
         raise UnreadableReference("empty")
     if len(reference) > MAX_REFERENCE_LENGTH:
@@ -69,7 +71,7 @@ def arxiv_id_mentioned(text: str) -> str | None:
     """The first arXiv paper named inside free text (an id after "arXiv", a link, a DOI)."""
     if not text:
         return None
-    text = text[: MAX_REFERENCE_LENGTH * 4]
+    text = unicodedata.normalize("NFKC", text[: MAX_REFERENCE_LENGTH * 4])
     for finder in (_MENTIONED_DOI, _MENTION):
         found = finder.search(text)
         if found:

@@ -29,6 +29,10 @@ from app.ingest.references import UnreadableReference, arxiv_id_mentioned, read_
         ("10.48550/arXiv.2511.19827", "2511.19827"),
         ("doi:10.48550/ARXIV.2511.19827", "2511.19827"),
         ("https://doi.org/10.48550/arXiv.2511.19827", "2511.19827"),
+        # Full-width digits and dot, as an East Asian input method types them.
+        ("２５１１.１９８２７", "2511.19827"),
+        ("２５１１．１９８２７ｖ２", "2511.19827"),
+        ("1412.7753", "1412.7753"),
     ],
 )
 def test_ids_links_and_dois_name_the_paper_without_its_version(
@@ -48,6 +52,11 @@ def test_ids_links_and_dois_name_the_paper_without_its_version(
         ("https://example.org/2511.19827", "not to an arXiv or Hugging Face paper page"),
         ("10.1109/CVPR.2016.90", "not of an arXiv paper"),
         ("2511.198", "not an arXiv id"),
+        ("2511.1982", "not an arXiv id"),  # four digits after the dot ended with 1412
+        ("1412.77530", "not an arXiv id"),  # ... and five began with 1501
+        ("2513.00001", "not an arXiv id"),  # no 13th month
+        ("2500.00001", "not an arXiv id"),
+        ("٢٥١١.١٩٨٢٧", "not an arXiv id"),  # digits of another script: not arXiv's
         ("Attention is all you need", "not an arXiv id"),
         ("x" * 5000, "too long"),
     ],
@@ -66,6 +75,7 @@ def test_what_names_no_arxiv_paper_says_why(reference: str, reason: str) -> None
         ("arXiv: hep-th/9802150", "hep-th/9802150"),
         ("Proceedings of CVPR 2016", None),
         ("page 1706.03762 of something", None),
+        ("arXiv:２１０６.０９６８５", "2106.09685"),
     ],
 )
 def test_an_arxiv_paper_is_found_inside_free_text(text: str, arxiv_id: str | None) -> None:
