@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 import rispy
 from bibtexparser.entrypoint import parse_string as parse_bibtex
+from bibtexparser.library import Library
+from bibtexparser.middlewares import RemoveEnclosingMiddleware
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
 
 from app.ingest.references import UnreadableReference, arxiv_id_mentioned, read_reference
@@ -37,6 +39,7 @@ LABEL_MAX = 120
 FORMATS = "a BibTeX (.bib), RIS (.ris) or Zotero CSV (.csv) export"
 NO_ARXIV = "no arXiv id, arXiv link or arXiv DOI in this entry"
 NOT_ON_ARXIV = "its DOI is not an arXiv one: only arXiv papers can be brought"
+NO_ENTRIES = "We found no entries in this file. Choose " + FORMATS + "."
 
 Format = Literal["bibtex", "ris", "csv"]
 
@@ -63,11 +66,11 @@ def read_library_file(data: bytes, *, filename: str = "") -> list[BroughtReferen
     """Every entry of an export, in file order; ``InvalidField`` if the file is unusable."""
     text = _decoded(data)
     kind = _format_of(text, filename)
-    if kind == "bibtex":
-        return list(_bibtex(text))
-    if kind == "ris":
-        return list(_ris(text))
-    return list(_zotero_csv(text))
+    reader = _bibtex if kind == "bibtex" else _ris if kind == "ris" else _zotero_csv
+    references = list(reader(text))
+    if not references:  # a header alone, or only @comment and @string blocks
+        raise InvalidField(FIELD, NO_ENTRIES)
+    return references
 
 
 def _decoded(data: bytes) -> str:
@@ -109,7 +112,7 @@ def _format_of(text: str, filename: str) -> Format:
     elif suffix == "ris" or _RIS_START.search(head):
         kind, count = "ris", len(_RIS_START.findall(text))
     elif suffix == "csv" or head.split("\n", 1)[0].count(",") >= 2:
-        kind, count = "csv", text.count("\n")
+        kind, count = "csv", _csv_rows(text)
     else:
         raise InvalidField(FIELD, "We could not tell what this file is. Choose " + FORMATS + ".")
     if count > MAX_ENTRIES:
@@ -119,8 +122,17 @@ def _format_of(text: str, filename: str) -> Format:
             "you want to bring.",
         )
     if count == 0:
-        raise InvalidField(FIELD, "We found no entries in this file. Choose " + FORMATS + ".")
+        raise InvalidField(FIELD, NO_ENTRIES)
     return kind
+
+
+def _csv_rows(text: str) -> int:
+    """Rows past the header that hold something: a quoted abstract spans many lines."""
+    try:
+        rows = sum(1 for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row))
+    except csv.Error:  # a field past the csv module's limit: each line is an upper bound
+        return text.count("\n")
+    return max(rows - 1, 0)
 
 
 def _label(text: str) -> str:
@@ -175,7 +187,7 @@ def _bibtex(text: str) -> Iterator[BroughtReference]:
         if isinstance(block, DuplicateBlockKeyBlock) and isinstance(
             block.ignore_error_block, Entry
         ):
-            blocks.append((line, _bibtex_entry(block.ignore_error_block)))
+            blocks.append((line, _bibtex_entry(_as_parsed(block.ignore_error_block, library))))
             continue
         found = _BIBTEX_KEY.search(block.raw or "")
         label = found.group(1) if found else f"the entry on line {line + 1}"
@@ -184,6 +196,16 @@ def _bibtex(text: str) -> Iterator[BroughtReference]:
             blocks.append((line, BroughtReference(_label(label), reason=reason)))
     for _, reference in sorted(blocks, key=lambda pair: pair[0]):
         yield reference
+
+
+def _as_parsed(entry: Entry, library: Library) -> Entry:
+    """A second entry under a key already used, as the parser gives the first: it skips
+    the middlewares, so @string names are unresolved and values keep their braces."""
+    strings = {key.lower(): string.value for key, string in library.strings_dict.items()}
+    for item in entry.fields:
+        if isinstance(item.value, str) and item.value.strip().lower() in strings:
+            item.value = strings[item.value.strip().lower()]
+    return RemoveEnclosingMiddleware().transform_entry(entry, library)
 
 
 def _bibtex_entry(entry: Entry) -> BroughtReference:

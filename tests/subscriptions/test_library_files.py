@@ -91,6 +91,10 @@ def test_a_zotero_csv_export_reads_doi_url_and_extra_but_never_the_abstract() ->
         (b"just a few words of prose, nothing more", "notes.txt", "could not tell what this"),
         (b"name,colour\nalice,blue\n", "people.csv", "has no DOI, Url or Extra column"),
         (b"@misc{a," * (MAX_ENTRIES + 1), "library.bib", f"more than {MAX_ENTRIES:,} entries"),
+        # A valid export with nothing in it says so (not "type an id or choose a file").
+        (b'"Key","Title","Url"\r\n', "empty.csv", "We found no entries in this file"),
+        (b"@comment{exported by JabRef}\n", "empty.bib", "We found no entries in this file"),
+        (b'@string{ax = "arXiv"}\n', "strings.bib", "We found no entries in this file"),
     ],
 )
 def test_a_file_that_is_no_export_is_refused_whole_with_a_sentence(
@@ -136,3 +140,34 @@ def test_any_bytes_give_entries_or_one_sentence_never_a_crash(
         assert (entry.arxiv_id is None) != (entry.reason is None)
         assert entry.arxiv_id is None or normalise_arxiv_id(entry.arxiv_id) == entry.arxiv_id
         assert len(entry.label) <= 120
+
+
+def test_a_zotero_csv_is_counted_by_rows_not_lines() -> None:
+    # Zotero quotes multi-paragraph abstracts: 1,500 rows here are 7,500 lines.
+    abstract = '"' + "\n\n".join(["A paragraph of the abstract."] * 3) + '"'
+    rows = [
+        f"K{n},journalArticle,Paper {n},,https://arxiv.org/abs/2511.{10000 + n},{abstract}"
+        for n in range(1500)
+    ]
+    data = ("Key,Item Type,Title,DOI,Url,Abstract Note\n" + "\n".join(rows) + "\n").encode()
+    assert data.count(b"\n") > MAX_ENTRIES
+
+    entries = read_library_file(data, filename="My Library.csv")
+
+    assert len(entries) == 1500
+    assert entries[-1].arxiv_id == "2511.11499"
+
+
+def test_a_second_bibtex_entry_under_a_used_key_is_read_like_the_first() -> None:
+    data = (
+        b'@string{ax = "arXiv"}\n'
+        b"@misc{a, title={First}, eprint={2511.16660}, archivePrefix={arXiv}}\n"
+        b'@misc{a, title="{Second}", eprint={2511.15552}, archivePrefix=ax}\n'
+    )
+
+    entries = read_library_file(data, filename="library.bib")
+
+    assert [(e.label, e.arxiv_id, e.reason) for e in entries] == [
+        ("a: First", "2511.16660", None),
+        ("a: Second", "2511.15552", None),
+    ]
