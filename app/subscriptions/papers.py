@@ -20,6 +20,7 @@ from app.db import utcnow
 from app.errors import NotFound
 from app.models import FeedbackKind, Paper, ReaderFeedback, Subscriber
 from app.subscriptions.errors import TokenError
+from app.subscriptions.service import require_open
 from app.subscriptions.tokens import ItemClaims, TokenPurpose, read_item_token, token_minter
 
 # The words of the links, as the URL spells them.
@@ -84,6 +85,7 @@ def feedback_target(session: Session, *, token: str, secret_key: str) -> Feedbac
     paper = session.get(Paper, claims.paper_id)
     if paper is None:
         raise FeedbackLinkNotFound("This link is no longer valid.")
+    require_open(subscriber)  # no next digest to steer: say so, record nothing
     return FeedbackTarget(subscriber, paper, claims.edition_id)
 
 
@@ -105,7 +107,13 @@ def record_feedback(
     kind: FeedbackKind,
     edition_id: int | None = None,
 ) -> ReaderFeedback:
-    """The reader's word on a paper; the same word again changes nothing."""
+    """The reader's word on a paper; the same word again changes nothing.
+
+    One word per paper: "fewer like this" on a paper the reader brought stops
+    bringing it (as bringing a disliked paper takes the dislike back).
+    """
+    if kind == FeedbackKind.DISLIKE and arxiv_id in (subscriber.seed_papers or []):
+        subscriber.seed_papers = [a for a in subscriber.seed_papers or [] if a != arxiv_id]
     row = current_feedback(session, subscriber=subscriber, arxiv_id=arxiv_id)
     if row is None:
         row = ReaderFeedback(

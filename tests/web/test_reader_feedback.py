@@ -262,3 +262,53 @@ def test_the_manage_page_lists_liked_and_disliked_papers_and_removes_them(
         assert removed.status_code == 200 and "no longer steers your digest" in removed.text
         assert "2511.20002" not in removed.text
     assert _feedback(clean_db) == [("2511.20001", FeedbackKind.LIKE)]
+
+
+def test_feedback_links_of_an_ended_subscription_say_so_and_record_nothing(
+    clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
+) -> None:
+    from app.subscriptions.service import unsubscribe
+
+    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_papers(session)
+        reader = add_subscriber(session, "reader@example.org")
+    send_edition(settings, factory, edition_date=DAY)
+    [received] = smtp_server.messages_to("reader@example.org")
+    html_part = received.message.get_body(("html",))
+    assert html_part is not None
+    link = re.findall(
+        r'<a href="(http://testserver/c/[^"]+)"[^>]*>More like this</a>', html_part.get_content()
+    )[0]
+    with transaction(factory) as session:
+        unsubscribe(session, subscriber=session.get(type(reader), reader.id))
+    with TestClient(create_app(settings, engine=clean_db)) as browser:
+        page = browser.get(_path(link))
+        answer = browser.post(str(page.url.path))
+        undo = browser.post(str(page.url.path).replace("/more/", "/undo/"))
+    for response in (page, answer, undo):
+        assert response.status_code == 409
+        assert "This subscription has ended" in response.text
+        assert "next digest" not in response.text
+    assert _feedback(clean_db) == []
+
+
+def test_fewer_like_this_on_a_brought_paper_stops_bringing_it(
+    clean_db: Engine, tmp_path: Path
+) -> None:
+    from app.subscriptions.brought import steering_papers
+    from app.subscriptions.papers import record_feedback
+
+    with transaction(make_session_factory(clean_db)) as session:
+        reader = add_subscriber(session, "reader@example.org")
+        reader.seed_papers = ["2511.20001", "2511.20002"]
+        session.flush()
+        record_feedback(
+            session, subscriber=reader, arxiv_id="2511.20002", kind=FeedbackKind.DISLIKE
+        )
+        steering = steering_papers(session, subscriber=reader)
+
+    # One word per paper: it is disliked now, no longer brought.
+    assert [p.arxiv_id for p in steering.brought] == ["2511.20001"]
+    assert [p.arxiv_id for p in steering.disliked] == ["2511.20002"]
