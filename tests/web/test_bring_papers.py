@@ -236,6 +236,15 @@ def test_the_api_lists_brings_imports_and_removes_papers_by_the_manage_token(
         "2511.20001",
         *ARXIV_IN_LIBRARY,
     ]
+    # An id is read as it was brought (any version); one that steers nothing is a 404.
+    assert reader.delete(f"{base}/{ARXIV_IN_LIBRARY[0]}v3").status_code == 200
+    for gone in (ARXIV_IN_LIBRARY[0], "hep-th/9901001", "nonexistent"):
+        missing = reader.delete(f"{base}/{gone}")
+        assert missing.status_code == 404 and "steers your digest" in missing.json()["detail"]
+    assert [p["arxiv_id"] for p in reader.get(base).json()["brought"]] == [
+        "2511.20001",
+        *ARXIV_IN_LIBRARY[1:],
+    ]
 
     bad_file = reader.post(f"{base}/import", files={"library": ("x.bib", b"\xff\xfe\x00junk")})
     assert bad_file.status_code == 422

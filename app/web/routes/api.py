@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 
 from app.db import transaction
+from app.errors import NotFound
 from app.models.subscriber import Subscriber
 from app.subscriptions import service
 from app.subscriptions.brought import (
@@ -231,13 +232,22 @@ def import_papers(
     "/{token}/papers/{arxiv_id:rest}",
     response_model=SteeringPapersOut,
     summary="Stop a paper steering your digest (brought, liked or disliked)",
-    responses=BAD_TOKEN,
+    responses={
+        404: {
+            "model": ErrorOut,
+            "description": "The token is forged, expired or revoked, or no such paper steers "
+            "this digest.",
+        }
+    },
 )
 def remove_paper(
     token: Token, arxiv_id: str, session: SessionDep, state: StateDep
 ) -> SteeringPapersOut:
     subscriber = _by_token(session, state, token, TokenPurpose.MANAGE)
-    stop_steering(session, subscriber=subscriber, arxiv_id=arxiv_id[:64])
+    # Read as the paper was brought: 2511.19827v2 (or its link) is 2511.19827.
+    named = reference_from_text(arxiv_id).arxiv_id
+    if named is None or not stop_steering(session, subscriber=subscriber, arxiv_id=named):
+        raise NotFound(f"{arxiv_id[:64]} is not a paper that steers your digest.")
     return SteeringPapersOut.of(steering_papers(session, subscriber=subscriber))
 
 
