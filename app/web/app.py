@@ -62,6 +62,41 @@ class PageHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class HeadAsGet:
+    """HEAD answered as GET without its body (RFC 9110: every server supports HEAD).
+
+    FastAPI's routes answer GET only, so monitors and link checkers got 405. The
+    tracking links are the exception: a scanner's HEAD must not count as a reader's
+    click or open, so there HEAD stays refused.
+    """
+
+    NOT_FOR = ("/c/", "/o/")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "HEAD"
+            or scope["path"].startswith(self.NOT_FOR)
+        ):
+            await self.app(scope, receive, send)
+            return
+        finished = False
+
+        async def headers_only(message: Message) -> None:
+            nonlocal finished
+            if finished:
+                return
+            if message["type"] == "http.response.body":
+                finished = True  # the GET's headers (its length included), no body
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
 class BodySizeLimit:
     """Refuse request bodies above ``max_bytes`` with 413 before anything parses them.
 
@@ -231,6 +266,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return HTMLResponse(_API_DOCS_PAGE)
 
     _include_routers(app)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

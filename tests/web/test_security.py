@@ -48,6 +48,23 @@ def test_following_links_with_get_never_changes_anything(
     assert status_of(clean_db, "scanner@example.org") is SubscriberStatus.PENDING
 
 
+def test_head_is_get_without_the_body_and_changes_nothing(
+    client: TestClient, clean_db: Engine, outbox: Path
+) -> None:
+    subscribe(client, "monitor@example.org")
+    links = links_of(clean_db, "monitor@example.org")
+    confirm_path = path_of(link(bodies(outbox_messages(outbox)[0])[0], "confirm"))
+    for path in ("/", "/papers", "/healthz", confirm_path, path_of(links.manage)):
+        got, head = client.get(path), client.head(path)
+        assert (head.status_code, head.content) == (got.status_code, b""), path
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.headers["content-length"] == str(len(got.content))
+    assert client.head("/no-such-page").status_code == 404
+    # A scanner's HEAD of a tracking link is no reader's click: refused, as before.
+    assert client.head("/c/anything").status_code == 405
+    assert status_of(clean_db, "monitor@example.org") is SubscriberStatus.PENDING
+
+
 @pytest.mark.parametrize("kind", ["subscribe", "confirm", "manage", "resend"])
 def test_a_form_post_without_a_valid_csrf_token_gets_403(
     client: TestClient, clean_db: Engine, kind: str
