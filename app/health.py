@@ -9,6 +9,7 @@ a person can act on, quickly: a held lock is reported, not waited out.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,6 @@ from app.migrations import migration_heads
 
 log = logging.getLogger(__name__)
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 LOCK_WAIT_MS = 1000  # how long the check waits for SQLite's write lock
 
 
@@ -61,11 +61,23 @@ def database_problem(engine: Engine) -> str | None:
 
 
 def _has_sqlite_header(path: Path) -> bool:
+    """Whether the file itself (not the WAL, which may hold a good first page) is a database.
+
+    Read through SQLite, never with ``open()``: closing any descriptor of the file drops
+    every POSIX lock this process holds on it, its SQLite connections' included, and the
+    next CLI command to close would then delete the WAL under the running server. SQLite
+    keeps its own descriptors open while another of its connections holds a lock;
+    ``immutable=1`` reads the main file alone, without locking it.
+    """
     try:
-        with path.open("rb") as file:
-            return file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
-    except OSError:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            connection.execute("PRAGMA schema_version").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError:
         return False
+    return True
 
 
 def _busy_timeout(dbapi_connection: Any, milliseconds: int) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,30 @@ def test_a_held_write_lock_gives_503_on_health_and_writes_while_reads_still_answ
     assert api_read.status_code == 200  # a read-only API call answers
     assert api_read.json()["email"] == "reader@example.org"
     assert write.status_code == 503  # a writer gives up after the web's busy timeout
+
+
+def test_the_health_check_keeps_the_servers_sqlite_locks(sqlite_file: Path, tmp_path: Path) -> None:
+    # The embedded setup: the server and CLI commands share one SQLite file in WAL mode.
+    # Opening and closing the file in the server (a header check) would drop the server's
+    # locks, and the next command to close would delete the WAL the server still writes.
+    def another_process() -> str:
+        command = (
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+            " print(sorted(r[0] for r in c.execute('SELECT email FROM subscriber'))); c.close()"
+        )
+        ran = subprocess.run(
+            [sys.executable, "-c", command, str(sqlite_file)], check=True, capture_output=True
+        )
+        return ran.stdout.decode().strip()
+
+    wal = sqlite_file.with_name(sqlite_file.name + "-wal")
+    with _client(sqlite_file, tmp_path) as client:
+        assert client.get("/healthz").status_code == 200  # the pool holds a connection now
+        assert client.get("/healthz").status_code == 200
+        assert wal.exists()
+        assert another_process() == "[]"
+        assert wal.exists()
+        # What the server writes next, another process reads.
+        subscribed = client.post("/api/v1/subscriptions", json={"email": "after@example.org"})
+        assert subscribed.status_code == 202
+        assert another_process() == "['after@example.org']"
