@@ -5,12 +5,15 @@ Each group of commands lives in its own module; this one only assembles them.
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import version
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from app.cli import accounts, demo, papers, sending, serve, subscribers
+from app.cli.database import safe_url
 from app.config import ConfigurationError, get_settings
 from app.logs import configure_logging
 
@@ -75,13 +78,42 @@ cli.command()(demo.demo)
 bounces_cli.command("process")(sending.process_bounces)
 
 
+# Options that take several values after one flag, as `ingest --file F [F...]` does
+# (`recommend --seed-paper A B --clicked C`); repeating the flag works too.
+LIST_OPTIONS = {"recommend": ("--seed-paper", "--clicked")}
+
+
+def spread_list_options(args: list[str]) -> list[str]:
+    """``--seed-paper A B`` as ``--seed-paper A --seed-paper B`` (Click takes one per flag)."""
+    flags = LIST_OPTIONS.get(args[0], ()) if args else ()
+    spread: list[str] = []
+    current: str | None = None
+    for arg in args:
+        if arg in flags:
+            current = arg
+        elif arg.startswith("-"):
+            current = None
+            spread.append(arg)
+        elif current is not None:
+            spread += [current, arg]
+        else:
+            spread.append(arg)
+    return spread
+
+
 def main() -> None:
-    """Console-script entry point; turns configuration errors into one clear line."""
+    """Console-script entry point; configuration errors and a database that does not
+    answer are one clear line, not a traceback."""
     try:
-        cli()
+        cli(args=spread_list_options(sys.argv[1:]), prog_name="paperboy")
     except ConfigurationError as error:
         typer.echo(f"paperboy: {error}", err=True)
         raise SystemExit(2) from error
+    except OperationalError as error:
+        url = safe_url(get_settings().database_url)
+        reason = str(error.orig or error).strip().splitlines()[0]
+        typer.echo(f"paperboy: the database at {url} does not answer: {reason}", err=True)
+        raise SystemExit(1) from None
 
 
 __all__ = ["cli", "main"]

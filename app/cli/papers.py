@@ -115,11 +115,19 @@ def recommend(
     ] = "",
     seed_paper: Annotated[
         list[str] | None,
-        typer.Option("--seed-paper", metavar="ID", help="An arXiv id the reader likes."),
+        typer.Option(
+            "--seed-paper",
+            metavar="ID...",
+            help="arXiv ids the reader likes (several after the flag, or the flag again).",
+        ),
     ] = None,
     clicked: Annotated[
         list[str] | None,
-        typer.Option("--clicked", metavar="ID", help="An arXiv id the reader clicked."),
+        typer.Option(
+            "--clicked",
+            metavar="ID...",
+            help="arXiv ids the reader clicked (several after the flag, or the flag again).",
+        ),
     ] = None,
     k: Annotated[int, typer.Option("-k", metavar="N", min=1, max=50, help="How many papers.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,

@@ -1,0 +1,90 @@
+"""The console script's entry point: options with several values, and one line per failure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.cli import main, spread_list_options
+from app.config import get_settings
+
+PAPERS_FILE = Path(__file__).parents[1] / "ranking" / "data" / "daily_papers_small.json"
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pytest.MonkeyPatch]:
+    monkeypatch.setenv("PAPERBOY_VAR_DIR", str(tmp_path))
+    for name in ("PAPERBOY_DATABASE_URL", "PAPERBOY_BROKER_URL", "PAPERBOY_MAIL_URL"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+def run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.setattr("sys.argv", ["paperboy", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    code = exited.value.code
+    return code if isinstance(code, int) else 1
+
+
+def test_several_seed_papers_and_clicks_follow_one_flag_as_files_follow_ingest_file(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As the contract writes it: recommend ... [--seed-paper ID ...]; repeating works too.
+    args = ["recommend", "--papers-file", str(PAPERS_FILE), "--interests", "agents"]
+    code = run(
+        environment,
+        *args,
+        "--seed-paper",
+        "9999.99991",
+        "9999.99992",
+        "--clicked",
+        "9999.99993",
+        "--seed-paper",
+        "9999.99994",
+        "--json",
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    why = json.loads(out)[0]["why"]
+    assert all(f"9999.9999{n}" in why for n in (1, 2, 4))
+    assert "9999.99993" not in why  # a click is no seed (and unknown clicks are not noted)
+
+
+def test_list_options_spread_only_their_own_values() -> None:
+    assert spread_list_options(["recommend", "--seed-paper", "A", "B", "-k", "3"]) == [
+        "recommend",
+        "--seed-paper",
+        "A",
+        "--seed-paper",
+        "B",
+        "-k",
+        "3",
+    ]
+    # Other commands' arguments are left as they are.
+    assert spread_list_options(["ingest", "--file", "a.json", "b.json"]) == [
+        "ingest",
+        "--file",
+        "a.json",
+        "b.json",
+    ]
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["subscribers", "list"]])
+def test_a_database_that_does_not_answer_is_one_line_not_a_traceback(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    environment.setenv("PAPERBOY_DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:1/x")
+
+    code = run(environment, *command)
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("paperboy: the database at postgresql+psycopg://nobody:***@127.0.0.1:1/x")
+    assert "does not answer" in err and "secret" not in err
