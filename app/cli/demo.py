@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from app.cli.database import session_factory
+from app.cli.sending import retry_watcher
 from app.config import Settings, get_settings
 from app.db import transaction
 
@@ -43,7 +44,8 @@ def demo() -> None:
             f"Readers: {readers.imported + readers.already_present} at example.org "
             f"({readers.imported} new), each with their own interests."
         )
-        final = send_edition(settings, factory, edition_date=EDITION_DATE)
+        watch = retry_watcher(factory, lambda line: typer.echo(f"paperboy demo: {line}", err=True))
+        final = send_edition(settings, factory, edition_date=EDITION_DATE, on_progress=watch)
     typer.echo(
         f"Edition {final.edition_id} of {EDITION_DATE:%d %B %Y}: {final.status.value}, "
         f"{final.counts.sent} of {final.counts.recipients} digests sent."

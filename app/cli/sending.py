@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,7 +16,44 @@ from app.config import get_settings
 from app.logs import bind_log_context, log_context
 from app.wording import plural
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from app.editions.progress import EditionProgress
+
 log = logging.getLogger(__name__)
+
+
+def retry_watcher(
+    factory: sessionmaker[Session], say: Callable[[str], None]
+) -> Callable[[EditionProgress], None]:
+    """A progress callback that says, once per wait, why a send stands still: digests the
+    mail server refused, waiting for their next try (a send waits for them)."""
+    from app.db import transaction
+    from app.editions.progress import waiting_to_retry
+
+    told: set[str] = set()
+
+    def watch(progress: EditionProgress) -> None:
+        counts = progress.counts
+        if counts.sending or not counts.pending:
+            return
+        with transaction(factory) as session:
+            wait = waiting_to_retry(session, edition_id=progress.edition_id)
+        if not wait.deliveries:
+            return
+        reason = (wait.last_error or "no reason recorded").strip().splitlines()[0][:200]
+        when = f"{wait.next_attempt_at:%H:%M} UTC" if wait.next_attempt_at else "soon"
+        line = (
+            f"{plural(wait.deliveries, 'digest')} not sent yet: {reason}. Next try at {when}; "
+            "waiting for it (Ctrl-C stops waiting: `paperboy run` or the workers still send "
+            "them then)."
+        )
+        if line not in told:  # once per wait, not at every tick
+            told.add(line)
+            say(line)
+
+    return watch
 
 
 def send(
@@ -28,7 +66,7 @@ def send(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from app.db import transaction
-    from app.editions.progress import EditionProgress, duration_text, failed_deliveries
+    from app.editions.progress import duration_text, failed_deliveries
     from app.editions.running import send_edition
 
     settings = get_settings()
@@ -47,8 +85,10 @@ def send(
         Progress(*columns, console=console) as bar,
     ):
         task = bar.add_task("send", total=None, edition="…", detail="")
+        watch = retry_watcher(factory, lambda line: console.print(line, markup=False))
 
         def show(progress: EditionProgress) -> None:
+            watch(progress)
             # The edition's id is first known here; records from now on carry it.
             bind_log_context(edition_id=progress.edition_id)
             counts = progress.counts

@@ -253,3 +253,26 @@ def failed_deliveries(
         .limit(limit)
     )
     return [(email, DeliveryStatus(status), error) for email, status, error in rows]
+
+
+@dataclass(frozen=True)
+class RetryWait:
+    """An edition's deliveries that were tried, failed for now and wait for their next try."""
+
+    deliveries: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+
+
+def waiting_to_retry(session: Session, *, edition_id: int) -> RetryWait:
+    """What a send that seems to stand still is waiting for (a mail server that refused)."""
+    count, next_at, error = session.execute(
+        select(
+            func.count(), func.min(Delivery.next_attempt_at), func.max(Delivery.last_error)
+        ).where(
+            Delivery.edition_id == edition_id,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.last_error.is_not(None),
+        )
+    ).one()
+    return RetryWait(int(count or 0), error, next_at)
