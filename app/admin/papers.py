@@ -25,10 +25,6 @@ class DayPaper:
     trending_score: float
 
 
-def latest_featured_day(session: Session) -> date | None:
-    return session.scalar(select(func.max(PaperFeature.featured_on)))
-
-
 def papers_of_day(session: Session, *, day: date, now: datetime | None = None) -> list[DayPaper]:
     """The papers featured on ``day``, most trending first, by the ranker's trending score."""
     now = now or utcnow()

@@ -174,6 +174,22 @@ def test_digest_preview_shows_what_the_mailer_would_send_and_sends_nothing(
         assert check.scalar(select(func.count()).select_from(Delivery)) == 24  # unchanged
 
 
+def test_the_preview_opens_on_the_latest_day_with_papers_when_today_has_none(
+    admin_client: TestClient, clean_db: Engine
+) -> None:
+    from tests.factories import DAY, add_papers, add_subscriber
+
+    with transaction(make_session_factory(clean_db)) as session:
+        add_papers(session)  # featured on DAY, long before today (as after `paperboy demo`)
+        reader = add_subscriber(session, "reader@example.org")
+
+    page = admin_client.get(f"/admin/subscribers/{reader.id}/preview")
+
+    assert page.status_code == 200
+    assert "Nothing to preview" not in page.text
+    assert 'id="preview-subject"' in page.text and str(DAY) in page.text
+
+
 def test_send_test_digest_mails_the_admin_without_the_subscribers_own_links(
     admin_client: TestClient, clean_db: Engine, admin_settings: Settings
 ) -> None:

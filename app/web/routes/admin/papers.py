@@ -7,12 +7,8 @@ from fastapi.responses import Response
 
 from app import jobs
 from app.admin.overview import count_ingest_runs, recent_ingest_runs
-from app.admin.papers import (
-    latest_featured_day,
-    paper_reach_figure,
-    papers_of_day,
-    todays_edition_for,
-)
+from app.admin.papers import paper_reach_figure, papers_of_day, todays_edition_for
+from app.papers.listing import latest_featured_day
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import DayQuery, PageNumber, redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected

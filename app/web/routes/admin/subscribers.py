@@ -29,6 +29,7 @@ from app.errors import NotFound
 from app.mailer.errors import DeliveryError
 from app.mailer.transports import transport_for
 from app.models import SubscriberStatus
+from app.papers.listing import latest_featured_day
 from app.subscriptions.importing import ImportFileError, import_subscribers_csv
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import (
@@ -173,7 +174,10 @@ def preview_page(
     day: DayQuery = None,
 ) -> Response:
     detail = subscriber_detail(session, subscriber_id=subscriber_id)
-    edition_date = day or utcnow().date()
+    # Today's digest; on a day with no papers yet (after `paperboy demo`, say), the
+    # latest day that has some, rather than a page with nothing on it.
+    today, latest = utcnow().date(), latest_featured_day(session)
+    edition_date = day or (latest if latest is not None and latest < today else today)
     context: dict[str, object] = {
         "subscriber": detail.subscriber,
         "day": edition_date,
@@ -200,7 +204,10 @@ def send_test(
     to: Annotated[str, Form()] = "",
     day: DayForm = None,
 ) -> Response:
-    edition_date = day or utcnow().date()
+    # Today's digest; on a day with no papers yet (after `paperboy demo`, say), the
+    # latest day that has some, rather than a page with nothing on it.
+    today, latest = utcnow().date(), latest_featured_day(session)
+    edition_date = day or (latest if latest is not None and latest < today else today)
     back = f"/admin/subscribers/{subscriber_id}/preview?day={edition_date.isoformat()}"
     try:
         address = validate_email(to, check_deliverability=False).normalized
