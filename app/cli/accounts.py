@@ -23,8 +23,11 @@ def create_user(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         lines = sys.stdin.read().splitlines()
-        if len(lines) < 2 or lines[0] != lines[1]:
+        if len(lines) < 2:
             typer.echo("paperboy: give the password twice, on two lines of stdin.", err=True)
+            raise typer.Exit(1)
+        if lines[0] != lines[1]:
+            typer.echo("paperboy: the two passwords do not match; nothing was created.", err=True)
             raise typer.Exit(1)
         password = lines[0]
     settings = get_settings()
