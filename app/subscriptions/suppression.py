@@ -26,7 +26,7 @@ from app.models import (
     Suppression,
     SuppressionReason,
 )
-from app.subscriptions.validation import address_key
+from app.subscriptions.validation import address_forms, address_key
 
 _SUBSCRIBER_STATUS = {
     SuppressionReason.HARD_BOUNCE: SubscriberStatus.BOUNCED,
@@ -66,15 +66,22 @@ def suppress_addresses(session: Session, entries: Sequence[Suppress]) -> int:
         .returning(Suppression.email)
     )
     added = len(result.all())
-    subscribers: dict[str, int] = dict(
-        session.execute(
+    stored = {form for email in by_email for form in address_forms(email)}
+    subscribers: dict[str, int] = {
+        address_key(email): subscriber_id
+        for email, subscriber_id in session.execute(
             # Addresses are stored lowercased (normalise_email), so the unique
             # index on email answers this.
-            select(Subscriber.email, Subscriber.id).where(Subscriber.email.in_(list(by_email)))
+            select(Subscriber.email, Subscriber.id).where(Subscriber.email.in_(list(stored)))
         ).all()
-    )
+    }
     for reason in _SUBSCRIBER_STATUS:
-        emails = [email for email, e in by_email.items() if e.reason == reason]
+        emails = [
+            form
+            for email, e in by_email.items()
+            if e.reason == reason
+            for form in address_forms(email)
+        ]
         if emails:
             session.execute(
                 update(Subscriber)
@@ -101,7 +108,9 @@ def suppress_addresses(session: Session, entries: Sequence[Suppress]) -> int:
 
 def is_suppressed(session: Session, email: str) -> bool:
     """True when ``email`` must never be mailed again."""
-    return bool(session.scalar(select(suppressed(address_key(email)))))
+    return any(
+        session.scalar(select(suppressed(form))) for form in address_forms(address_key(email))
+    )
 
 
 def suppressed(email: ColumnElement[str] | str) -> ColumnElement[bool]:
@@ -112,13 +121,14 @@ def suppressed(email: ColumnElement[str] | str) -> ColumnElement[bool]:
 
 def suppressed_among(session: Session, emails: Iterable[str]) -> set[str]:
     """The canonical forms of those of ``emails`` that are on the list (one query)."""
-    keys = {address_key(email) for email in emails}
+    keys = {form for email in emails for form in address_forms(address_key(email))}
     if not keys:
         return set()
     dialect = session.get_bind().dialect.name
     # Import asks this per chunk of 1,000: one array parameter, not 1,000 placeholders.
-    return set(
-        session.scalars(
+    return {
+        address_key(email)
+        for email in session.scalars(
             select(Suppression.email).where(one_of(Suppression.email, keys, dialect=dialect))
         )
-    )
+    }

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from zoneinfo import available_timezones
 
+import idna
 from email_validator import EmailNotValidError
 from email_validator import validate_email as _validate_email
 
@@ -100,12 +101,34 @@ def _validated_email(value: str) -> str:
 
 
 def address_key(email: str) -> str:
-    """The form in which addresses are stored and compared: trimmed, lower-cased.
+    """The form in which addresses are stored and compared: trimmed, lower-cased, and an
+    internationalised domain in Unicode (``bücher.example``), as email_validator gives it.
 
-    ``normalise_email`` returns this for new input; suppression, rate limits,
-    import and sending compare stored addresses through it.
+    ``normalise_email`` returns this for new input; suppression, rate limits, import
+    and sending compare stored addresses through it. A bounce or complaint names the
+    domain as it went out, in its ASCII form (``xn--bcher-kva.example``): that must be
+    the same address, or the reader it names would never be suppressed.
     """
-    return email.strip().lower()
+    key = email.strip().lower()
+    local, at, domain = key.rpartition("@")
+    if at and "xn--" in domain:
+        try:
+            return f"{local}@{idna.decode(domain)}"
+        except (idna.IDNAError, UnicodeError):
+            return key  # not a valid ACE name: compared as written
+    return key
+
+
+def address_forms(key: str) -> set[str]:
+    """``key`` (an ``address_key``) and, for an internationalised domain, its ASCII form:
+    rows stored before ``address_key`` decoded ``xn--`` domains may hold either."""
+    local, at, domain = key.rpartition("@")
+    if not at or domain.isascii():
+        return {key}
+    try:
+        return {key, f"{local}@{idna.encode(domain).decode('ascii')}"}
+    except (idna.IDNAError, UnicodeError):
+        return {key}
 
 
 def clean_interests(raw: str) -> str:

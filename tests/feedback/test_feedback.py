@@ -148,3 +148,33 @@ def test_bounces_process_command_suppresses_hard_bounces_from_a_maildir(
     assert statuses["slow@example.org"] == SubscriberStatus.ACTIVE
     again = CliRunner().invoke(cli, ["bounces", "process", str(maildir)])
     assert again.output.startswith("0 messages")
+
+
+def test_a_bounce_naming_an_internationalised_domain_in_ascii_suppresses_its_reader(
+    clean_db: Engine, tmp_path: Path
+) -> None:
+    # Stored as typed (Unicode domain); the digest went out to, and bounced from, the
+    # ASCII form. A reader stored in the ASCII form before is found as well.
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_subscriber(session, "idn@bücher.example.org")
+        add_subscriber(session, "old@xn--bcher-kva.example.org")
+    dsn = DSN.replace(b"Gone@Example.org", b"IDN@xn--bcher-kva.example.org")
+    box = mailbox.Maildir(str(tmp_path / "bounces"), create=True)
+    box.add(dsn)
+    box.add(dsn.replace(b"IDN@xn--bcher-kva", b"old@xn--bcher-kva"))
+    with transaction(factory) as session:
+        report = process_maildir(session, tmp_path / "bounces")
+        from app.subscriptions.suppression import is_suppressed
+
+        assert is_suppressed(session, "IDN@XN--BCHER-KVA.example.org")
+        assert is_suppressed(session, "old@bücher.example.org")
+    assert report.hard == 2
+    with Session(clean_db) as session:
+        statuses = dict(session.execute(select(Subscriber.email, Subscriber.status)).all())
+        suppressed = set(session.scalars(select(Suppression.email)))
+    assert statuses == {
+        "idn@bücher.example.org": SubscriberStatus.BOUNCED,
+        "old@xn--bcher-kva.example.org": SubscriberStatus.BOUNCED,
+    }
+    assert suppressed == {"idn@bücher.example.org", "old@bücher.example.org"}
