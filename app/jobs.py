@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
 from typing import Any
 
@@ -73,6 +73,33 @@ def enqueue(
         dispatch()
     else:
         on_commit(session, dispatch)
+
+
+def enqueue_in_turn(
+    name: str, calls: Sequence[tuple[Any, ...]], *, settings: Settings, session: Session
+) -> None:
+    """Run job ``name`` once per args tuple of ``calls``, after ``session`` commits.
+
+    With a broker each is a task of its own (workers run them side by side); without
+    one, a single background thread runs them in turn: a request that queued a whole
+    send answers at once, and the send goes at one connection's pace, as it would.
+    """
+    if name not in JOBS:
+        raise KeyError(f"unknown job {name!r}")
+    if settings.broker_url:
+        for args in calls:
+            enqueue(name, *args, settings=settings, session=session)
+        return
+
+    def run_all() -> None:
+        for args in calls:
+            _run_in_process(name, args, settings)
+
+    def start() -> None:
+        threading.Thread(target=run_all, name=f"jobs-{name}", daemon=True).start()
+
+    if calls:
+        on_commit(session, start)
 
 
 def _dispatch(

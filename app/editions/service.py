@@ -199,7 +199,20 @@ def enqueue_chunks(
     chunks: list[list[int]],
     wait_for_broker: bool = False,
 ) -> None:
-    """One ``editions.send_chunk`` job per chunk, after ``session`` commits (now without one)."""
+    """One ``editions.send_chunk`` job per chunk, after ``session`` commits (now without one).
+
+    After a commit (an admin's action, the schedule, recovery) the chunks never hold up
+    the caller, broker or not (``jobs.enqueue_in_turn``); without a session (``paperboy
+    send``, which shows its progress chunk by chunk) each runs as it is queued.
+    """
+    if session is not None:
+        jobs.enqueue_in_turn(
+            "editions.send_chunk",
+            [(edition_id, chunk) for chunk in chunks],
+            settings=settings,
+            session=session,
+        )
+        return
     for chunk in chunks:
         jobs.enqueue(
             "editions.send_chunk",

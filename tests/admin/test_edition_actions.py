@@ -109,3 +109,54 @@ def test_pause_button_works_once_and_needs_csrf(admin_client: TestClient, clean_
 def test_a_forged_flash_message_is_not_shown(admin_client: TestClient) -> None:
     html = admin_client.get("/admin/editions?flash=Your+session+expired,+go+to+evil.example").text
     assert "evil.example" not in html
+
+
+def test_resume_in_embedded_mode_answers_at_once_and_the_send_goes_on_behind_it(
+    admin_client: TestClient,
+    clean_db: Engine,
+    admin_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+    import time
+
+    import app.editions.jobs as edition_jobs
+    from app.editions.actions import pause_edition
+    from app.editions.service import open_edition
+    from tests.factories import DAY, add_papers, add_subscriber
+
+    assert admin_settings.broker_url is None  # embedded: jobs run in this process
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_papers(session)
+        for n in range(3):
+            add_subscriber(session, f"reader{n}@example.org")
+        edition, _ = open_edition(session, edition_date=DAY, settings=admin_settings)
+        pause_edition(session, edition_id=edition.id)
+        edition_id = edition.id
+    # The send waits at this gate: were it run inside the request, the request would too.
+    gate = threading.Event()
+    send_chunk = edition_jobs.send_chunk
+
+    def gated(*args: object) -> object:
+        assert gate.wait(30)
+        return send_chunk(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(edition_jobs, "send_chunk", gated)
+    token = csrf_from(admin_client.get(f"/admin/editions/{edition_id}").text)
+
+    resumed = admin_client.post(f"/admin/editions/{edition_id}/resume", data={"csrf_token": token})
+
+    assert resumed.status_code == 303 and not gate.is_set()
+    with Session(clean_db) as session:
+        assert delivery_counts(session, [edition_id])[edition_id].pending == 3
+    gate.set()
+    deadline = time.monotonic() + 30
+    while True:
+        with Session(clean_db) as session:
+            status = session.get_one(Edition, edition_id).status
+            counts = delivery_counts(session, [edition_id])[edition_id]
+        if status == EditionStatus.FINISHED or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status == EditionStatus.FINISHED and counts.sent == 3

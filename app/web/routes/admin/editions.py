@@ -24,7 +24,8 @@ router = APIRouter()
 PAGE_SIZE = 25
 
 
-# Chunks are queued once the request commits (in embedded mode they run then).
+# Chunks are queued once the request commits (in embedded mode a background thread runs
+# them in turn: the request answers at once).
 ACTIONS: dict[str, Callable[[Session, int, Settings], actions.ActionResult]] = {
     "send": lambda s, i, settings: actions.start_sending(
         s, edition_id=i, settings=settings, enqueue=True
