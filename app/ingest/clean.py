@@ -2,14 +2,16 @@
 
 A source is free to send anything: a count of ``10**30``, a NUL in a title, a
 megabyte of abstract, a ``javascript:`` project page. None of it may fail the
-batch it arrived in. Counts are clamped to the column, control characters
-removed, long text cut (with a note the run keeps), and outside URLs kept only
-when ``app.urls.safe_http_url`` accepts them and they fit their column.
+batch it arrived in. Counts are clamped to the column, control and invisible
+formatting characters removed, long text cut (with a note the run keeps), and
+outside URLs kept only when ``app.urls.safe_http_url`` accepts them and they fit
+their column. A value of the wrong type is dropped, with a note.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from app.urls import safe_http_url
 
@@ -26,14 +28,27 @@ KEYWORDS_MAX = 50
 URL_COLUMN_MAX = 500  # github_repo, project_page, thumbnail, pdf_url are String(500)
 
 # C0 and C1 controls but those ``\s`` matches (tab, line breaks, \x1c-\x1f, NEL: they
-# become spaces), lone surrogates (valid in JSON, unencodable in UTF-8), non-characters.
-_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+# become spaces), lone surrogates (valid in JSON, unencodable in UTF-8), non-characters;
+# and the invisible characters that can only hide or reorder what is shown: zero-width
+# space, word joiner, byte-order mark, and the bidi embeddings, overrides and isolates
+# (an override in an author's name reverses the date and counts after it). ZWJ and ZWNJ
+# stay: Persian and Indic names and emoji need them.
+_CONTROL_RE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff"
+    "\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
 _WHITESPACE_RE = re.compile(r"\s+")
 
 
 def normalise_text(text: str | None) -> str:
     """Control characters removed; line breaks and runs of whitespace become single spaces."""
     return _WHITESPACE_RE.sub(" ", _CONTROL_RE.sub("", text or "")).strip()
+
+
+def visible(text: str) -> bool:
+    """Whether ``text`` shows anything: a letter, digit, mark, sign or punctuation
+    (a title of joiners and spaces alone is no title)."""
+    return any(unicodedata.category(c)[0] not in "CZ" for c in text)
 
 
 def clamp_count(value: int | None) -> int:

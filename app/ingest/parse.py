@@ -199,7 +199,8 @@ def _drop_invalid_values(raw: dict[str, Any], errors: list[ErrorDetails]) -> boo
     return True
 
 
-def _validate(raw: object, label: str) -> HFItem | SkippedItem:
+def _validate(raw: object, label: str, notes: list[str]) -> HFItem | SkippedItem:
+    """The item, with optional values of the wrong type dropped (each with a note)."""
     try:
         return HFItem.model_validate(raw)
     except ValidationError as error:
@@ -218,6 +219,9 @@ def _validate(raw: object, label: str) -> HFItem | SkippedItem:
         except ValidationError:
             return SkippedItem(label, reason)
         log.info("daily papers %s: dropped invalid optional values (%s)", label, reason)
+        for dropped in error.errors():
+            where = ".".join(str(part) for part in dropped["loc"]).removeprefix("paper.")
+            notes.append(f"{where} dropped: {str(dropped['msg']).lower()}")
         return item
 
 
@@ -232,7 +236,8 @@ def parse_item(raw: object, position: int) -> ParsedPaper | SkippedItem:
         paper_id = raw.get("paper", {}).get("id") if isinstance(raw.get("paper"), dict) else None
         if isinstance(paper_id, str) and paper_id.strip():
             label = paper_id.strip()
-    item = _validate(raw, label)
+    notes: list[str] = []
+    item = _validate(raw, label, notes)
     if isinstance(item, SkippedItem):
         return item
     paper = item.paper
@@ -241,7 +246,6 @@ def parse_item(raw: object, position: int) -> ParsedPaper | SkippedItem:
     arxiv_id = normalise_arxiv_id(paper.id)
     if arxiv_id is None:
         return SkippedItem(label, f"malformed arXiv id {paper.id!r}")
-    notes: list[str] = []
     # The top-level title/summary repeat the paper's; use them if the paper lacks one.
     title = clean.bounded_text(
         paper.title if normalise_text(paper.title) else _extra_str(item, "title"),
@@ -249,7 +253,7 @@ def parse_item(raw: object, position: int) -> ParsedPaper | SkippedItem:
         "title",
         notes,
     )
-    if not title:
+    if not clean.visible(title):
         return SkippedItem(label, "no title")
     abstract = clean.bounded_text(
         paper.summary if normalise_text(paper.summary) else _extra_str(item, "summary"),
@@ -264,6 +268,7 @@ def parse_item(raw: object, position: int) -> ParsedPaper | SkippedItem:
         # Seen in real data: a 2509.* paper "published" in 2026. A wrong date is worse
         # than none; the arXiv enrichment fills in the true v1 date.
         log.warning("daily papers %s: ignoring impossible publishedAt %s", label, published_at)
+        notes.append(f"publishedAt dropped: {published_at:%Y-%m-%d} cannot be this paper's")
         published_at = None
     authors = [
         normalise_text(a.name)[: clean.NAME_MAX] for a in paper.authors if a.name and not a.hidden

@@ -24,6 +24,7 @@ from app.subscriptions.errors import InvalidField
 from app.topics import TOPICS
 
 MAX_EMAIL_LENGTH = 254
+MAX_LOCAL_PART_LENGTH = 64
 MAX_INTERESTS_LENGTH = 1000
 MAX_TIMEZONE_LENGTH = 64
 DEFAULT_TIMEZONE = "UTC"
@@ -31,7 +32,9 @@ DEFAULT_SEND_HOUR = 7
 
 # C0 and C1 controls, line/paragraph separators, and lone surrogates (valid in JSON
 # and form data, but no database or mail can encode them).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# Controls, line and paragraph separators, lone surrogates, and the bidi embeddings,
+# overrides and isolates (they reorder what is shown after them).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _WHITESPACE = re.compile(r"\s+")
 _ENCODED_WORD = re.compile(r"=\?[^?]*\?[a-z]\?", re.IGNORECASE)
 # The common case, plain ASCII, checked without email_validator (whose Unicode
@@ -87,8 +90,19 @@ def normalise_email(raw: str) -> str:
     if _ENCODED_WORD.search(value):
         raise InvalidField("email", "Please enter the address as you would type it.")
     if _ASCII_ADDRESS.fullmatch(value):
-        return address_key(value)
+        return _short_local_part(address_key(value))
     return _validated_email(value)
+
+
+def _short_local_part(address: str) -> str:
+    """``address``, or ``InvalidField`` past RFC 5321's 64 characters before the @ (relays
+    refuse such mail; email_validator's default checks let them through)."""
+    if len(address.rpartition("@")[0]) > MAX_LOCAL_PART_LENGTH:
+        raise InvalidField(
+            "email",
+            f"The part before the @ is too long (at most {MAX_LOCAL_PART_LENGTH} characters).",
+        )
+    return address
 
 
 def _validated_email(value: str) -> str:
@@ -97,7 +111,7 @@ def _validated_email(value: str) -> str:
         result = _validate_email(value, check_deliverability=False)
     except EmailNotValidError as error:
         raise InvalidField("email", f"That doesn't look like an email address: {error}") from error
-    return address_key(result.normalized)
+    return _short_local_part(address_key(result.normalized))
 
 
 def address_key(email: str) -> str:

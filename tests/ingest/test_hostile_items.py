@@ -267,3 +267,52 @@ def test_ingest_file_with_hostile_items_exits_0_stores_all_and_explains(
         (run,) = session.scalars(select(IngestRun))
         assert run.status == IngestRunStatus.SUCCEEDED
         assert run.skipped == 1
+
+
+def test_values_dropped_as_invalid_are_noted_not_lost_in_silence() -> None:
+    paper = parse_item(
+        item(
+            "2509.00001",
+            submittedOnDailyAt="2025-13-45T00:00:00.000Z",
+            publishedAt="not a date",
+            upvotes=1.5e308,
+        ),
+        0,
+    )
+
+    assert isinstance(paper, ParsedPaper)
+    assert (paper.featured_on, paper.published_at, paper.upvotes) == (None, None, 0)
+    noted = " | ".join(paper.notes)
+    for field in ("submittedOnDailyAt dropped", "publishedAt dropped", "upvotes dropped"):
+        assert field in noted, noted
+
+
+def test_an_impossible_published_date_is_noted_where_it_is_dropped() -> None:
+    paper = parse_item(item("2509.00001", publishedAt="2026-04-08T00:00:00.000Z"), 0)
+
+    assert isinstance(paper, ParsedPaper) and paper.published_at is None
+    assert paper.notes == ("publishedAt dropped: 2026-04-08 cannot be this paper's",)
+
+
+@pytest.mark.parametrize("title", ["\u200b\u200b", "\u202e", " \u200d\u2066 "])
+def test_a_title_that_shows_nothing_is_no_title(title: str) -> None:
+    skipped = parse_item(item("2509.00001", title=title), 0)
+
+    assert isinstance(skipped, SkippedItem) and skipped.reason == "no title"
+
+
+def test_bidi_overrides_and_zero_width_spaces_are_removed_joiners_kept() -> None:
+    paper = parse_item(
+        item(
+            "2509.00001",
+            title="Deep\u200b Learning \u202eof Things\u202c",
+            authors=[{"name": "Mallory \u202e"}, {"name": "Sa\u200cra"}],
+            ai_keywords=["\u2066gnp.exe\u2069"],
+        ),
+        0,
+    )
+
+    assert isinstance(paper, ParsedPaper)
+    assert paper.title == "Deep Learning of Things"
+    assert paper.authors == ["Mallory", "Sa\u200cra"]  # ZWNJ: part of how names are written
+    assert paper.ai_keywords == ["gnp.exe"]

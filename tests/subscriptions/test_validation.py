@@ -18,7 +18,17 @@ def test_addresses_are_stored_lowercase() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "not-an-email", "a@", "@b.org", "a b@example.org", "x" * 250 + "@example.org"],
+    [
+        "",
+        "not-an-email",
+        "a@",
+        "@b.org",
+        "a b@example.org",
+        "x" * 250 + "@example.org",
+        "x" * 65 + "@example.org",  # RFC 5321: at most 64 before the @
+        "\u00e9" * 65 + "@b\u00fccher.example.org",
+        "a\u202e@example.org",  # a bidi override reorders what is shown
+    ],
 )
 def test_invalid_addresses_are_refused_with_a_sentence(bad: str) -> None:
     with pytest.raises(InvalidField) as caught:
@@ -73,6 +83,11 @@ def test_bad_preferences_name_the_field(field: str, values: dict[str, object]) -
 def test_interests_lose_their_line_breaks() -> None:
     preferences = clean_preferences(interests="  diffusion models\r\n\r\nand   RLHF ")
     assert preferences.interests == "diffusion models and RLHF"
+
+
+def test_interests_lose_bidi_overrides() -> None:
+    preferences = clean_preferences(interests="\u202ediffusion\u202c models\u2066")
+    assert preferences.interests == "diffusion models"
 
 
 def test_defaults_are_a_daily_digest_at_seven_utc() -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile as StarletteUploadFile
@@ -30,7 +29,9 @@ from app.mailer.errors import DeliveryError
 from app.mailer.transports import transport_for
 from app.models import SubscriberStatus
 from app.papers.listing import latest_featured_day
+from app.subscriptions.errors import InvalidField
 from app.subscriptions.importing import ImportFileError, import_subscribers_csv
+from app.subscriptions.validation import normalise_email
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import (
     DayForm,
@@ -209,9 +210,9 @@ def send_test(
     today, latest = utcnow().date(), latest_featured_day(session)
     edition_date = day or (latest if latest is not None and latest < today else today)
     back = f"/admin/subscribers/{subscriber_id}/preview?day={edition_date.isoformat()}"
-    try:
-        address = validate_email(to, check_deliverability=False).normalized
-    except EmailNotValidError:
+    try:  # the checks a subscriber's address passes (length, encoded words, bidi controls)
+        address = normalise_email(to)
+    except InvalidField:
         return redirect_with_flash(request, back, f"{to!r} is not an email address.")
     try:
         with transport_for(settings.mail_url) as transport:
