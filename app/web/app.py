@@ -139,20 +139,34 @@ class BodySizeLimit:
             await _too_large(send, max_bytes, html)
             return
         received = 0
+        too_large = answered = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > max_bytes:
+                    too_large = True
                     raise _BodyTooLarge
             return message
 
+        async def guarded_send(message: Message) -> None:
+            # A body without a declared length (chunked) is found too large while it is
+            # read; FastAPI turns that into its own 400, which becomes the 413 here.
+            nonlocal answered
+            if not too_large:
+                await send(message)
+            elif not answered:
+                answered = True
+                await _too_large(send, max_bytes, html)
+
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive, guarded_send)
         except _BodyTooLarge:
-            await _too_large(send, max_bytes, html)
+            if not answered:
+                answered = True
+                await _too_large(send, max_bytes, html)
 
 
 class _BodyTooLarge(Exception):
