@@ -73,6 +73,27 @@ def create_edition(
     ).one()
 
 
+# pg_advisory_xact_lock's first key: the fan-outs' own namespace ("PB").
+FAN_OUT_LOCK = 0x5042
+
+
+def lock_edition_date(session: Session, day: date) -> None:
+    """Fan-outs of one date take turns, until the transaction ends.
+
+    A reader is due in one edition of a date only (``due_subscribers`` leaves out who
+    has a delivery in another), but two fan-outs at once (``paperboy send`` and the
+    hour's slot) would each miss the other's uncommitted rows and both mail them. On
+    PostgreSQL the second waits here and then sees the first's rows (READ COMMITTED:
+    each statement reads what was committed before it began); SQLite's writers already
+    take turns (``BEGIN IMMEDIATE``).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :day)"),
+            {"namespace": FAN_OUT_LOCK, "day": day.toordinal()},
+        )
+
+
 def fan_out_edition(
     session: Session, *, edition_id: int, settings: Settings, enqueue: bool = False
 ) -> list[list[int]]:
@@ -91,6 +112,7 @@ def fan_out_edition(
         edition.pause_reason = "no papers to send for this date"
         edition.finished_at = edition.finished_at or now
         return []
+    lock_edition_date(session, edition.edition_date)
     audience = due_subscribers(session, edition=edition, send_hour_utc=settings.send_hour_utc)
     rows = audience.with_only_columns(
         literal(edition_id),

@@ -15,7 +15,15 @@ from app.editions.deliveries import claim_deliveries
 from app.editions.progress import edition_progress
 from app.editions.recovery import recover_deliveries
 from app.editions.service import create_edition, open_edition, open_slot_edition
-from app.models import Delivery, DeliveryStatus, Edition, EditionStatus, Frequency
+from app.models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+    Frequency,
+    Subscriber,
+    SubscriberStatus,
+)
 from tests.factories import DAY, add_papers, add_subscriber, settings_for
 
 
@@ -143,3 +151,55 @@ def test_an_hourly_slot_nobody_is_due_in_creates_no_edition(
     assert session.scalar(select(func.count()).select_from(Edition)) == 0
     due, _ = open_slot_edition(session, edition_date=DAY, slot="h07", settings=settings)
     assert due is not None and due.recipients == 1
+
+
+def test_two_fan_outs_of_one_date_at_once_give_each_reader_one_delivery(
+    clean_db: Engine, tmp_path: Path
+) -> None:
+    # `paperboy send --date D` and the hour's slot job fanning out D at the same moment.
+    import threading
+
+    settings = settings_for(tmp_path, clean_db)
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_papers(session)
+        session.add_all(
+            Subscriber(
+                email=f"reader{n}@example.org",
+                interests="agents",
+                status=SubscriberStatus.ACTIVE,
+                frequency=Frequency.DAILY,
+                send_hour=7,
+                timezone="UTC",
+            )
+            for n in range(2000)
+        )
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def fan_out(slot: str) -> None:
+        try:
+            with transaction(factory) as session:
+                start.wait()
+                if slot == "daily":
+                    open_edition(session, edition_date=DAY, settings=settings)
+                else:
+                    open_slot_edition(session, edition_date=DAY, slot=slot, settings=settings)
+        except BaseException as error:  # reported below, not lost in the thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=fan_out, args=(slot,)) for slot in ("daily", "h07")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures
+    with Session(clean_db) as session:
+        per_reader = session.execute(
+            select(Delivery.subscriber_id, func.count())
+            .join(Edition, Edition.id == Delivery.edition_id)
+            .where(Edition.edition_date == DAY)
+            .group_by(Delivery.subscriber_id)
+        ).all()
+    assert len(per_reader) == 2000
+    assert max(count for _, count in per_reader) == 1
