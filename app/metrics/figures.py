@@ -94,14 +94,17 @@ def read_figures(session: Session, *, now: datetime | None = None) -> Figures:
 def _deliveries_per_edition(
     session: Session, now: datetime
 ) -> dict[int, dict[DeliveryStatus, int]]:
-    editions = session.execute(select(Edition.id, Edition.edition_date, Edition.status)).all()
-    keys = {edition_id: f"metrics.deliveries.{edition_id}" for edition_id, _, _ in editions}
+    editions = session.execute(
+        select(Edition.id, Edition.edition_date, Edition.status, Edition.finished_at)
+    ).all()
+    keys = {edition_id: f"metrics.deliveries.{edition_id}" for edition_id, *_ in editions}
     stored = stored_figures(session, list(keys.values()))
     counts: dict[int, dict[DeliveryStatus, int]] = {}
     to_count: list[int] = []
-    for edition_id, edition_date, status in editions:
+    for edition_id, edition_date, status, finished_at in editions:
         row = stored.get(keys[edition_id])
-        if row is not None:
+        # A count taken while the edition was sending is no count of the closed edition.
+        if row is not None and not (finished_at is not None and row.computed_at < finished_at):
             recent = edition_date >= now.date() - timedelta(days=RECENT_DAYS)
             max_age = RECENT_CLOSED_MAX_AGE if recent else OLD_CLOSED_MAX_AGE
             if status in IN_PROGRESS:

@@ -126,3 +126,24 @@ def test_an_edition_in_flight_is_recounted_once_its_counts_are_10_seconds_old(
     assert shared.editions_in_progress[0].backlog == 1
     assert fresh.editions_in_progress[0].backlog == 0
     assert fresh.deliveries[DeliveryStatus.SENT] == 1
+
+
+def test_an_edition_that_finished_since_it_was_counted_is_counted_again(
+    session: Session,
+) -> None:
+    edition = Edition(edition_date=DAY, status=EditionStatus.SENDING, recipients=1)
+    session.add(edition)
+    session.flush()
+    reader = add_subscriber(session, "last.one@example.org")
+    session.add(Delivery(edition_id=edition.id, subscriber_id=reader.id, status="pending"))
+    session.flush()
+    now = datetime(2025, 11, 27, 7, 0, tzinfo=UTC)
+    assert read_figures(session, now=now).deliveries[DeliveryStatus.PENDING] == 1
+
+    session.execute(update(Delivery).values(status=DeliveryStatus.SENT))
+    edition.status, edition.finished_at = EditionStatus.FINISHED, now + timedelta(seconds=2)
+    session.flush()
+    after = read_figures(session, now=now + timedelta(seconds=3)).deliveries
+
+    # Not the sending edition's count, reused as if it were the closed edition's.
+    assert (after[DeliveryStatus.PENDING], after[DeliveryStatus.SENT]) == (0, 1)
