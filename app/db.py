@@ -242,12 +242,16 @@ def _drop_on_commit(session: Session) -> None:
     session.info.pop("on_commit", None)
 
 
+_MISCONFIGURED = ("does not exist", "authentication failed", "no pg_hba.conf entry")
+
+
 def is_outage(error: BaseException) -> bool:
     """True for a database that is away for a while (restarting, failing over, locked).
 
     Connection refused, "terminating connection", a dropped socket (psycopg's
     ``OperationalError`` family) and SQLite's busy lock are worth waiting out;
-    a missing table or a constraint violation is not.
+    a missing table, a constraint violation, or a database, role or password that
+    does not exist or match (a wrong ``DATABASE_URL``) is not.
     """
     if not isinstance(error, DBAPIError):
         return False
@@ -255,7 +259,8 @@ def is_outage(error: BaseException) -> bool:
         return True
     original = error.orig
     if isinstance(original, psycopg.OperationalError):
-        return True
+        # A database, role or password that is wrong will not come back by waiting.
+        return not any(sign in str(original) for sign in _MISCONFIGURED)
     if isinstance(original, sqlite3.OperationalError):
         return "locked" in str(original) or "busy" in str(original)
     return False

@@ -71,6 +71,8 @@ def send(
 
     settings = get_settings()
     console = Console(stderr=True)
+    # A database outage is waited out (DATABASE_OUTAGE_SECONDS): say so, not only at the end.
+    logging.getLogger("app.db").setLevel(logging.WARNING)
     # Fits 80 columns: the count and the rate stay whole, the bar gives way first;
     # failures and bounces appear only when there are some (the closing line has all).
     columns = (

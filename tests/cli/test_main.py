@@ -88,3 +88,34 @@ def test_a_database_that_does_not_answer_is_one_line_not_a_traceback(
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("paperboy: the database at postgresql+psycopg://nobody:***@127.0.0.1:1/x")
     assert "does not answer" in err and "secret" not in err
+
+
+def test_send_to_a_database_that_does_not_exist_fails_at_once_with_one_line(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A wrong DATABASE_URL is no outage to wait out (DATABASE_OUTAGE_SECONDS, 300 s).
+    environment.setenv(
+        "PAPERBOY_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/paperboy_no_such_db"
+    )
+    environment.setenv("PAPERBOY_DATABASE_OUTAGE_SECONDS", "120")
+
+    code = run(environment, "send", "--date", "2025-11-27")
+
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert 'database "paperboy_no_such_db" does not exist' in err.splitlines()[-1]
+
+
+def test_a_refused_connection_is_an_outage_a_missing_database_is_not() -> None:
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import is_outage
+
+    def failure(message: str) -> OperationalError:
+        return OperationalError("SELECT 1", {}, psycopg.OperationalError(message))
+
+    assert is_outage(failure('connection failed: connection to server at "127.0.0.1" refused'))
+    assert is_outage(failure("FATAL: the database system is starting up"))
+    assert not is_outage(failure('connection failed: FATAL: database "x" does not exist'))
+    assert not is_outage(failure('FATAL: password authentication failed for user "x"'))
