@@ -7,7 +7,15 @@ files there, and a scrape of any web process adds up every process's files.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from prometheus_client import Histogram
+
+# prometheus-client writes this process's files there as the histograms are made: a
+# folder that is not there yet (a fresh machine, a tmpfs after reboot) is made, not a crash.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 SMTP_SEND_SECONDS = Histogram(
     "paperboy_smtp_send_seconds",

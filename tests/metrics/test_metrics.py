@@ -147,3 +147,19 @@ def test_an_edition_that_finished_since_it_was_counted_is_counted_again(
 
     # Not the sending edition's count, reused as if it were the closed edition's.
     assert (after[DeliveryStatus.PENDING], after[DeliveryStatus.SENT]) == (0, 1)
+
+
+def test_a_missing_multiprocess_folder_is_made_not_a_crash(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "not" / "there"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    subprocess.run(
+        [sys.executable, "-c", "import app.web.app"],
+        env=env,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert folder.is_dir()
