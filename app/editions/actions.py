@@ -13,6 +13,7 @@ are due now and recovery (or ``paperboy send``) hands them out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import utcnow
 from app.editions.errors import EditionNotFound, EditionStateError
-from app.editions.service import chunk_ids, enqueue_chunks, fan_out_edition
+from app.editions.service import chunk_ids, enqueue_chunks, fan_out_edition, open_edition
 from app.models import Delivery, DeliveryStatus, Edition, EditionStatus
 
 
@@ -61,6 +62,26 @@ def start_sending(
         reason = edition.pause_reason or "nobody is due"
         return ActionResult(edition, True, f"Nothing to send: {reason}.")
     return ActionResult(edition, True, f"Sending started: {_queued(chunks)} digests queued.")
+
+
+def send_date_now(
+    session: Session, *, edition_date: date, settings: Settings, enqueue: bool = False
+) -> ActionResult:
+    """Open the edition of ``edition_date`` (or find it) and send it to everyone due now:
+    ``paperboy send``'s work, for the dashboard (which does not wait for the end)."""
+    edition, chunks = open_edition(
+        session, edition_date=edition_date, settings=settings, enqueue=enqueue
+    )
+    if chunks:
+        return ActionResult(edition, True, f"Sending started: {_queued(chunks)} digests queued.")
+    if edition.status == EditionStatus.PAUSED:
+        return ActionResult(edition, False, "This edition is paused: resume it here.")
+    if edition.status == EditionStatus.SENDING:
+        return ActionResult(edition, False, "This edition is already sending.")
+    reason = edition.pause_reason or "nobody else is due"
+    return ActionResult(
+        edition, False, f"Nothing more to send for {edition_date.isoformat()}: {reason}."
+    )
 
 
 def pause_edition(

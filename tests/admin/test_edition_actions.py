@@ -160,3 +160,40 @@ def test_resume_in_embedded_mode_answers_at_once_and_the_send_goes_on_behind_it(
             break
         time.sleep(0.1)
     assert status == EditionStatus.FINISHED and counts.sent == 3
+
+
+def test_an_admin_sends_a_days_edition_now_from_the_editions_page(
+    admin_client: TestClient, clean_db: Engine, admin_settings: Settings
+) -> None:
+    import time
+
+    from tests.factories import DAY, add_papers, add_subscriber
+
+    with transaction(make_session_factory(clean_db)) as session:
+        add_papers(session)  # featured on DAY, before today: the day the form offers
+        for n in range(2):
+            add_subscriber(session, f"reader{n}@example.org")
+    page = admin_client.get("/admin/editions")
+    assert f'name="day" value="{DAY.isoformat()}"' in page.text
+
+    sent = admin_client.post(
+        "/admin/editions/send", data={"csrf_token": csrf_from(page.text), "day": str(DAY)}
+    )
+
+    assert sent.status_code == 303
+    edition_page = admin_client.get(sent.headers["location"])
+    assert "Sending started: 2 digests queued." in edition_page.text
+    deadline = time.monotonic() + 30
+    while True:
+        with Session(clean_db) as session:
+            edition = session.scalars(select(Edition)).one()
+            counts = delivery_counts(session, [edition.id])[edition.id]
+        if edition.status == EditionStatus.FINISHED or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert edition.status == EditionStatus.FINISHED and counts.sent == 2
+    # Again: nothing more to send, and it says so.
+    again = admin_client.post(
+        "/admin/editions/send", data={"csrf_token": csrf_from(page.text), "day": str(DAY)}
+    )
+    assert "Nothing more to send for" in admin_client.get(again.headers["location"]).text

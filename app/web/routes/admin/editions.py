@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from app.admin.editions import count_editions, edition_detail, recent_editions
 from app.admin.papers import paper_reach_figure
 from app.config import Settings
+from app.db import utcnow
 from app.editions import actions
 from app.editions.progress import edition_progress
 from app.errors import NotFound
 from app.models import DeliveryStatus
+from app.papers.listing import latest_featured_day
 from app.web.admin_auth import AdminDep
-from app.web.admin_pages import PageNumber, RowId, redirect_with_flash, render_admin
+from app.web.admin_pages import DayForm, PageNumber, RowId, redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
 from app.web.deps import SessionDep, SettingsDep, WriteSessionDep
 
@@ -51,7 +53,15 @@ def editions_page(
     rows = recent_editions(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     total = count_editions(session)
     pages = max(1, -(-total // PAGE_SIZE))
-    context = {"rows": rows, "page": page, "pages": pages, "total": total}
+    today, latest = utcnow().date(), latest_featured_day(session)
+    context = {
+        "rows": rows,
+        "page": page,
+        "pages": pages,
+        "total": total,
+        # What "Send an edition now" offers: today, or the latest day with papers.
+        "send_day": latest if latest is not None and latest < today else today,
+    }
     return render_admin(request, "admin/editions.html", admin, "editions", context)
 
 
@@ -60,7 +70,7 @@ def edition_page(
     request: Request,
     edition_id: RowId,
     admin: AdminDep,
-    session: SessionDep,
+    session: WriteSessionDep,  # stores the edition's figures it counts
     status: str | None = None,
     page: PageNumber = 1,
 ) -> Response:
@@ -76,6 +86,23 @@ def edition_page(
         "pages": max(1, -(-detail.deliveries_total // 50)),
     }
     return render_admin(request, "admin/edition.html", admin, "editions", context)
+
+
+@router.post("/admin/editions/send")
+def send_now(
+    request: Request,
+    _csrf: CSRFProtected,
+    admin: AdminDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    day: DayForm = None,
+) -> Response:
+    """Open the edition of ``day`` and send it to everyone due, now (``paperboy send``'s
+    work, from the dashboard); the send goes on after the answer."""
+    if day is None:
+        return redirect_with_flash(request, "/admin/editions", "Choose the edition's date.")
+    result = actions.send_date_now(session, edition_date=day, settings=settings, enqueue=True)
+    return redirect_with_flash(request, f"/admin/editions/{result.edition.id}", result.message)
 
 
 @router.post("/admin/editions/{edition_id}/{action}")
