@@ -19,6 +19,7 @@ from app.logs import configure_logging, log_context
 from app.web.app import create_app
 from tests.environment import ProcessSettings, process_settings  # noqa: F401 - the fixture
 from tests.factories import DAY, add_papers, add_subscriber
+from tests.smtp_server import SMTPTestServer
 
 
 @pytest.fixture
@@ -97,3 +98,27 @@ def test_paperboy_send_logs_json_lines_with_the_edition_id(
 def test_log_context_refuses_fields_outside_the_contract() -> None:
     with pytest.raises(ValueError, match="unknown log context fields"), log_context(user="x"):  # type: ignore[arg-type]
         pass
+
+
+def test_a_refused_delivery_is_one_warning_line_with_its_delivery_id(
+    clean_db: Engine,
+    process_settings: ProcessSettings,  # noqa: F811
+    smtp_server: SMTPTestServer,
+    tmp_path: Path,
+    restore_logging: None,
+) -> None:
+    process_settings(clean_db, log_format="json", log_level="INFO", mail_url=smtp_server.url)
+    smtp_server.faults.permanent.add("gone@example.org")
+    with transaction(make_session_factory(clean_db)) as session:
+        add_papers(session)
+        add_subscriber(session, "reader@example.org")
+        add_subscriber(session, "gone@example.org")
+
+    result = CliRunner().invoke(cli, ["send", "--date", DAY.isoformat()])
+
+    assert result.exit_code == 0, result.output
+    refused = [line for line in json_lines(result.stderr) if "delivery_id" in line]
+    [line] = refused
+    assert line["level"] == "WARNING" and "bounced" in line["message"]
+    assert line["message"].startswith(f"delivery {line['delivery_id']} bounced (SMTP 550)")
+    assert line["edition_id"]

@@ -51,9 +51,17 @@ from app.editions.deliveries import (
     outcome_statement,
     record_results,
 )
+from app.logs import log_context
+from app.models import DeliveryStatus
 from app.subscriptions.suppression import Suppress, suppress_addresses
 
 log = logging.getLogger(__name__)
+# Outcomes an operator hears of as they happen (sent and skipped ones are counted only).
+_SAID = {
+    DeliveryStatus.PENDING: "will be retried",
+    DeliveryStatus.FAILED: "failed",
+    DeliveryStatus.BOUNCED: "bounced",
+}
 Outcome = tuple[DeliveryResult, Suppress | None]
 # How long a pipelined write may stay unconfirmed before the connection is taken for lost.
 CONFIRMATION_TIMEOUT_SECONDS = 30.0
@@ -273,6 +281,16 @@ class BatchRecorder:
     def add(self, result: DeliveryResult, bounce: Suppress | None = None) -> None:
         self.results.append(result)
         self.writer.submit(result, bounce)
+        if result.status in _SAID and not result.not_attempted:
+            # One line per delivery the mail server (or we) refused, with its id.
+            with log_context(delivery_id=result.delivery_id):
+                log.warning(
+                    "delivery %s %s%s: %s",
+                    result.delivery_id,
+                    _SAID[result.status],
+                    f" (SMTP {result.smtp_code})" if result.smtp_code else "",
+                    result.error or "no reason given",
+                )
 
     def flush(self) -> None:
         """Every outcome of the batch is durable once this returns."""
