@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, time
 from pathlib import Path
+from time import monotonic, sleep
 from zoneinfo import ZoneInfo
 
 import dkim
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import make_session_factory, transaction
 from app.editions.running import send_edition
-from app.models import Delivery, Edition, Event, EventKind
+from app.models import Delivery, Edition, EditionStatus, Event, EventKind
 from app.web.app import create_app
 from tests.environment import ProcessSettings, process_settings
 from tests.factories import DAY, add_papers, add_subscriber, settings_for
@@ -137,6 +138,14 @@ def test_hourly_send_slot_task_mails_the_readers_whose_hour_it_is(
         add_subscriber(session, "nine@example.org", send_hour=9)
         add_subscriber(session, "paris@example.org", send_hour=8, timezone="Europe/Paris")
     queued = send_slot_task.delay(hour_utc=7).get()
+    # The chunks it queued run after its commit, in the background (no broker).
+    deadline = monotonic() + 30
+    while True:
+        with Session(tasks_on) as session:  # a new snapshot each time (SQLite's WAL)
+            if session.scalars(select(Edition.status)).one() == EditionStatus.FINISHED:
+                break
+        assert monotonic() < deadline, "the slot's edition did not finish"
+        sleep(0.05)
     recipients = sorted(r for m in smtp_server.messages for r in m.recipients)
     # 07:00 UTC is 08:00 in Paris in winter and 09:00 in summer.
     seven_utc = datetime.combine(today, time(7), tzinfo=UTC)
