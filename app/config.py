@@ -18,6 +18,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
+# It signs every token and cookie: short enough to guess is no secret.
+MIN_SECRET_LENGTH = 32
 
 
 class ConfigurationError(RuntimeError):
@@ -147,10 +149,14 @@ class Settings(BaseSettings):
         self.base_url = self.base_url.rstrip("/")
         if not self.list_id:
             self.list_id = f"Paperboy daily digest <digest.{self.mail_domain}>"
-        if self.environment == "production" and self.secret_key.strip() in PLACEHOLDER_SECRETS:
+        secret = self.secret_key.strip()
+        if self.environment == "production" and (
+            secret in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH
+        ):
             raise ConfigurationError(
                 "PAPERBOY_SECRET_KEY must be set to a long random value in production "
-                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+                f"(at least {MIN_SECRET_LENGTH} characters; e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
             )
         return self
 

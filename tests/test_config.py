@@ -40,12 +40,36 @@ def test_secret_key_is_generated_once_into_var(tmp_path: Path) -> None:
     assert (tmp_path.resolve() / "secret_key").stat().st_mode & 0o077 == 0
 
 
-@pytest.mark.parametrize("secret", ["", "changeme", "secret"])
+@pytest.mark.parametrize("secret", ["", "changeme", "secret", "short", "x" * 31])
 def test_production_refuses_a_placeholder_secret(tmp_path: Path, secret: str) -> None:
     with pytest.raises(ConfigurationError, match="PAPERBOY_SECRET_KEY"):
         Settings(var_dir=tmp_path, environment="production", secret_key=secret)
 
 
+def test_production_takes_a_long_secret(tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path, environment="production", secret_key="x" * 32)
+    assert settings.secret_key == "x" * 32
+
+
 def test_message_ids_live_on_the_sender_domain(tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path, from_address="Digest <news@papers.example.org>")
     assert settings.mail_domain == "papers.example.org"
+
+
+def test_production_warns_of_one_machine_links_and_sender(tmp_path: Path) -> None:
+    from app.cli.serve import production_warnings
+
+    secret = "x" * 48
+    local = Settings(var_dir=tmp_path, environment="production", secret_key=secret)
+    real = Settings(
+        var_dir=tmp_path,
+        environment="production",
+        secret_key=secret,
+        base_url="https://papers.example.org",
+        from_address="Paperboy <digest@papers.example.org>",
+    )
+    warnings = production_warnings(local)
+    assert len(warnings) == 2
+    assert "PAPERBOY_BASE_URL" in warnings[0] and "PAPERBOY_FROM_ADDRESS" in warnings[1]
+    assert production_warnings(real) == []
+    assert production_warnings(Settings(var_dir=tmp_path)) == []  # development: the defaults

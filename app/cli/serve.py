@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 
@@ -50,6 +51,8 @@ def run(
     )
     if settings.outbox_dir:
         typer.echo(f"Outgoing mail is written to {settings.outbox_dir}")
+    for warning in production_warnings(settings):
+        typer.echo(f"paperboy: warning: {warning}", err=True)
     try:
         uvicorn.run(
             create_app(settings),
@@ -74,6 +77,25 @@ def follow_port(port: int) -> Settings:
         os.environ["PAPERBOY_BASE_URL"] = f"http://localhost:{port}"
         get_settings.cache_clear()
     return get_settings()
+
+
+def production_warnings(settings: Settings) -> list[str]:
+    """What a production install left at a one-machine default (said at start, not refused:
+    docker-compose's local tour runs in production mode on these very defaults)."""
+    if settings.environment != "production":
+        return []
+    warnings = []
+    host = urlsplit(settings.base_url).hostname or ""
+    if host in ("localhost", "127.0.0.1") or host.endswith(".localhost"):
+        warnings.append(
+            f"PAPERBOY_BASE_URL is {settings.base_url}: every link in every mail points there"
+        )
+    if settings.mail_domain.endswith("localhost"):
+        warnings.append(
+            f"PAPERBOY_FROM_ADDRESS is {settings.from_address}: receiving servers refuse mail "
+            "from a .localhost sender"
+        )
+    return warnings
 
 
 def db_upgrade() -> None:
