@@ -51,6 +51,8 @@ def database_problem(engine: Engine) -> str | None:
                     _busy_timeout(raw, previous)
     except SQLAlchemyError as error:
         log.warning("database health check failed: %s", error)
+        if not sqlite:  # the server's words name hosts, ports and databases: logged only
+            return "the database does not answer (the server's log says why)"
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         return f"the database does not answer: {reason}"
     if current != migration_heads():
