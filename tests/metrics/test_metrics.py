@@ -107,15 +107,21 @@ def test_a_closed_edition_is_counted_once_then_reused_for_a_while(session: Sessi
     assert (later[DeliveryStatus.SENT], later[DeliveryStatus.BOUNCED]) == (0, 1)
 
 
-def test_an_edition_in_flight_is_recounted_once_its_counts_are_10_seconds_old(
-    session: Session,
-) -> None:
+def _sending_to_one_reader(session: Session, email: str) -> Edition:
+    """An edition in flight with one delivery, still pending."""
     edition = Edition(edition_date=DAY, status=EditionStatus.SENDING, recipients=1)
     session.add(edition)
     session.flush()
-    reader = add_subscriber(session, "in.flight@example.org")
+    reader = add_subscriber(session, email)
     session.add(Delivery(edition_id=edition.id, subscriber_id=reader.id, status="pending"))
     session.flush()
+    return edition
+
+
+def test_an_edition_in_flight_is_recounted_once_its_counts_are_10_seconds_old(
+    session: Session,
+) -> None:
+    _sending_to_one_reader(session, "in.flight@example.org")
     now = datetime(2025, 11, 27, 7, 0, tzinfo=UTC)
     assert read_figures(session, now=now).editions_in_progress[0].backlog == 1
 
@@ -131,12 +137,7 @@ def test_an_edition_in_flight_is_recounted_once_its_counts_are_10_seconds_old(
 def test_an_edition_that_finished_since_it_was_counted_is_counted_again(
     session: Session,
 ) -> None:
-    edition = Edition(edition_date=DAY, status=EditionStatus.SENDING, recipients=1)
-    session.add(edition)
-    session.flush()
-    reader = add_subscriber(session, "last.one@example.org")
-    session.add(Delivery(edition_id=edition.id, subscriber_id=reader.id, status="pending"))
-    session.flush()
+    edition = _sending_to_one_reader(session, "last.one@example.org")
     now = datetime(2025, 11, 27, 7, 0, tzinfo=UTC)
     assert read_figures(session, now=now).deliveries[DeliveryStatus.PENDING] == 1
 
