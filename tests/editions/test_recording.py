@@ -30,12 +30,15 @@ def pg(postgresql_engine: Engine) -> Iterator[Engine]:
 def writer_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
     """The writer's own log, whatever another test did to the app's loggers' propagation."""
     logger = logging.getLogger("app.editions.recording")
-    level, logger.level = logger.level, logging.WARNING
+    # setLevel, not the attribute: it also clears the loggers' cached answers, which a
+    # command run earlier in this process (root at ERROR) left at "WARNING is off".
+    level = logger.level
+    logger.setLevel(logging.WARNING)
     logger.addHandler(caplog.handler)
     caplog.handler.setLevel(logging.WARNING)
     yield caplog
     logger.removeHandler(caplog.handler)
-    logger.level = level
+    logger.setLevel(level)
 
 
 def _claimed(engine: Engine, settings: Settings, readers: int) -> list[int]:

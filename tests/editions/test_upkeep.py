@@ -77,11 +77,12 @@ def test_a_database_that_cannot_be_reached_costs_the_chunk_nothing(
     unreachable = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
     # Its own handler: another test may have stopped the app's loggers propagating.
     logger = logging.getLogger("app.editions.upkeep")
-    level, logger.level = logger.level, logging.WARNING
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # setLevel: it clears the loggers' cached answers too
     logger.addHandler(caplog.handler)
     try:
         assert DeadRowWatch().vacuum_if_bloated(unreachable) == []
     finally:
         logger.removeHandler(caplog.handler)
-        logger.level = level
+        logger.setLevel(level)
     assert "vacuuming the send's tables failed" in caplog.text
