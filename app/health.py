@@ -31,7 +31,7 @@ def database_problem(engine: Engine) -> str | None:
     if on_disk and not Path(str(url.database)).is_file():
         # Connecting would create an empty file in its place.
         return f"the database file {url.database} is missing"
-    if on_disk and not _has_sqlite_header(Path(str(url.database))):
+    if on_disk and not _is_sqlite_database(Path(str(url.database))):
         # Open connections may keep answering from their cache and the WAL.
         return f"the database file {url.database} is not a database (its header is damaged)"
     sqlite = url.get_backend_name() == "sqlite"
@@ -62,7 +62,7 @@ def database_problem(engine: Engine) -> str | None:
     return None
 
 
-def _has_sqlite_header(path: Path) -> bool:
+def _is_sqlite_database(path: Path) -> bool:
     """Whether the file itself (not the WAL, which may hold a good first page) is a database.
 
     Read through SQLite, never with ``open()``: closing any descriptor of the file drops

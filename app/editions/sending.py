@@ -303,8 +303,8 @@ def _send_batch(context: SendContext, batch: _Batch, recorder: BatchRecorder, la
         try:
             message, picks = _compose(context, batch.kit, claim, digest)
         except Exception as error:
-            # One digest that will not render or encode fails alone; the batch goes on.
-            log.warning("delivery %s cannot be composed: %r", claim.id, error)
+            # One digest that will not render or encode fails alone; the batch goes on
+            # (the recorder logs it, with the delivery's id).
             reason = f"cannot compose this digest: {error.__class__.__name__}: {error}"
             recorder.add(DeliveryResult(claim.id, DeliveryStatus.FAILED, error=reason[:500]))
             continue

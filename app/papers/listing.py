@@ -51,6 +51,13 @@ def latest_featured_day(session: Session) -> date | None:
     return day
 
 
+def day_to_send(session: Session, today: date) -> date:
+    """The day an admin's preview or "send now" starts on: today, or, when today has no
+    papers yet (after `paperboy demo`, say), the latest day that has some."""
+    latest = latest_featured_day(session)
+    return latest if latest is not None and latest < today else today
+
+
 def _neighbour_days(period: Period) -> tuple[Label[date], Label[date]]:
     """The nearest featured days before and after the period, as two columns that the
     database evaluates once per statement (they ride along with the period's rows)."""

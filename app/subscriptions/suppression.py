@@ -108,9 +108,8 @@ def suppress_addresses(session: Session, entries: Sequence[Suppress]) -> int:
 
 def is_suppressed(session: Session, email: str) -> bool:
     """True when ``email`` must never be mailed again."""
-    return any(
-        session.scalar(select(suppressed(form))) for form in address_forms(address_key(email))
-    )
+    forms = address_forms(address_key(email))
+    return bool(session.scalar(select(exists().where(Suppression.email.in_(forms)))))
 
 
 def suppressed(email: ColumnElement[str] | str) -> ColumnElement[bool]:

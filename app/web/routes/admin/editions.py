@@ -16,7 +16,7 @@ from app.editions import actions
 from app.editions.progress import edition_progress
 from app.errors import NotFound
 from app.models import DeliveryStatus
-from app.papers.listing import latest_featured_day
+from app.papers.listing import day_to_send
 from app.web.admin_auth import AdminDep
 from app.web.admin_pages import DayForm, PageNumber, RowId, redirect_with_flash, render_admin
 from app.web.csrf import CSRFProtected
@@ -53,14 +53,13 @@ def editions_page(
     rows = recent_editions(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     total = count_editions(session)
     pages = max(1, -(-total // PAGE_SIZE))
-    today, latest = utcnow().date(), latest_featured_day(session)
     context = {
         "rows": rows,
         "page": page,
         "pages": pages,
         "total": total,
         # What "Send an edition now" offers: today, or the latest day with papers.
-        "send_day": latest if latest is not None and latest < today else today,
+        "send_day": day_to_send(session, utcnow().date()),
     }
     return render_admin(request, "admin/editions.html", admin, "editions", context)
 

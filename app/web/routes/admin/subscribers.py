@@ -28,7 +28,7 @@ from app.errors import NotFound
 from app.mailer.errors import DeliveryError
 from app.mailer.transports import transport_for
 from app.models import SubscriberStatus
-from app.papers.listing import latest_featured_day
+from app.papers.listing import day_to_send
 from app.subscriptions.errors import InvalidField
 from app.subscriptions.importing import ImportFileError, import_subscribers_csv
 from app.subscriptions.validation import normalise_email
@@ -175,10 +175,7 @@ def preview_page(
     day: DayQuery = None,
 ) -> Response:
     detail = subscriber_detail(session, subscriber_id=subscriber_id)
-    # Today's digest; on a day with no papers yet (after `paperboy demo`, say), the
-    # latest day that has some, rather than a page with nothing on it.
-    today, latest = utcnow().date(), latest_featured_day(session)
-    edition_date = day or (latest if latest is not None and latest < today else today)
+    edition_date = day or day_to_send(session, utcnow().date())
     context: dict[str, object] = {
         "subscriber": detail.subscriber,
         "day": edition_date,
@@ -205,10 +202,7 @@ def send_test(
     to: Annotated[str, Form()] = "",
     day: DayForm = None,
 ) -> Response:
-    # Today's digest; on a day with no papers yet (after `paperboy demo`, say), the
-    # latest day that has some, rather than a page with nothing on it.
-    today, latest = utcnow().date(), latest_featured_day(session)
-    edition_date = day or (latest if latest is not None and latest < today else today)
+    edition_date = day or day_to_send(session, utcnow().date())
     back = f"/admin/subscribers/{subscriber_id}/preview?day={edition_date.isoformat()}"
     try:  # the checks a subscriber's address passes (length, encoded words, bidi controls)
         address = normalise_email(to)
