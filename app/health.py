@@ -14,14 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from kombu import Connection
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
+from app.db import is_outage, make_engine
 from app.migrations import migration_heads
 
 log = logging.getLogger(__name__)
 
 LOCK_WAIT_MS = 1000  # how long the check waits for SQLite's write lock
+CONNECT_TIMEOUT_SECONDS = 5  # a start-up check of a host that drops packets
 
 
 def database_problem(engine: Engine) -> str | None:
@@ -92,6 +95,38 @@ def _busy_timeout(dbapi_connection: Any, milliseconds: int) -> int:
     finally:
         cursor.close()
     return previous
+
+
+def wrong_database_settings(database_url: str) -> str | None:
+    """Why ``database_url`` will never serve (no such database, role or password), or None.
+
+    For a process that is starting (a Celery worker), so that it refuses to run rather
+    than take tasks that all fail. A database that answers is None; so is one away for a
+    while (``is_outage``: refused, restarting), which the work waits out itself: that is
+    logged, and the process goes on.
+    """
+    try:
+        url = make_url(database_url)
+    except ArgumentError as error:
+        return f"PAPERBOY_DATABASE_URL is not a database URL: {error}"
+    options: dict[str, Any] = {"poolclass": NullPool}  # nothing kept for forked children
+    if url.get_backend_name() == "postgresql":
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    shown = url.render_as_string(hide_password=True)
+    try:
+        engine = make_engine(database_url, **options)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        finally:
+            engine.dispose()
+    except SQLAlchemyError as error:
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        if is_outage(error):
+            log.warning("the database at %s does not answer yet (work waits): %s", shown, reason)
+            return None
+        return f"the database at {shown} refuses these settings (PAPERBOY_DATABASE_URL): {reason}"
+    return None
 
 
 def check_database(engine: Engine) -> bool:

@@ -4,18 +4,28 @@ Workers only exist in distributed mode (``PAPERBOY_BROKER_URL`` set); without a
 broker ``app.jobs`` runs the same job functions in-process. Tasks are registered
 from the modules in ``TASK_MODULES`` (``workers/<domain>.py``); each is named
 ``"<domain>.<verb>"`` after the ``app.jobs`` name it runs.
+
+A worker whose ``DATABASE_URL`` can never work (no such database, role or password)
+exits at start with one log line, before it takes a task or answers ``celery inspect
+ping``; a database that is only away (not up yet, restarting) is waited out by the
+tasks, as ever.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import celeryd_after_setup, setup_logging
 
 from app.config import Settings, get_settings
+from app.health import wrong_database_settings
 from app.logs import configure_logging
 from app.schedule import beat_schedule
+
+log = logging.getLogger(__name__)
 
 # One module per domain, each named after it; add yours here.
 TASK_MODULES: list[str] = [
@@ -53,6 +63,16 @@ def _configure_logging(**_: Any) -> None:
     # Connected, this replaces Celery's own logging setup with Paperboy's format.
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level or "INFO")
+
+
+@celeryd_after_setup.connect
+def _refuse_a_wrong_database(**_: Any) -> None:
+    # After logging is set up, before the pool and the broker connection start. Celery
+    # logs a receiver's Exception and goes on; a SystemExit stops the worker with its code.
+    problem = wrong_database_settings(get_settings().database_url)
+    if problem is not None:
+        log.critical("worker not started: %s", problem)
+        raise SystemExit(os.EX_CONFIG)
 
 
 app = Celery("paperboy", include=TASK_MODULES)

@@ -1,5 +1,10 @@
 """One scrape: the database figures plus this process's (or every process's) own.
 
+With the database away a scrape still answers, as exporters do: ``paperboy_database_up
+0`` and what needs no database (the in-process figures, Python's and the process's).
+The database's series are left out: their reused counts live in the database too, and
+a value remembered by one web process would be no truer, so a graph shows a gap.
+
 A registry is built per scrape, so an app built in a test and one built by
 ``paperboy run`` never share collectors; the in-process metrics stay in
 prometheus-client's default registry, or in ``PROMETHEUS_MULTIPROC_DIR``'s files.
@@ -14,19 +19,25 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy.orm import Session
 
-from app.metrics.figures import Figures, read_figures
+from app.metrics.figures import Figures
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class _DatabaseFigures(Collector):
-    def __init__(self, figures: Figures) -> None:
+    def __init__(self, figures: Figures | None) -> None:
         self.figures = figures
 
     def collect(self) -> Iterable[Metric]:
         figures = self.figures
+        yield GaugeMetricFamily(
+            "paperboy_database_up",
+            "Whether this scrape could read the database's figures (1) or not (0).",
+            value=0 if figures is None else 1,
+        )
+        if figures is None:
+            return
         deliveries = CounterMetricFamily(
             "paperboy_deliveries",
             "Deliveries (one per edition and subscriber) by status.",
@@ -72,10 +83,11 @@ class _ThisProcess(Collector):
         yield from REGISTRY.collect()
 
 
-def scrape(session: Session) -> bytes:
-    """The Prometheus text for one scrape (reads the database through ``session``)."""
+def scrape(figures: Figures | None) -> bytes:
+    """The Prometheus text for one scrape: ``figures`` read from the database, or None
+    when the database could not be read."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_DatabaseFigures(read_figures(session)))
+    registry.register(_DatabaseFigures(figures))
     multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if multiprocess_dir:
         MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]

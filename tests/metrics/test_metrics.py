@@ -24,7 +24,7 @@ from app.models import (
 )
 from app.web.app import create_app
 from tests.environment import ProcessSettings, process_settings  # noqa: F401 - the fixture
-from tests.factories import DAY, add_papers, add_subscriber
+from tests.factories import DAY, add_papers, add_subscriber, make_test_settings
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -65,10 +65,36 @@ def test_metrics_count_deliveries_subscribers_and_the_last_ingest(
     assert found[("paperboy_subscribers", (("status", "unsubscribed"),))] == 1
     assert found[("paperboy_editions_in_progress", (("status", "sending"),))] == 0
     assert found[("paperboy_last_successful_ingest_timestamp_seconds", ())] == finished.timestamp()
+    assert found[("paperboy_database_up", ())] == 1
     # Latency by route template: the token in the path never becomes a label.
     routes = {dict(labels).get("route") for name, labels in found if "http_request" in name}
     assert "/manage/{token}" in routes
     assert not any("not-a-real-token" in str(route) for route in routes)
+
+
+def test_metrics_answer_without_the_database_with_the_process_figures_and_database_up_0(
+    tmp_path: Path,
+) -> None:
+    # Nothing listens on port 1: every connection is refused, as with PostgreSQL down.
+    settings = make_test_settings(
+        tmp_path, database_url="postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
+    )
+    client = TestClient(create_app(settings))
+    client.get("/healthz")  # a request measured in this process
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    found = samples(response.text)
+    assert found[("paperboy_database_up", ())] == 0
+    names = {name for name, _ in found}
+    assert "process_cpu_seconds_total" in names  # prometheus-client's process collector
+    assert "python_info" in names
+    routes = {dict(labels).get("route") for name, labels in found if "http_request" in name}
+    assert "/healthz" in routes
+    # Nothing made up for what only the database knows.
+    assert not names & {"paperboy_deliveries_total", "paperboy_subscribers"}
 
 
 def test_an_edition_in_progress_shows_its_backlog(session: Session) -> None:
