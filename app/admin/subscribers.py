@@ -32,6 +32,7 @@ from app.subscriptions.importing import FORMULA_STARTS
 from app.subscriptions.papers import ReaderPapers, feedback_of
 from app.subscriptions.service import revoke_tokens, unsubscribe
 from app.subscriptions.suppression import Suppress, suppress_addresses
+from app.subscriptions.validation import address_forms, address_key
 
 PAGE_SIZE = 50
 # A search counts its matches up to this many, then says "10,000+".
@@ -93,15 +94,22 @@ def _prefix_match(prefix: str, dialect: str) -> ColumnElement[bool]:
     return and_(Subscriber.email >= prefix, Subscriber.email < upper, condition)
 
 
+def _spellings(prefix: str) -> set[str]:
+    """What ``prefix`` may be stored as, each searched as a range scan: as typed (an address
+    stored with capitals), and in both forms of an internationalised domain
+    (``address_forms``), so ``ada@xn--bcher-kva.example`` finds ``ada@bücher.example``
+    and the reverse. A domain label typed halfway has no ASCII form to match: the
+    IDNA encoding of ``büch`` is not the start of that of ``bücher``."""
+    return {prefix, *address_forms(address_key(prefix))}
+
+
 def search_statement(
     query: str, status: SubscriberStatus | None, dialect: str
 ) -> Select[Subscriber]:
     statement = select(Subscriber)
     prefix = query.strip()
     if prefix:
-        # Both spellings, in case an address was stored with capitals; each is a range scan.
-        spellings = {prefix, prefix.lower()}
-        statement = statement.where(or_(*(_prefix_match(p, dialect) for p in spellings)))
+        statement = statement.where(or_(*(_prefix_match(p, dialect) for p in _spellings(prefix))))
     if status is not None:
         statement = statement.where(Subscriber.status == status)
     return statement

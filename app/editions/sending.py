@@ -42,7 +42,6 @@ from app.editions.service import finish_if_done
 from app.editions.throttle import Throttle
 from app.editions.upkeep import DeadRowWatch
 from app.feedback.links import ClickLinks, open_pixel_url
-from app.mailer.addresses import ascii_domain_address
 from app.mailer.compose import ComposedMessage, Composer
 from app.mailer.errors import PermanentDeliveryError, TemporaryDeliveryError, UnsendableAddress
 from app.mailer.smtp_pipeline import Outcome, open_pipeline
@@ -331,7 +330,7 @@ def _compose(
     rendered = kit.renderer.render(reader, digest.items, link_for)
     message = context.composer.compose(
         rendered,
-        to=ascii_domain_address(digest.email),
+        to=digest.email,
         unsubscribe_url=reader.unsubscribe_url,
         message_id=context.composer.message_id(claim.id),
     )

@@ -24,6 +24,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from app.config import Settings
+from app.mailer.addresses import ascii_domain_address
 from app.mailer.pieces import EncodedBody
 from app.mailer.render import RenderedDigest
 
@@ -107,6 +108,14 @@ class Composer:
         unsubscribe_url: str,
         message_id: str,
     ) -> ComposedMessage:
+        """The digest as a message to ``to``, an address as stored (Unicode domain allowed).
+
+        The recipient goes through ``ascii_domain_address`` here, for every caller (the
+        send loop, the admin's test send), in To: and on the envelope alike: an
+        internationalised domain as IDNA, never raw UTF-8 or encoded words, and no
+        character that could end the header. Raises ``UnsendableAddress`` otherwise.
+        """
+        to = ascii_domain_address(to)
         boundary = f"=_paperboy_{secrets.token_hex(12)}"
         headers = [
             f"From: {self.from_header}",

@@ -20,6 +20,7 @@ from app.web.csrf import CSRFError, csrf_cookie_header
 from app.web.headers import security_headers
 from app.web.rendering import render
 from app.web.request_context import RequestContext
+from app.web.slashes import redirect_slashes_within_site
 from app.web.state import AppState
 from app.wording import size_label
 
@@ -280,6 +281,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return HTMLResponse(_API_DOCS_PAGE)
 
     _include_routers(app)
+    redirect_slashes_within_site(app.router)
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodySizeLimit,

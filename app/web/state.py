@@ -33,6 +33,11 @@ class AppState:
             settings.database_url, busy_timeout_seconds=WEB_BUSY_TIMEOUT_SECONDS
         )
         templates = Jinja2Templates(directory=templates_dir())
+        # Starlette's url_for writes the request's Host header into the URL, so a request
+        # naming another host got a page (cacheable by a shared cache) loading that host's
+        # assets. Pages link root-relative paths, or settings.base_url where a URL must be
+        # absolute (canonical, og:url); without url_for a template cannot slip back.
+        del templates.env.globals["url_for"]
         templates.env.globals["settings"] = settings
         templates.env.filters["plural"] = plural
         # Every outside URL a page links to goes through the one check (app/urls.py).

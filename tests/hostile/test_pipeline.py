@@ -249,7 +249,7 @@ def test_hostile_papers_and_readers_never_reach_a_reader_unsafe(
         rendered = kit.renderer.render(digest.reader, digest.items, direct_links(kit, digest.items))
         composed = composer.compose(
             rendered,
-            to=ascii_domain_address(digest.email),  # as the send loop gives it
+            to=digest.email,  # as the send loop gives it
             unsubscribe_url=digest.reader.unsubscribe_url,
             message_id=composer.message_id(number),
         )

@@ -44,7 +44,7 @@ def test_the_subscribe_page_explains_the_digest_and_has_every_field(client: Test
     for label, _description in TOPICS.values():
         assert label.replace("&", "&amp;") in html
     # The browser's timezone is the default, set by the page's script (a file: no inline script).
-    assert '<script src="http://testserver/static/pages.js" defer></script>' in html
+    assert '<script src="/static/pages.js" defer></script>' in html
     script = client.get("/static/pages.js").text
     assert "Intl.DateTimeFormat().resolvedOptions().timeZone" in script
     assert "<option selected>UTC</option>" in html  # the server's default
