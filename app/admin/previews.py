@@ -13,10 +13,15 @@ from app.errors import NotFound
 from app.mailer.compose import Composer
 from app.mailer.render import RenderedDigest
 from app.mailer.transports import Transport
+from app.subscriptions.suppression import is_suppressed
 
 
 class NothingToPreview(NotFound):
     """No digest for this subscriber on that day (no papers, or nothing new for them)."""
+
+
+class SuppressedRecipient(ValueError):
+    """The test send's address is on the suppression list (it bounced or complained)."""
 
 
 def preview_digest(
@@ -47,8 +52,11 @@ def send_test_digest(
 
     The subscriber's own unsubscribe, manage and feedback links are replaced, so whoever
     receives the test cannot change the real subscription. Nothing is recorded.
-    Returns the Message-ID; transport errors (``DeliveryError``) propagate.
+    Returns the Message-ID; transport errors (``DeliveryError``) propagate. An address
+    on the suppression list is not mailed, a test or not (``SuppressedRecipient``).
     """
+    if is_suppressed(session, to):
+        raise SuppressedRecipient(f"{to} is on the suppression list")
     digest = preview_digest(
         session, subscriber_id=subscriber_id, edition_date=edition_date, settings=settings
     )

@@ -206,7 +206,9 @@ def subscriber_detail(session: Session, *, subscriber_id: int) -> SubscriberDeta
         )
     )
     suppression = session.scalars(
-        select(Suppression).where(Suppression.email == subscriber.email)
+        select(Suppression).where(
+            Suppression.email.in_(address_forms(address_key(subscriber.email)))
+        )
     ).first()
     return SubscriberDetail(
         subscriber,

@@ -33,7 +33,7 @@ from app.subscriptions.errors import (
 from app.subscriptions.ratelimit import RateLimiter
 from app.subscriptions.suppression import is_suppressed
 from app.subscriptions.tokens import TokenPurpose, read_token
-from app.subscriptions.validation import Preferences, normalise_email
+from app.subscriptions.validation import Preferences, address_forms, normalise_email
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,9 @@ def subscribe(
     suppressed, subscriber_id, status = _lookup(session, address)
     if suppressed:
         log.info("subscribe: suppressed address, no mail")
-        suppression_id = session.scalar(_TOUCH_SUPPRESSION, {"address": address, "now": utcnow()})
+        suppression_id = session.scalar(
+            _TOUCH_SUPPRESSION, {"forms": list(address_forms(address)), "now": utcnow()}
+        )
         return _mail_if_allowed(
             _WITHHELD, subscriber_id, address, limiter, confirmation_mails_per_hour, suppression_id
         )
@@ -165,8 +167,10 @@ def resend_confirmation(
 
 # Built once: the subscribe hot path then only binds values (statement
 # construction and cache-key generation cost more than the queries themselves).
+# A suppression is looked up in both spellings of an internationalised domain
+# (``address_forms``): rows stored before ``address_key`` decoded them may hold either.
 _LOOKUP = select(
-    exists().where(Suppression.email == bindparam("address")),
+    exists().where(Suppression.email.in_(bindparam("forms", expanding=True))),
     select(Subscriber.id).where(Subscriber.email == bindparam("address")).scalar_subquery(),
     select(Subscriber.status).where(Subscriber.email == bindparam("address")).scalar_subquery(),
 )
@@ -185,7 +189,7 @@ _TOUCH = (
 
 _TOUCH_SUPPRESSION = (
     update(Suppression)
-    .where(Suppression.email == bindparam("address"))
+    .where(Suppression.email.in_(bindparam("forms", expanding=True)))
     .values(last_requested_at=bindparam("now"))
     .returning(Suppression.id)
 )
@@ -193,7 +197,9 @@ _TOUCH_SUPPRESSION = (
 
 def _lookup(session: Session, address: str) -> tuple[bool, int | None, SubscriberStatus | None]:
     """(is the address suppressed, its subscriber id and status if any), in one query."""
-    row = session.execute(_LOOKUP, {"address": address}).one()
+    row = session.execute(
+        _LOOKUP, {"address": address, "forms": list(address_forms(address))}
+    ).one()
     return bool(row[0]), row[1], None if row[2] is None else SubscriberStatus(row[2])
 
 

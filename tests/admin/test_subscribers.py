@@ -22,7 +22,7 @@ from app.admin.subscribers import (
 )
 from app.config import Settings
 from app.db import make_session_factory, transaction
-from app.models import Delivery, Subscriber, SubscriberStatus, Suppression
+from app.models import Delivery, Subscriber, SubscriberStatus, Suppression, SuppressionReason
 from app.subscriptions.importing import import_subscribers_csv
 from app.web.app import create_app
 from tests.admin.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_from, post_form, sign_in
@@ -294,6 +294,43 @@ def test_a_test_send_to_an_international_domain_writes_it_as_the_digest_does(
     assert to_line(digest) == b"To: reader@xn--bcher-kva.example"
     assert to_line(test) == b"To: ops@xn--bcher-kva.example"  # not raw UTF-8
     assert test.message["Subject"].startswith("[Test] ")
+
+
+def test_a_test_send_to_a_suppressed_address_mails_nothing(
+    admin_client: TestClient, clean_db: Engine, admin_settings: Settings
+) -> None:
+    with transaction(make_session_factory(clean_db)) as session:
+        scenario = seed_scenario(session)
+        session.add(Suppression(email="bounced@example.org", reason=SuppressionReason.HARD_BOUNCE))
+    reader = scenario.subscribers[0]
+    page = f"/admin/subscribers/{reader.id}/preview?day={scenario.today}"
+    refused = post_form(
+        admin_client,
+        page,
+        f"/admin/subscribers/{reader.id}/send-test",
+        to="Bounced@example.org",
+        day=str(scenario.today),
+    )
+    shown = admin_client.get(refused.headers["location"]).text
+    assert "Nothing sent: bounced@example.org is on the suppression list" in shown
+    assert admin_settings.outbox_dir is not None
+    assert list(admin_settings.outbox_dir.glob("*.eml")) == []
+
+
+def test_the_subscriber_page_shows_a_suppression_stored_in_the_other_spelling(
+    session: Session,
+) -> None:
+    reader = Subscriber(email="reader@bücher.example", status=SubscriberStatus.BOUNCED)
+    session.add_all(
+        [
+            reader,
+            Suppression(email="reader@xn--bcher-kva.example", reason=SuppressionReason.HARD_BOUNCE),
+        ]
+    )
+    session.flush()
+    detail = subscriber_detail(session, subscriber_id=reader.id)
+    assert detail.suppression is not None
+    assert detail.suppression.email == "reader@xn--bcher-kva.example"
 
 
 def test_subscriber_page_lists_liked_disliked_and_seed_papers(

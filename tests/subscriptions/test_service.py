@@ -138,6 +138,28 @@ def test_a_suppressed_address_silently_gets_nothing(session: Session) -> None:
     assert result.suppressed_answer_due and result.suppression_id == suppression.id
 
 
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [
+        ("gone@xn--bcher-kva.example", "Gone@bücher.example"),
+        ("gone@bücher.example", "gone@xn--bcher-kva.example"),
+    ],
+)
+def test_a_suppression_holds_whichever_spelling_of_its_domain_it_was_stored_in(
+    session: Session, stored: str, typed: str
+) -> None:
+    # Rows stored before address_key decoded xn-- domains may hold the ASCII form.
+    suppression = Suppression(email=stored, reason=SuppressionReason.HARD_BOUNCE)
+    session.add(suppression)
+    session.flush()
+    result = subscribe(session, typed)
+    assert result.outcome is SubscribeOutcome.SUPPRESSED
+    assert service.find_subscriber(session, typed) is None
+    session.refresh(suppression)
+    assert suppression.last_requested_at is not None
+    assert result.suppression_id == suppression.id
+
+
 def test_a_suppressed_address_counts_against_the_per_address_limit(session: Session) -> None:
     session.add(Suppression(email="bounced@example.org", reason=SuppressionReason.COMPLAINT))
     session.flush()

@@ -14,7 +14,12 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from app.admin.overview import status_figure
-from app.admin.previews import NothingToPreview, preview_digest, send_test_digest
+from app.admin.previews import (
+    NothingToPreview,
+    SuppressedRecipient,
+    preview_digest,
+    send_test_digest,
+)
 from app.admin.subscribers import (
     export_csv_batch,
     export_csv_header,
@@ -218,7 +223,7 @@ def send_test(
                 to=address,
                 transport=transport,
             )
-    except NotFound as error:  # no such subscriber, or nothing to send
+    except (NotFound, SuppressedRecipient) as error:  # no such subscriber, nothing to send
         return redirect_with_flash(request, back, f"Nothing sent: {error}.")
     except DeliveryError as error:
         return redirect_with_flash(request, back, f"The mail server refused it: {error}")
