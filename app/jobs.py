@@ -10,6 +10,8 @@ tasks of the same names, so both modes run the same code.
 In-process jobs run right after the commit, in the caller's thread (as Celery's
 eager mode would), unless ``background=True`` asks for a thread of their own
 (an ingest that waits on arXiv's spacing should not hold an admin's browser).
+Those threads are daemons (a stopped process leaves a send to the crash resume);
+``wait_for_background`` joins the ones still running.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
+import weakref
 from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
 from typing import Any
@@ -29,6 +33,9 @@ from app.db import on_commit
 from app.errors import PaperboyError
 
 log = logging.getLogger(__name__)
+
+# The in-process jobs' background threads still running (see ``wait_for_background``).
+_BACKGROUND: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
 # Job name -> "module:function"; workers/ registers a Celery task for each name.
 JOBS: dict[str, str] = {
@@ -96,7 +103,7 @@ def enqueue_in_turn(
             _run_in_process(name, args, settings)
 
     def start() -> None:
-        threading.Thread(target=run_all, name=f"jobs-{name}", daemon=True).start()
+        _in_background(run_all, (), name=f"jobs-{name}")
 
     if calls:
         on_commit(session, start)
@@ -112,11 +119,27 @@ def _dispatch(
             name, args=list(args), retry=True, retry_policy=policy
         )
     elif background:
-        threading.Thread(
-            target=_run_in_process, args=(name, args, settings), name=f"job-{name}", daemon=True
-        ).start()
+        _in_background(_run_in_process, (name, args, settings), name=f"job-{name}")
     else:
         _run_in_process(name, args, settings)
+
+
+def _in_background(target: Callable[..., None], args: tuple[Any, ...], *, name: str) -> None:
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+    _BACKGROUND.add(thread)
+    thread.start()
+
+
+def wait_for_background(timeout: float) -> bool:
+    """Join the in-process jobs' background threads (those started before and while it
+    waits), for at most ``timeout`` seconds in all; True when none is left running."""
+    deadline = time.monotonic() + timeout
+    while running := [t for t in list(_BACKGROUND) if t.is_alive()]:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        running[0].join(left)
+    return True
 
 
 def _run_in_process(name: str, args: tuple[Any, ...], settings: Settings) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import make_engine
+from app.jobs import wait_for_background
 from app.migrations import upgrade_database
 from tests.factories import make_test_settings, truncate_all
 from tests.smtp_server import SMTPTestServer, running_smtp_server
@@ -31,6 +32,8 @@ PG_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("PAPERBOY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = ["postgresql", "sqlite"]
+# How long a test's leftover background jobs (an embedded send) may take to finish.
+BACKGROUND_JOBS_SECONDS = 120
 
 
 @pytest.fixture
@@ -95,9 +98,16 @@ def session(db_engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def clean_db(db_engine: Engine) -> Iterator[Engine]:
-    """A migrated engine whose tables are emptied after the test (real commits allowed)."""
+    """A migrated engine whose tables are emptied after the test (real commits allowed).
+
+    A send the test queued in embedded mode runs on a background thread: it is waited
+    for first, so it neither holds locks the truncation needs nor writes into the next
+    test's tables.
+    """
     truncate_all(db_engine)
     yield db_engine
+    if not wait_for_background(BACKGROUND_JOBS_SECONDS):
+        pytest.fail(f"background jobs still running after {BACKGROUND_JOBS_SECONDS} s")
     truncate_all(db_engine)
 
 
