@@ -16,13 +16,46 @@ from tests.environment import ProcessSettings, process_settings  # noqa: F401 - 
 from tests.factories import DAY, add_papers, add_subscriber
 
 
-@pytest.mark.parametrize("command", [["send"], ["papers"], ["ingest"], ["recommend"], ["run"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["send"],
+        ["papers"],
+        ["ingest"],
+        ["recommend"],
+        ["run"],
+        ["subscribers", "show"],
+        ["subscribers", "import"],
+        ["admin", "create-user"],
+        ["bounces", "process"],
+    ],
+)
 def test_help_shows_no_python_types(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"], env={"COLUMNS": "80"})
 
     assert result.exit_code == 0
     assert "<bool>" not in result.stdout and "<%Y-%m-%d>" not in result.stdout
     assert "<str>" not in result.stdout and "<int>" not in result.stdout
+    assert "<path>" not in result.stdout and "<list[" not in result.stdout
+    assert "{" not in result.stdout and "[[" not in result.stdout
+
+
+def test_help_names_arguments_as_the_usage_line_does() -> None:
+    show = CliRunner().invoke(cli, ["subscribers", "show", "--help"], env={"COLUMNS": "80"})
+    ingest = CliRunner().invoke(cli, ["ingest", "--help"], env={"COLUMNS": "80"})
+
+    assert "Usage: paperboy subscribers show [OPTIONS] EMAIL\n" in show.stdout
+    assert re.search(r"^  EMAIL  The subscriber's address\.", show.stdout, re.M)
+    assert "Usage: paperboy ingest [OPTIONS] [FILE]...\n" in ingest.stdout
+
+
+@pytest.mark.parametrize("group", [[], ["subscribers"], ["admin"], ["db"], ["bounces"]])
+def test_command_lists_are_not_cut_off(group: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*group, "--help"], env={"COLUMNS": "80"})
+    commands = result.stdout.split("Commands:\n", 1)[1].splitlines()
+
+    assert result.exit_code == 0 and commands
+    assert not [line for line in commands if line.rstrip().endswith("...")]
 
 
 @pytest.mark.parametrize("command", [["send"], ["papers"], ["ingest"]])

@@ -6,14 +6,16 @@ Each group of commands lives in its own module; this one only assembles them.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from importlib.metadata import version
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import OperationalError
 
 from app.cli import accounts, demo, papers, sending, serve, subscribers
 from app.cli.database import safe_url
+from app.cli.help import PlainCommand
 from app.config import ConfigurationError, get_settings
 from app.logs import configure_logging
 
@@ -64,18 +66,42 @@ cli.add_typer(admin_cli, name="admin")
 cli.add_typer(subscribers_cli, name="subscribers")
 cli.add_typer(bounces_cli, name="bounces")
 
-cli.command()(serve.run)
-db_cli.command("upgrade")(serve.db_upgrade)
-admin_cli.command("create-user")(accounts.create_user)
-subscribers_cli.command("import")(subscribers.import_csv)
-subscribers_cli.command("list")(subscribers.list_all)
-subscribers_cli.command("show")(subscribers.show)
-cli.command()(papers.ingest)
-cli.command("papers")(papers.show_papers)
-cli.command()(papers.recommend)
-cli.command()(sending.send)
-cli.command()(demo.demo)
-bounces_cli.command("process")(sending.process_bounces)
+# Each command's line in `paperboy --help` (and its group's): short enough that Click
+# does not cut it off with "..." at 80 columns; the docstring stays the full help.
+CommandFunction = Callable[..., Any]
+
+_SHORT_HELP = {
+    "run": "Serve the whole product on one machine.",
+    "ingest": "Fetch a day's papers, or load saved API responses.",
+    "papers": "The stored papers featured on a day.",
+    "recommend": "Rank a file of papers for one reader (no database).",
+    "send": "Send a day's edition now and wait until it is finished.",
+    "demo": "The offline first tour: sample papers, readers, an edition.",
+    "upgrade": "Apply the database migrations.",
+    "create-user": "Create an admin account.",
+    "import": "Import subscribers from a CSV file, as active.",
+    "list": "List subscribers (everyone unless --status is given).",
+    "show": "One subscriber, with their liked, disliked and brought papers.",
+    "process": "Suppress hard-bounced addresses from a bounce Maildir.",
+}
+
+
+def _command(group: typer.Typer, name: str) -> Callable[[CommandFunction], CommandFunction]:
+    return group.command(name, cls=PlainCommand, short_help=_SHORT_HELP[name])
+
+
+_command(cli, "run")(serve.run)
+_command(db_cli, "upgrade")(serve.db_upgrade)
+_command(admin_cli, "create-user")(accounts.create_user)
+_command(subscribers_cli, "import")(subscribers.import_csv)
+_command(subscribers_cli, "list")(subscribers.list_all)
+_command(subscribers_cli, "show")(subscribers.show)
+_command(cli, "ingest")(papers.ingest)
+_command(cli, "papers")(papers.show_papers)
+_command(cli, "recommend")(papers.recommend)
+_command(cli, "send")(sending.send)
+_command(cli, "demo")(demo.demo)
+_command(bounces_cli, "process")(sending.process_bounces)
 
 
 # Options that take several values after one flag, as `ingest --file F [F...]` does

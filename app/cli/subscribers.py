@@ -136,10 +136,11 @@ def list_all(
 
 
 def show(
-    email: Annotated[str, typer.Argument(help="The subscriber's address.")],
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The subscriber's address.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """One subscriber: the fields of ``list`` plus liked, disliked and seed papers (arXiv ids)."""
+    """One subscriber: the fields of `subscribers list`, plus liked, disliked and seed papers
+    (arXiv ids)."""
     from app.subscriptions.errors import InvalidField
     from app.subscriptions.papers import ReaderPapers, feedback_of
     from app.subscriptions.service import find_subscriber
