@@ -104,3 +104,25 @@ def test_resubscribing_after_unsubscribing_asks_for_confirmation_again(
         client.post(path_of(links_of(clean_db, "bo@example.org").unsubscribe))
         assert status_of(clean_db, "bo@example.org") is SubscriberStatus.UNSUBSCRIBED
     assert len(smtp_server.messages_to("bo@example.org")) == 2
+
+
+def test_a_confirm_link_opened_again_leads_to_the_manage_page_or_says_it_has_ended(
+    make_client: MakeClient, smtp_server: SMTPTestServer, clean_db: Engine
+) -> None:
+    client: TestClient = make_client(mail_url=smtp_server.url, base_url="http://testserver")
+    client.post(
+        "/subscribe", data={"csrf_token": csrf_token(client.get("/")), "email": "cy@example.org"}
+    )
+    [received] = smtp_server.messages_to("cy@example.org")
+    confirm_path = path_of(link(bodies(received.message)[0], "confirm"))
+    client.post(confirm_path, data={"csrf_token": csrf_token(client.get(confirm_path))})
+
+    again = client.get(confirm_path)
+    assert again.status_code == 200 and "already confirmed" in again.text
+    assert link(again.text, "manage") == links_of(clean_db, "cy@example.org").manage
+
+    client.post(path_of(links_of(clean_db, "cy@example.org").unsubscribe))
+    ended = client.get(confirm_path)
+    assert ended.status_code == 200 and "already confirmed" not in ended.text
+    assert "has ended" in ended.text and "Subscribe again" in ended.text
+    assert "/manage/" not in ended.text

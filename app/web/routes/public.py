@@ -186,7 +186,16 @@ def _confirm_subscriber(session: SessionDep, state: StateDep, token: str) -> Sub
 @router.get("/confirm/{token}", response_class=HTMLResponse)
 def confirm_page(request: Request, token: str, session: SessionDep, state: StateDep) -> Response:
     subscriber = _confirm_subscriber(session, state, token)
-    return render(request, "web/confirm.html", {"subscriber": subscriber, "token": token})
+    # Opened again later: a confirmed reader gets their manage link (what the POST's page
+    # gave them), an ended subscription says so instead of "already confirmed".
+    context: dict[str, Any] = {
+        "subscriber": subscriber,
+        "token": token,
+        "ended": subscriber.status in service.ENDED,
+    }
+    if subscriber.status in {SubscriberStatus.ACTIVE, SubscriberStatus.PAUSED}:
+        context["links"] = _links(state, subscriber)
+    return render(request, "web/confirm.html", context)
 
 
 @router.post("/confirm/{token}", response_class=HTMLResponse)
