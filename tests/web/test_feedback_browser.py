@@ -50,6 +50,12 @@ def test_more_like_this_from_a_digest_shapes_the_next_edition(
     expect(page.get_by_role("button", name="Undo")).to_be_visible()
     expect(page.get_by_role("link", name="Manage your digest")).to_be_visible()
     screenshot(page, "feedback-thanks", widths=(375,))
+    # The link sits beside the button, not flush against its lower edge.
+    page.set_viewport_size({"width": 375, "height": 800})
+    undo = page.get_by_role("button", name="Undo").bounding_box()
+    manage = page.get_by_role("link", name="Manage your digest").bounding_box()
+    assert undo is not None and manage is not None
+    assert undo["y"] < manage["y"] + manage["height"] / 2 < undo["y"] + undo["height"]
 
     next_day = DAY.replace(day=DAY.day + 1)
     with transaction(factory) as session:
