@@ -53,7 +53,9 @@ def check_demo_database(session: Session) -> None:
         noun = "subscriber" if others == 1 else "subscribers"
         raise NotADemoDatabase(
             f"this database has {others} {noun} of its own, and the demo sends an edition "
-            "to every active subscriber: run it on a fresh database (an empty folder)"
+            "to every active subscriber. Run it on a fresh database, in a folder of its own: "
+            "PAPERBOY_VAR_DIR=var/demo paperboy demo (and serve that one with "
+            "PAPERBOY_VAR_DIR=var/demo paperboy run)"
         )
 
 

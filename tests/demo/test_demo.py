@@ -55,4 +55,7 @@ def test_demo_refuses_a_database_with_real_readers(
 
     assert result.exit_code == 1
     assert "1 subscriber of its own" in result.stderr
+    # It says how to run it anyway: a folder of its own, for the server too.
+    assert "PAPERBOY_VAR_DIR=var/demo paperboy demo" in result.stderr
+    assert "PAPERBOY_VAR_DIR=var/demo paperboy run" in result.stderr
     assert not list((tmp_path / "outbox").glob("*.eml"))
