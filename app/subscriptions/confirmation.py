@@ -60,6 +60,14 @@ def _valid_for(seconds: int) -> str:
     return f"{max(1, seconds // 60)} minutes"
 
 
+def schedule_phrase(subscriber: Subscriber) -> str:
+    """When the reader's digest comes: "every day at 07:00 (UTC)", "Mondays at 07:00 (UTC)"."""
+    when = f"{subscriber.send_hour:02d}:00 ({subscriber.timezone})"
+    if subscriber.frequency is Frequency.WEEKLY:
+        return f"{WEEKDAYS[subscriber.weekly_day % 7]}s at {when}"
+    return f"every day at {when}"
+
+
 def _context(subscriber: Subscriber, settings: Settings) -> dict[str, object]:
     """What both subscribe mails show: the address, its schedule, topics, links."""
     links = links_for(
@@ -69,18 +77,13 @@ def _context(subscriber: Subscriber, settings: Settings) -> dict[str, object]:
         token_version=subscriber.token_version,
     )
     weekly = subscriber.frequency is Frequency.WEEKLY
-    when = f"{subscriber.send_hour:02d}:00 ({subscriber.timezone})"
     return {
         "email": subscriber.email,
         "confirm_url": links.confirm,
         "manage_url": links.manage,
         "unsubscribe_url": links.unsubscribe,
         "frequency_label": "weekly" if weekly else "daily",
-        "schedule": (
-            f"{WEEKDAYS[subscriber.weekly_day % 7]}s at {when}"
-            if weekly
-            else f"every day at {when}"
-        ),
+        "schedule": schedule_phrase(subscriber),
         "topics": [TOPICS[slug][0] for slug in subscriber.topics if slug in TOPICS],
         "interests": subscriber.interests,
         "paused": subscriber.status is SubscriberStatus.PAUSED,

@@ -43,6 +43,9 @@ def test_the_whole_lifecycle_through_a_real_smtp_server(
 
     confirmed = client.post(path_of(confirm_url), data={"csrf_token": csrf_token(shown)})
     assert confirmed.status_code == 200 and "You're subscribed" in confirmed.text
+    # When it comes, as the confirmation mail says it (the form's defaults: 07:00 UTC).
+    assert "every day at 07:00 (UTC)" in text
+    assert "Your digest comes every day at 07:00 (UTC)" in confirmed.text
     assert status_of(clean_db, "ada@example.org") is SubscriberStatus.ACTIVE
 
     manage_url = link(confirmed.text, "manage")

@@ -27,7 +27,7 @@ from app.subscriptions.brought import (
     remove_brought,
     steering_papers,
 )
-from app.subscriptions.confirmation import queue_subscribe_mail
+from app.subscriptions.confirmation import queue_subscribe_mail, schedule_phrase
 from app.subscriptions.errors import InvalidField
 from app.subscriptions.feed import feed_url
 from app.subscriptions.library_files import FIELD as LIBRARY_FIELD
@@ -206,7 +206,11 @@ def confirm(
     return render(
         request,
         "web/confirmed.html",
-        {"subscriber": subscriber, "links": _links(state, subscriber)},
+        {
+            "subscriber": subscriber,
+            "links": _links(state, subscriber),
+            "schedule": schedule_phrase(subscriber),
+        },
     )
 
 
