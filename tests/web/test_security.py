@@ -85,6 +85,18 @@ def test_a_form_post_without_a_valid_csrf_token_gets_403(
     assert status_of(clean_db, "victim@example.org") is SubscriberStatus.PENDING
 
 
+def test_a_csrf_cookie_that_is_not_ascii_is_refused_like_any_other_mismatch(
+    client: TestClient,
+) -> None:
+    token = csrf_token(client.get("/"))
+    client.cookies.clear()
+    # A cookie is the client's to write: "é" once made the comparison raise (500).
+    cookie = {"cookie": "paperboy_csrf=\xe9t\xe9".encode("latin-1")}
+    data = {"csrf_token": token, "email": "someone@example.org"}
+    answer = client.post("/subscribe", data=data, headers=cookie)  # type: ignore[arg-type]
+    assert answer.status_code == 403
+
+
 @pytest.mark.parametrize("kind", ["confirm", "manage", "unsubscribe"])
 def test_a_forged_token_gets_a_page_that_says_so(client: TestClient, kind: str) -> None:
     page = client.get(f"/{kind}/WzEsMV0.forged.token")
