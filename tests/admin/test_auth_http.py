@@ -60,6 +60,16 @@ def test_every_admin_page_sends_an_anonymous_visitor_to_the_login_page(
         assert response.headers["location"].startswith("/admin/login?next="), page
 
 
+def test_no_admin_answer_is_kept_by_a_shared_cache(
+    admin_client: TestClient, admin_app: FastAPI
+) -> None:
+    # Subscribers' addresses, the CSV export, the live progress: for this admin only.
+    for page in [*_admin_get_paths(admin_app), "/admin/login"]:
+        response = admin_client.get(page)
+        directives = {d.strip() for d in response.headers.get("cache-control", "").split(",")}
+        assert {"private", "no-store"} <= directives, (page, response.status_code)
+
+
 def test_the_admin_api_answers_an_anonymous_caller_with_401(
     anonymous_client: TestClient, admin_app: FastAPI
 ) -> None:
