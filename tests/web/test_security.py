@@ -143,6 +143,24 @@ def test_subscribe_posts_are_rate_limited_per_ip(make_client: MakeClient) -> Non
     assert "Slow down" in limited.text and int(limited.headers["Retry-After"]) > 0  # type: ignore[attr-defined]
 
 
+def test_a_new_ipv6_address_per_post_does_not_dodge_the_subscribe_limit(
+    clean_db: Engine, tmp_path: Path
+) -> None:
+    # One IPv6 host is handed a whole /64: counted per address, it had a fresh limit
+    # for every request. Another /64 is another client.
+    settings = make_test_settings(
+        tmp_path, subscribe_per_minute_per_ip=3, mail_url=f"file://{tmp_path / 'outbox'}"
+    )
+    app = create_app(settings, engine=clean_db)
+    codes = []
+    for n in range(5):
+        with TestClient(app, client=(f"2001:db8:5:6::{n + 1:x}", 50000)) as visitor:
+            codes.append(subscribe(visitor, f"v6-{n}@example.org").status_code)  # type: ignore[attr-defined]
+    assert codes == [200, 200, 200, 429, 429]
+    with TestClient(app, client=("2001:db8:5:7::1", 50000)) as neighbour:
+        assert subscribe(neighbour, "next-door@example.org").status_code == 200  # type: ignore[attr-defined]
+
+
 def test_confirmation_mails_are_rate_limited_per_address(client: TestClient, outbox: Path) -> None:
     for _ in range(5):
         assert subscribe(client, "eager@example.org").status_code == 200  # type: ignore[attr-defined]
