@@ -18,7 +18,6 @@ Exceptions::
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +31,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.errors import PaperboyError
 from app.models import AdminUser
-from app.subscriptions.ratelimit import RateLimiter
+from app.subscriptions.ratelimit import RateLimiter, client_network
 from app.subscriptions.validation import address_key
 
 log = logging.getLogger(__name__)
@@ -116,23 +115,6 @@ class SignInThrottle:
                 until = now + timedelta(seconds=wait)
                 refused = until if refused is None else max(refused, until)
         return refused
-
-
-def client_network(address: str) -> str:
-    """What counts as one client: an IPv4 address, or an IPv6 /64.
-
-    One IPv6 host is usually handed a whole /64, so counting single IPv6 addresses
-    would give it billions of fresh ones (and, through them, the account-wide lock).
-    """
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address[:64]
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
 
 
 class AdminUserExists(AdminAuthError):

@@ -50,6 +50,14 @@ class ClickLinks:
         digest = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:_SIGNATURE_BYTES]
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
+    def signed_by_us(self, body: str, signature: str) -> bool:
+        """Whether ``signature`` is ours for ``body`` (in constant time).
+
+        Compared as bytes: ``hmac.compare_digest`` raises on text that is not ASCII,
+        and a token's characters are whatever the request's path decoded to.
+        """
+        return hmac.compare_digest(signature.encode(), self.sign(body).encode())
+
     def token(self, delivery_id: int, token_version: int, item: int, kind: str) -> str:
         signed = f"{delivery_id:x}-{token_version:x}"
         return f"{signed}.{item}{KIND_CODES[kind]}.{self.sign(signed)}"
@@ -67,7 +75,7 @@ class ClickLinks:
         """The target of ``token``, or None when it is malformed or not ours."""
         body, _, signature = token.rpartition(".")
         signed, _, item_kind = body.partition(".")
-        if not signed or not hmac.compare_digest(signature, self.sign(signed)):
+        if not signed or not self.signed_by_us(signed, signature):
             return None
         delivery_hex, has_version, version_hex = signed.partition("-")
         try:
@@ -90,7 +98,7 @@ def open_pixel_url(links: ClickLinks, base_url: str, delivery_id: int) -> str:
 
 def verify_open_token(links: ClickLinks, token: str) -> int | None:
     body, _, signature = token.removesuffix(".gif").rpartition(".")
-    if not body.endswith(".o") or not hmac.compare_digest(signature, links.sign(body)):
+    if not body.endswith(".o") or not links.signed_by_us(body, signature):
         return None
     try:
         return int(body[:-2], 16)

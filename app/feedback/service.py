@@ -19,6 +19,7 @@ from app.feedback.links import FEEDBACK_KINDS, ClickLinks, ClickTarget, verify_o
 from app.models import Delivery, Event, EventKind, Paper, Subscriber, SuppressionReason
 from app.subscriptions.papers import feedback_token
 from app.subscriptions.suppression import Suppress, suppress_addresses
+from app.urls import safe_http_url
 
 
 def record_click(
@@ -45,8 +46,9 @@ def record_click(
     pick: dict[str, Any] = delivery.picks[target.item]
     if target.kind in FEEDBACK_KINDS:
         return _feedback_page(session, delivery, pick, target, secret_key, links.base_url)
-    url = pick.get("links", {}).get(target.kind)
-    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+    # Checked again as it leaves (app/urls.py): a row written before the check, or by hand.
+    url = safe_http_url(pick.get("links", {}).get(target.kind))
+    if url is None:
         return None
     session.add(
         Event(

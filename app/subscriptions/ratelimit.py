@@ -7,6 +7,7 @@ enough to stop a script while letting a person retry a few times.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 import time
@@ -15,6 +16,23 @@ from typing import Protocol
 import redis
 
 log = logging.getLogger(__name__)
+
+
+def client_network(address: str) -> str:
+    """What counts as one client in a per-client limit: an IPv4 address, or an IPv6 /64.
+
+    One IPv6 host is usually handed a whole /64, so counting single IPv6 addresses
+    would give it billions of fresh ones (and, through them, a fresh limit per request).
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 class RateLimiter(Protocol):

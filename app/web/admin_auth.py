@@ -7,14 +7,16 @@ Anonymous (or expired, or forged) visitors of an admin page are sent to
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import Depends, HTTPException, Request, Response
 
 from app.admin.sessions import admin_for_session_token, issue_session_token
 from app.config import Settings
 from app.models import AdminUser
+from app.urls import MAX_URL_LENGTH
 from app.web.deps import SessionDep, StateDep
 
 ADMIN_COOKIE = "paperboy_admin"
@@ -52,12 +54,32 @@ def require_admin(request: Request, state: StateDep, session: SessionDep) -> Adm
 AdminDep = Annotated[AdminUser, Depends(require_admin)]
 
 
+# "/admin", or below it with a path, query or fragment: printable ASCII only (browsers
+# drop tabs and newlines from a URL, and read a backslash as a slash).
+_ADMIN_PATH = re.compile(r"/admin(?:[/?#][\x21-\x5b\x5d-\x7e]*)?", re.ASCII)
+
+
+def admin_path(target: str | None) -> str | None:
+    """``target`` if a browser sent there stays inside the admin, else None.
+
+    The one rule for every return address taken from a request (``next=`` of the
+    login, the Referer an admin's refused action goes back to). Refused: another
+    site (``//host``, ``/\\host``, ``https:host``), any path outside ``/admin``
+    (``/administrator``), whitespace and control characters, a ``.`` or ``..``
+    segment, plain or percent-encoded, which the browser resolves
+    (``/admin/..//evil.example`` is ``//evil.example``), and more than a URL's length.
+    """
+    if not target or len(target) > MAX_URL_LENGTH or not _ADMIN_PATH.fullmatch(target):
+        return None
+    segments = unquote(urlsplit(target).path).split("/")
+    if any(segment in (".", "..") for segment in segments):
+        return None
+    return target
+
+
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: only a path inside the admin, never another site."""
-    unsafe = not target or target.startswith("//") or any(c in target for c in "\\\r\n")
-    if not unsafe and target and target.startswith("/admin"):
-        return target
-    return "/admin"
+    """Where to go after signing in: the admin page asked for, else the overview."""
+    return admin_path(target) or "/admin"
 
 
 def start_admin_session(

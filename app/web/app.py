@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import Settings, get_settings
 from app.resources import static_dir, swagger_ui_dir
 from app.subscriptions.ratelimit import rate_limiter_for
+from app.web.caching import default_cache_control
 from app.web.csrf import CSRFError, csrf_cookie_header
 from app.web.headers import security_headers
 from app.web.rendering import render
@@ -31,7 +32,8 @@ READER_UPLOAD_PATHS = (r"/manage/[^/]+/papers", r"/api/v1/subscriptions/[^/]+/pa
 
 
 class PageHeaders:
-    """Security headers on every response, plus the CSRF cookie when the request made one.
+    """Security headers on every response, plus the CSRF cookie when the request made one,
+    and the default ``Cache-Control`` (app/web/caching.py) where the route set none.
 
     Served over https (``BASE_URL`` starts with https://), browsers are also told
     to use https only (HSTS) and cookies are marked Secure.
@@ -55,6 +57,9 @@ class PageHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in security_headers(https=self.secure_cookies).items():
                     headers.setdefault(name, value)
+                cache_control = default_cache_control(scope["path"])
+                if cache_control:
+                    headers.setdefault("cache-control", cache_control)
                 new_value = scope.get("state", {}).get("csrf_new_value")
                 if new_value:
                     headers.append("set-cookie", csrf_cookie_header(new_value, self.secure_cookies))

@@ -1,7 +1,15 @@
-"""Conditional GET for the public site: an ``ETag`` from the body and ``Cache-Control``.
+"""Who may keep a copy of an answer: ``Cache-Control`` for every response.
 
-A page carries the visitor's CSRF token (its subscribe box), so it varies by
-cookie: ``Vary: Cookie`` lets a proxy keep one copy per visitor, and the first
+Unless a route says otherwise, an answer is for its one visitor and nobody keeps
+it (``private, no-store``): reader pages carry the reader's token in their links
+and forms (manage, /view, /feed, feedback, confirm, unsubscribe, the API's
+subscription answers), admin pages an admin's data, and every form a CSRF token.
+A shared cache that kept one would hand it to the next visitor. The static files
+keep their own validators.
+
+The public site says otherwise, with conditional GET: an ``ETag`` from the body
+and ``Cache-Control``. A page carries the visitor's CSRF token (its subscribe
+box), so it varies by cookie: ``Vary: Cookie`` lets a proxy keep one copy per visitor, and the first
 response of a visit (which sets the cookie) is private. A matching
 ``If-None-Match`` gets 304 with no body.
 """
@@ -13,6 +21,13 @@ import hashlib
 from fastapi import Request, Response
 
 PAGE_MAX_AGE = 300
+UNSHARED = "private, no-store"
+STATIC_PREFIX = "/static/"
+
+
+def default_cache_control(path: str) -> str | None:
+    """The ``Cache-Control`` of an answer to ``path`` that set none (None: leave it so)."""
+    return None if path.startswith(STATIC_PREFIX) else UNSHARED
 
 
 def _matches(request: Request, etag: str) -> bool:

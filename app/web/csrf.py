@@ -64,7 +64,8 @@ async def verify_csrf(request: Request, state: StateDep) -> None:
         expected = _serializer(state.secret_key).loads(submitted)
     except BadSignature as error:
         raise CSRFError("invalid CSRF token") from error
-    if not isinstance(expected, str) or not hmac.compare_digest(expected, cookie):
+    # As bytes: compare_digest raises on non-ASCII text, and the cookie is the client's.
+    if not isinstance(expected, str) or not hmac.compare_digest(expected.encode(), cookie.encode()):
         raise CSRFError("CSRF token does not match")
 
 

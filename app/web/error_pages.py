@@ -13,6 +13,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from app.web.caching import default_cache_control
 from app.web.headers import security_headers
 from app.web.rendering import render
 
@@ -53,10 +54,13 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def server_error(request: Request, error: Exception) -> Response:
         # Starlette logs the traceback itself (and re-raises in tests). This answer
-        # leaves from outside every middleware, so it adds the security headers itself.
+        # leaves from outside every middleware, so it adds their headers itself.
         response = _server_error_response(request)
         https = str(request.app.state.paperboy.settings.base_url).startswith("https://")
         response.headers.update(security_headers(https=https))
+        cache_control = default_cache_control(request.url.path)
+        if cache_control:
+            response.headers["cache-control"] = cache_control
         return response
 
 

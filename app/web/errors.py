@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 
 from app.errors import Conflict, PaperboyError
 from app.subscriptions.errors import InvalidField, RateLimited, TokenError
+from app.web.admin_auth import admin_path
 from app.web.admin_pages import redirect_with_flash
 from app.web.error_pages import wants_html
 from app.web.rendering import render
@@ -40,8 +41,9 @@ def _admin_return_path(request: Request) -> str | None:
     referer = urlsplit(request.headers.get("referer", ""))
     if referer.netloc and referer.netloc != request.url.netloc:
         return None
-    if referer.path.startswith("/admin"):
-        return referer.path
+    came_from = admin_path(referer.path)
+    if came_from is not None:
+        return came_from
     # The page of the thing acted on: /admin/editions/7/pause -> /admin/editions/7.
     return request.url.path.rsplit("/", 1)[0]
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.subscriptions.errors import RateLimited
-from app.subscriptions.ratelimit import RateLimiter, RedisRateLimiter
+from app.subscriptions.ratelimit import RateLimiter, RedisRateLimiter, client_network
 from app.web.deps import StateDep
 
 
@@ -29,10 +29,11 @@ def client_ip(request: Request) -> str:
 async def limit_subscribe_per_ip(
     request: Request, state: StateDep, limiter: RateLimiterDep
 ) -> None:
-    """At most ``subscribe_per_minute_per_ip`` subscribe-like POSTs a minute from one address."""
+    """At most ``subscribe_per_minute_per_ip`` subscribe-like POSTs a minute from one client
+    (an IPv4 address or an IPv6 /64, as ``client_network`` counts them)."""
     hit = partial(
         limiter.hit,
-        f"subscribe-ip:{client_ip(request)}",
+        f"subscribe-ip:{client_network(client_ip(request))}",
         limit=state.settings.subscribe_per_minute_per_ip,
         window_seconds=60,
     )

@@ -60,6 +60,16 @@ def test_every_admin_page_sends_an_anonymous_visitor_to_the_login_page(
         assert response.headers["location"].startswith("/admin/login?next="), page
 
 
+def test_no_admin_answer_is_kept_by_a_shared_cache(
+    admin_client: TestClient, admin_app: FastAPI
+) -> None:
+    # Subscribers' addresses, the CSV export, the live progress: for this admin only.
+    for page in [*_admin_get_paths(admin_app), "/admin/login"]:
+        response = admin_client.get(page)
+        directives = {d.strip() for d in response.headers.get("cache-control", "").split(",")}
+        assert {"private", "no-store"} <= directives, (page, response.status_code)
+
+
 def test_the_admin_api_answers_an_anonymous_caller_with_401(
     anonymous_client: TestClient, admin_app: FastAPI
 ) -> None:
@@ -277,20 +287,61 @@ def test_a_subscriber_token_cannot_open_the_admin(
         assert response.status_code == 401
 
 
-def test_next_parameter_cannot_send_an_admin_to_another_site(
+@pytest.mark.parametrize(
+    "next_",
+    [
+        "//evil.example/admin",
+        "/\\evil.example",
+        "\\/evil.example",
+        "https:evil.example",
+        "%2F%2Fevil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+        # Inside /admin as written, outside once the browser resolves the dot segments:
+        "/admin/..//evil.example",
+        "/admin/%2e%2e//evil.example",
+        "/admin/.%2E/unsubscribe/x",
+        "/admin/../../evil.example",
+        "/administrator",
+        "/admin\t",
+        "/admin/\r\nSet-Cookie: x=1",
+        "/admin/" + "a" * 5000,
+    ],
+)
+def test_next_parameter_cannot_send_an_admin_outside_the_admin(
+    anonymous_client: TestClient, admin_account: AdminUser, next_: str
+) -> None:
+    page = anonymous_client.get("/admin/login", params={"next": next_})
+    assert 'name="next" value="/admin"' in page.text
+    response = anonymous_client.post(
+        "/admin/login",
+        data={
+            "email": ADMIN_EMAIL,
+            "password": ADMIN_PASSWORD,
+            "csrf_token": csrf_from(page.text),
+            "next": next_,
+        },
+    )
+    assert response.headers["location"] == "/admin"
+
+
+def test_next_parameter_brings_an_admin_back_to_the_page_asked_for(
     anonymous_client: TestClient, admin_account: AdminUser
 ) -> None:
-    token = csrf_from(anonymous_client.get("/admin/login").text)
+    asked = anonymous_client.get("/admin/subscribers?q=%C3%A9t%C3%A9&status=active")
+    login = anonymous_client.get(asked.headers["location"])
+    token = csrf_from(login.text)
     response = anonymous_client.post(
         "/admin/login",
         data={
             "email": ADMIN_EMAIL,
             "password": ADMIN_PASSWORD,
             "csrf_token": token,
-            "next": "//evil.example/admin",
+            "next": "/admin/subscribers?q=%C3%A9t%C3%A9&status=active",
         },
     )
-    assert response.headers["location"] == "/admin"
+    assert response.headers["location"] == "/admin/subscribers?q=%C3%A9t%C3%A9&status=active"
+    assert 'value="/admin/subscribers?q=%C3%A9t%C3%A9&amp;status=active"' in login.text
 
 
 def test_cli_creates_an_admin_from_two_stdin_lines(tmp_path: Path) -> None:

@@ -15,12 +15,11 @@ from app.admin.auth import (
     SignInThrottle,
     WeakPassword,
     authenticate,
-    client_network,
     create_admin_user,
 )
 from app.db import utcnow
 from app.models import AdminUser
-from app.subscriptions.ratelimit import MemoryRateLimiter
+from app.subscriptions.ratelimit import MemoryRateLimiter, client_network
 
 PASSWORD = "a long enough password"
 

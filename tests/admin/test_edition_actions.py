@@ -106,6 +106,30 @@ def test_pause_button_works_once_and_needs_csrf(admin_client: TestClient, clean_
     assert "Resume" in html and 'data-confirm="Resume' in html  # asked by static/pages.js
 
 
+@pytest.mark.parametrize(
+    ("referer", "back"),
+    [
+        ("http://testserver/admin/editions?page=2", "/admin/editions"),
+        # Resolved by the browser, these leave the admin: the edition's own page instead.
+        ("http://testserver/admin/../..//evil.example", None),
+        ("http://testserver/admin/%2e%2e/%2e%2e//evil.example", None),
+    ],
+)
+def test_a_refused_action_goes_back_only_to_an_admin_page(
+    admin_client: TestClient, clean_db: Engine, referer: str, back: str | None
+) -> None:
+    with transaction(make_session_factory(clean_db)) as session:
+        edition = seed_scenario(session).yesterday_edition  # finished: pausing is refused
+    assert edition is not None
+    page = f"/admin/editions/{edition.id}"
+    token = csrf_from(admin_client.get(page).text)
+    refused = admin_client.post(
+        f"{page}/pause", data={"csrf_token": token}, headers={"Referer": referer}
+    )
+    assert refused.status_code == 303
+    assert refused.headers["location"].split("?flash=")[0] == (back or page)
+
+
 def test_a_forged_flash_message_is_not_shown(admin_client: TestClient) -> None:
     html = admin_client.get("/admin/editions?flash=Your+session+expired,+go+to+evil.example").text
     assert "evil.example" not in html

@@ -232,6 +232,31 @@ def test_click_link_redirects_only_to_the_recorded_url_and_is_recorded(
     assert [c.url for c in clicks] == [response.headers["location"]]
 
 
+@pytest.mark.parametrize(
+    "stored",
+    ["https://arxiv.org@evil.example/", "https://arxiv.org\\@evil.example/", "https://x.org\t/"],
+)
+def test_a_click_never_redirects_to_a_recorded_link_that_fails_the_url_check(
+    sent: tuple[Settings, Engine, SMTPTestServer], stored: str
+) -> None:
+    # A delivery row written before the check existed, or by hand: the link is checked
+    # again as it leaves, by the same rule as everywhere else (app/urls.py).
+    settings, engine, server = sent
+    [received] = server.messages_to("reader@example.org")
+    _, html = _parts(received.message)
+    link = next(h for h in re.findall(r'href="([^"]+)"', html) if ".0p." in h)
+    with transaction(make_session_factory(engine)) as session:
+        delivery = session.scalars(
+            select(Delivery).join(Subscriber).where(Subscriber.email == "reader@example.org")
+        ).one()
+        picks = [dict(pick) for pick in delivery.picks]
+        picks[0]["links"] = {**picks[0]["links"], "paper": stored}
+        delivery.picks = picks
+    client = TestClient(create_app(settings, engine))
+    answer = client.get(link.removeprefix("http://testserver"), follow_redirects=False)
+    assert answer.status_code == 404 and "location" not in answer.headers
+
+
 def test_feedback_links_end_with_revoked_tokens_and_old_tokens_still_open_papers(
     sent: tuple[Settings, Engine, SMTPTestServer],
 ) -> None:

@@ -178,3 +178,14 @@ def test_a_bounce_naming_an_internationalised_domain_in_ascii_suppresses_its_rea
         "old@xn--bcher-kva.example.org": SubscriberStatus.BOUNCED,
     }
     assert suppressed == {"idn@bücher.example.org", "old@bücher.example.org"}
+
+
+def test_click_and_open_tokens_that_are_not_ascii_are_simply_not_ours(
+    clean_db: Engine, tmp_path: Path
+) -> None:
+    client = TestClient(create_app(make_test_settings(tmp_path, open_tracking=True), clean_db))
+    # Any text reaches the signature check ("%C3%A9" is "é"); it once raised there (500).
+    for path in ("/c/1-1.0p.%C3%A9", "/c/1.0p.%C3%A9%C3%A9", "/o/1.o.%C3%A9.gif"):
+        answer = client.get(path, follow_redirects=False)
+        assert answer.status_code in (200, 404), path
+        assert "location" not in answer.headers

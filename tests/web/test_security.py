@@ -85,6 +85,18 @@ def test_a_form_post_without_a_valid_csrf_token_gets_403(
     assert status_of(clean_db, "victim@example.org") is SubscriberStatus.PENDING
 
 
+def test_a_csrf_cookie_that_is_not_ascii_is_refused_like_any_other_mismatch(
+    client: TestClient,
+) -> None:
+    token = csrf_token(client.get("/"))
+    client.cookies.clear()
+    # A cookie is the client's to write: "é" once made the comparison raise (500).
+    cookie = {"cookie": "paperboy_csrf=\xe9t\xe9".encode("latin-1")}
+    data = {"csrf_token": token, "email": "someone@example.org"}
+    answer = client.post("/subscribe", data=data, headers=cookie)  # type: ignore[arg-type]
+    assert answer.status_code == 403
+
+
 @pytest.mark.parametrize("kind", ["confirm", "manage", "unsubscribe"])
 def test_a_forged_token_gets_a_page_that_says_so(client: TestClient, kind: str) -> None:
     page = client.get(f"/{kind}/WzEsMV0.forged.token")
@@ -129,6 +141,24 @@ def test_subscribe_posts_are_rate_limited_per_ip(make_client: MakeClient) -> Non
     assert codes == [200, 200, 200, 429, 429]
     limited = subscribe(client, "r9@example.org")
     assert "Slow down" in limited.text and int(limited.headers["Retry-After"]) > 0  # type: ignore[attr-defined]
+
+
+def test_a_new_ipv6_address_per_post_does_not_dodge_the_subscribe_limit(
+    clean_db: Engine, tmp_path: Path
+) -> None:
+    # One IPv6 host is handed a whole /64: counted per address, it had a fresh limit
+    # for every request. Another /64 is another client.
+    settings = make_test_settings(
+        tmp_path, subscribe_per_minute_per_ip=3, mail_url=f"file://{tmp_path / 'outbox'}"
+    )
+    app = create_app(settings, engine=clean_db)
+    codes = []
+    for n in range(5):
+        with TestClient(app, client=(f"2001:db8:5:6::{n + 1:x}", 50000)) as visitor:
+            codes.append(subscribe(visitor, f"v6-{n}@example.org").status_code)  # type: ignore[attr-defined]
+    assert codes == [200, 200, 200, 429, 429]
+    with TestClient(app, client=("2001:db8:5:7::1", 50000)) as neighbour:
+        assert subscribe(neighbour, "next-door@example.org").status_code == 200  # type: ignore[attr-defined]
 
 
 def test_confirmation_mails_are_rate_limited_per_address(client: TestClient, outbox: Path) -> None:

@@ -52,13 +52,13 @@ def follow_click(
             },
             status_code=404,
         )
-    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+    return RedirectResponse(url, status_code=302)
 
 
 @router.get("/o/{token}", include_in_schema=False)
 def open_pixel(token: str, state: StateDep, session: WriteSessionDep) -> Response:
     record_open(session, links=_links(state), token=token, enabled=state.settings.open_tracking)
-    return Response(PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
+    return Response(PIXEL, media_type="image/gif")
 
 
 class WebhookEvent(BaseModel):

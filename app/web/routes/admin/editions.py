@@ -124,4 +124,4 @@ def edition_action(
 @router.get("/admin/api/editions/{edition_id}/progress")
 def edition_progress_json(edition_id: RowId, admin: AdminDep, session: SessionDep) -> JSONResponse:
     progress = edition_progress(session, edition_id=edition_id)
-    return JSONResponse(progress.as_json(), headers={"Cache-Control": "no-store"})
+    return JSONResponse(progress.as_json())
