@@ -169,6 +169,11 @@ class Settings(BaseSettings):
         return urlsplit(self.base_url).hostname or "localhost"
 
     @property
+    def served_over_https(self) -> bool:
+        """Whether ``base_url`` is https (any case): HSTS and Secure cookies follow it."""
+        return urlsplit(self.base_url).scheme.lower() == "https"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

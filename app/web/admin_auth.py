@@ -93,7 +93,7 @@ def start_admin_session(
         path=ADMIN_COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=settings.base_url.startswith("https://"),
+        secure=settings.served_over_https,
     )
 
 
@@ -103,5 +103,5 @@ def end_admin_session(response: Response, settings: Settings) -> None:
         path=ADMIN_COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=settings.base_url.startswith("https://"),
+        secure=settings.served_over_https,
     )

@@ -242,7 +242,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.rate_limiter = rate_limiter_for(
         enabled=settings.rate_limit_enabled, redis_url=settings.redis_url
     )
-    secure_cookies = settings.base_url.startswith("https://")
+    secure_cookies = settings.served_over_https
 
     @app.exception_handler(CSRFError)
     async def csrf_failed(request: Request, error: CSRFError) -> Response:

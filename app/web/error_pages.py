@@ -56,7 +56,7 @@ def install_error_pages(app: FastAPI) -> None:
         # Starlette logs the traceback itself (and re-raises in tests). This answer
         # leaves from outside every middleware, so it adds their headers itself.
         response = _server_error_response(request)
-        https = str(request.app.state.paperboy.settings.base_url).startswith("https://")
+        https = request.app.state.paperboy.settings.served_over_https
         response.headers.update(security_headers(https=https))
         cache_control = default_cache_control(request.url.path)
         if cache_control:

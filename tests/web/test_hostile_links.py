@@ -11,6 +11,7 @@ import html
 import re
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import Engine, select
@@ -103,10 +104,16 @@ def test_no_template_carries_inline_script_or_event_handlers() -> None:
         assert not handler.search(source), template.name
 
 
-def test_hsts_only_when_served_over_https(make_client: MakeClient) -> None:
-    https = make_client(base_url="https://paperboy.example").get("/")
+@pytest.mark.parametrize("base_url", ["https://paperboy.example", "HTTPS://Paperboy.example"])
+def test_hsts_and_secure_cookies_only_when_served_over_https(
+    make_client: MakeClient, base_url: str
+) -> None:
+    https = make_client(base_url=base_url).get("/")
     assert https.headers["strict-transport-security"] == "max-age=31536000"
-    assert "strict-transport-security" not in make_client().get("/").headers
+    assert "secure" in https.headers["set-cookie"].lower()  # the CSRF cookie
+    plain = make_client().get("/")
+    assert "strict-transport-security" not in plain.headers
+    assert "secure" not in plain.headers["set-cookie"].lower()
 
 
 def test_injected_inline_script_does_not_run_but_the_pages_own_script_does(
