@@ -14,11 +14,12 @@ from typing import Any
 
 import redis
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.db import Base
 from app.models import Frequency, Paper, PaperFeature, Subscriber, SubscriberStatus
+from tests.smtp_server import ReceivedMessage, SMTPTestServer
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 OFFLINE_ARXIV_URL = "http://127.0.0.1:9/api/query"
@@ -128,6 +129,24 @@ def settings_for(tmp_path: Path, engine: Engine, **overrides: object) -> Setting
     }
     values.update(overrides)
     return make_test_settings(tmp_path, **values)
+
+
+def first_digest(
+    engine: Engine, smtp_server: SMTPTestServer, tmp_path: Path
+) -> tuple[Settings, sessionmaker[Session], int, ReceivedMessage]:
+    """Papers of DAY, one reader, their edition sent through ``smtp_server``: the
+    settings, sessions, the reader's id and the mail they got."""
+    from app.db import make_session_factory, transaction
+    from app.editions.running import send_edition
+
+    settings = settings_for(tmp_path, engine, mail_url=smtp_server.url)
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        add_papers(session)
+        reader_id = add_subscriber(session, "reader@example.org").id
+    send_edition(settings, factory, edition_date=DAY)
+    [received] = smtp_server.messages_to("reader@example.org")
+    return settings, factory, reader_id, received
 
 
 def queued_jobs(redis_url: str, queue: str = "celery") -> list[tuple[str, list[Any]]]:

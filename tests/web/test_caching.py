@@ -10,10 +10,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine
 
-from app.db import make_session_factory, transaction
-from app.editions.running import send_edition
 from app.web.app import create_app
-from tests.factories import DAY, add_papers, add_subscriber, settings_for
+from tests.factories import first_digest
 from tests.smtp_server import SMTPTestServer
 from tests.web.pages import csrf_token
 
@@ -26,13 +24,7 @@ def _kept_by_nobody(response: Response) -> bool:
 def test_every_answer_that_carries_a_readers_token_is_kept_by_no_shared_cache(
     clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
 ) -> None:
-    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
-    factory = make_session_factory(clean_db)
-    with transaction(factory) as session:
-        add_papers(session)
-        add_subscriber(session, "reader@example.org")
-    send_edition(settings, factory, edition_date=DAY)
-    [received] = smtp_server.messages_to("reader@example.org")
+    settings, *_, received = first_digest(clean_db, smtp_server, tmp_path)
     part = received.message.get_body(("html",))
     assert part is not None
     html = part.get_content()

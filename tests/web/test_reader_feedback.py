@@ -9,9 +9,8 @@ from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.db import make_session_factory, transaction
 from app.editions.running import send_edition
 from app.models import (
@@ -24,8 +23,8 @@ from app.models import (
     Subscriber,
 )
 from app.web.app import create_app
-from tests.factories import DAY, add_papers, add_subscriber, settings_for
-from tests.smtp_server import ReceivedMessage, SMTPTestServer
+from tests.factories import DAY, add_subscriber, first_digest, settings_for
+from tests.smtp_server import SMTPTestServer
 
 NEXT_DAY = DAY + timedelta(days=1)
 
@@ -54,24 +53,10 @@ def _title_of(engine: Engine, arxiv_id: str) -> str:
         return session.scalars(select(Paper.title).where(Paper.arxiv_id == arxiv_id)).one()
 
 
-def _first_digest(
-    engine: Engine, smtp_server: SMTPTestServer, tmp_path: Path
-) -> tuple[Settings, sessionmaker[Session], int, ReceivedMessage]:
-    """Papers of DAY, one reader, their edition sent: settings, sessions, reader id, mail."""
-    settings = settings_for(tmp_path, engine, mail_url=smtp_server.url)
-    factory = make_session_factory(engine)
-    with transaction(factory) as session:
-        add_papers(session)
-        reader_id = add_subscriber(session, "reader@example.org").id
-    send_edition(settings, factory, edition_date=DAY)
-    [received] = smtp_server.messages_to("reader@example.org")
-    return settings, factory, reader_id, received
-
-
 def test_more_like_this_asks_on_get_records_on_post_once_and_shapes_the_next_digest(
     clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
 ) -> None:
-    settings, factory, _, received = _first_digest(clean_db, smtp_server, tmp_path)
+    settings, factory, _, received = first_digest(clean_db, smtp_server, tmp_path)
     html_part = received.message.get_body(("html",))
     text_part = received.message.get_body(("plain",))
     assert html_part is not None and text_part is not None
@@ -158,13 +143,7 @@ def test_more_like_this_asks_on_get_records_on_post_once_and_shapes_the_next_dig
 def test_the_digest_reads_as_a_reader_counts_it(
     clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
 ) -> None:
-    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
-    factory = make_session_factory(clean_db)
-    with transaction(factory) as session:
-        add_papers(session)
-        add_subscriber(session, "reader@example.org")
-    send_edition(settings, factory, edition_date=DAY)
-    [received] = smtp_server.messages_to("reader@example.org")
+    *_, received = first_digest(clean_db, smtp_server, tmp_path)
     html_part = received.message.get_body(("html",))
     text_part = received.message.get_body(("plain",))
     assert html_part is not None and text_part is not None
@@ -185,13 +164,7 @@ def test_the_digest_reads_as_a_reader_counts_it(
 def test_view_in_browser_shows_the_mailed_digest_to_its_reader_only(
     clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
 ) -> None:
-    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
-    factory = make_session_factory(clean_db)
-    with transaction(factory) as session:
-        add_papers(session)
-        add_subscriber(session, "reader@example.org")
-    send_edition(settings, factory, edition_date=DAY)
-    [received] = smtp_server.messages_to("reader@example.org")
+    settings, *_, received = first_digest(clean_db, smtp_server, tmp_path)
     html_part = received.message.get_body(("html",))
     text_part = received.message.get_body(("plain",))
     assert html_part is not None and text_part is not None
@@ -220,13 +193,7 @@ def test_the_personal_atom_feed_lists_the_picks_with_reasons_linked_from_mail_an
     from html import unescape as html_unescape
     from xml.etree import ElementTree
 
-    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
-    factory = make_session_factory(clean_db)
-    with transaction(factory) as session:
-        add_papers(session)
-        add_subscriber(session, "reader@example.org")
-    send_edition(settings, factory, edition_date=DAY)
-    [received] = smtp_server.messages_to("reader@example.org")
+    settings, *_, received = first_digest(clean_db, smtp_server, tmp_path)
     html_part = received.message.get_body(("html",))
     assert html_part is not None
     html = html_part.get_content()
@@ -286,7 +253,7 @@ def test_feedback_links_of_an_ended_subscription_say_so_and_record_nothing(
 ) -> None:
     from app.subscriptions.service import unsubscribe
 
-    settings, factory, reader_id, received = _first_digest(clean_db, smtp_server, tmp_path)
+    settings, factory, reader_id, received = first_digest(clean_db, smtp_server, tmp_path)
     html_part = received.message.get_body(("html",))
     assert html_part is not None
     link = re.findall(
