@@ -87,3 +87,12 @@ def test_send_fits_80_columns_and_papers_has_a_header(
     assert "of 1 recipient." in sent.stderr
     assert papers.stdout.splitlines()[0].split() == ["UPVOTES", "ARXIV", "ID", "TITLE"]
     assert len(papers.stdout.splitlines()) == 4
+
+
+def test_the_send_bar_never_shows_a_rate_that_reads_as_stalled() -> None:
+    from app.cli.sending import rate_text
+
+    assert rate_text(1234.4) == "1,234/s"
+    assert rate_text(0.5) == "30/min"  # not "0/s" while a slow server takes its time
+    assert rate_text(0.001) == "1/min"
+    assert rate_text(0.0) == rate_text(None) == ""  # nothing going out: no "0/s"

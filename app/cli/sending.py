@@ -56,6 +56,15 @@ def retry_watcher(
     return watch
 
 
+def rate_text(rate_per_second: float | None) -> str:
+    """The bar's rate: per second while fast, per minute below one a second, and
+    nothing while no digest is going out (a rerun of a finished edition, a wait)."""
+    rate = rate_per_second or 0.0
+    if rate >= 1:
+        return f"{rate:,.0f}/s"
+    return f"{max(1, round(rate * 60))}/min" if rate > 0 else ""
+
+
 def send(
     edition_date: Annotated[
         date, typer.Option("--date", metavar=DAY, parser=parse_day, help="The edition's date.")
@@ -94,7 +103,7 @@ def send(
             # The edition's id is first known here; records from now on carry it.
             bind_log_context(edition_id=progress.edition_id)
             counts = progress.counts
-            detail = f"{progress.rate_per_second or 0:,.0f}/s"
+            detail = rate_text(progress.rate_per_second)
             if progress.eta_seconds is not None:
                 detail += f" ETA {duration_text(progress.eta_seconds)}"
             if counts.failed:
