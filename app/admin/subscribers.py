@@ -31,7 +31,7 @@ from app.models import (
 from app.subscriptions.importing import FORMULA_STARTS
 from app.subscriptions.papers import ReaderPapers, feedback_of
 from app.subscriptions.service import revoke_tokens, unsubscribe
-from app.subscriptions.suppression import Suppress, suppress_addresses
+from app.subscriptions.suppression import Suppress, suppress_addresses, suppression_of
 from app.subscriptions.validation import address_forms, address_key
 
 PAGE_SIZE = 50
@@ -205,11 +205,7 @@ def subscriber_detail(session: Session, *, subscriber_id: int) -> SubscriberDeta
             .limit(20)
         )
     )
-    suppression = session.scalars(
-        select(Suppression).where(
-            Suppression.email.in_(address_forms(address_key(subscriber.email)))
-        )
-    ).first()
+    suppression = suppression_of(session, subscriber.email)
     return SubscriberDetail(
         subscriber,
         digests_sent or 0,

@@ -106,10 +106,19 @@ def suppress_addresses(session: Session, entries: Sequence[Suppress]) -> int:
     return added
 
 
+def _listing(email: str) -> ColumnElement[bool]:
+    """A suppression row of ``email``, stored in either spelling of its domain."""
+    return Suppression.email.in_(address_forms(address_key(email)))
+
+
 def is_suppressed(session: Session, email: str) -> bool:
     """True when ``email`` must never be mailed again."""
-    forms = address_forms(address_key(email))
-    return bool(session.scalar(select(exists().where(Suppression.email.in_(forms)))))
+    return bool(session.scalar(select(exists().where(_listing(email)))))
+
+
+def suppression_of(session: Session, email: str) -> Suppression | None:
+    """The row that suppresses ``email`` (why and since when), or None."""
+    return session.scalars(select(Suppression).where(_listing(email))).first()
 
 
 def suppressed(email: ColumnElement[str] | str) -> ColumnElement[bool]:

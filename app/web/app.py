@@ -16,9 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import Settings, get_settings
 from app.resources import static_dir, swagger_ui_dir
 from app.subscriptions.ratelimit import rate_limiter_for
-from app.web.caching import default_cache_control
 from app.web.csrf import CSRFError, csrf_cookie_header
-from app.web.headers import security_headers
+from app.web.headers import default_headers
 from app.web.rendering import render
 from app.web.request_context import RequestContext
 from app.web.slashes import redirect_slashes_within_site
@@ -55,11 +54,9 @@ class PageHeaders:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
-                for name, value in security_headers(https=self.secure_cookies).items():
+                defaults = default_headers(scope["path"], https=self.secure_cookies)
+                for name, value in defaults.items():
                     headers.setdefault(name, value)
-                cache_control = default_cache_control(scope["path"])
-                if cache_control:
-                    headers.setdefault("cache-control", cache_control)
                 new_value = scope.get("state", {}).get("csrf_new_value")
                 if new_value:
                     headers.append("set-cookie", csrf_cookie_header(new_value, self.secure_cookies))

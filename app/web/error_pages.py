@@ -13,8 +13,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from app.web.caching import default_cache_control
-from app.web.headers import security_headers
+from app.web.headers import default_headers
 from app.web.rendering import render
 
 log = logging.getLogger(__name__)
@@ -57,10 +56,7 @@ def install_error_pages(app: FastAPI) -> None:
         # leaves from outside every middleware, so it adds their headers itself.
         response = _server_error_response(request)
         https = request.app.state.paperboy.settings.served_over_https
-        response.headers.update(security_headers(https=https))
-        cache_control = default_cache_control(request.url.path)
-        if cache_control:
-            response.headers["cache-control"] = cache_control
+        response.headers.update(default_headers(request.url.path, https=https))
         return response
 
 
