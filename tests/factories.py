@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,28 @@ def settings_for(tmp_path: Path, engine: Engine, **overrides: object) -> Setting
     }
     values.update(overrides)
     return make_test_settings(tmp_path, **values)
+
+
+# The celery of the venv running these tests (another checkout's may lack a dependency).
+CELERY = Path(sys.executable).parent / "celery"
+
+
+def celery_worker_command(*options: str) -> list[str]:
+    """``celery worker`` of Paperboy's app, logging at INFO and not talking to other workers
+    (no gossip, mingle or heartbeat), with ``options`` (pool, queue, node name) added."""
+    celery = str(CELERY) if CELERY.exists() else "celery"
+    return [
+        celery,
+        "-A",
+        "workers.celery_app",
+        "worker",
+        *options,
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
 
 
 def first_digest(

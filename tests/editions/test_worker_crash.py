@@ -28,13 +28,11 @@ from app.editions.progress import edition_progress
 from app.editions.recovery import recover_deliveries
 from app.editions.service import open_edition
 from app.models import Edition, EditionStatus, Subscriber, SubscriberStatus
-from tests.factories import DAY, add_papers, settings_for, truncate_all
+from tests.factories import DAY, add_papers, celery_worker_command, settings_for, truncate_all
 from tests.smtp_server import SMTPTestServer
 from tests.tcp_proxy import TCPProxy
 
 ROOT = Path(__file__).resolve().parents[2]
-# The celery of the venv running these tests (another checkout's may lack a dependency).
-CELERY = Path(sys.executable).parent / "celery"
 READERS = 4000
 CONCURRENCY = 2
 
@@ -49,25 +47,8 @@ def pg(postgresql_engine: Engine) -> Iterator[Engine]:
 
 
 def _worker(env: dict[str, str], name: str, log: BinaryIO) -> subprocess.Popen[bytes]:
-    celery = str(CELERY) if CELERY.exists() else "celery"
     return subprocess.Popen(
-        [
-            celery,
-            "-A",
-            "workers.celery_app",
-            "worker",
-            "--pool",
-            "prefork",
-            "-c",
-            str(CONCURRENCY),
-            "-n",
-            f"{name}@%h",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+        celery_worker_command("--pool", "prefork", "-c", str(CONCURRENCY), "-n", f"{name}@%h"),
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -187,7 +168,7 @@ def test_a_database_outage_mid_send_is_waited_out(
     log = tmp_path / "worker.log"
     log_file = log.open("ab")
     worker = _worker(env, "patient", log_file)
-    paperboy = Path(CELERY).parent / "paperboy"
+    paperboy = Path(sys.executable).parent / "paperboy"
     send = subprocess.Popen(
         [str(paperboy), "send", "--date", DAY.isoformat()],
         cwd=ROOT,

@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +21,9 @@ from celery import Celery
 from sqlalchemy import make_url
 
 from tests.conftest import PG_URL
+from tests.factories import TEST_SECRET, celery_worker_command
 
 ROOT = Path(__file__).resolve().parents[2]
-# The celery of the venv running these tests (another checkout's may lack a dependency).
-CELERY = Path(sys.executable).parent / "celery"
 # A queue no task is ever sent to: the worker under test takes nothing from other tests.
 QUEUE = "paperboy-startup-test"
 NODE = f"startup-{os.getpid()}@{socket.gethostname()}"
@@ -39,28 +37,11 @@ def _start_worker(database_url: str, redis_url: str, tmp_path: Path) -> subproce
         "PYTHONPATH": str(ROOT),
         "PAPERBOY_BROKER_URL": redis_url,
         "PAPERBOY_DATABASE_URL": database_url,
-        "PAPERBOY_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "PAPERBOY_SECRET_KEY": TEST_SECRET,
         "PAPERBOY_VAR_DIR": str(tmp_path / "var"),
     }
-    celery = str(CELERY) if CELERY.exists() else "celery"
     return subprocess.Popen(
-        [
-            celery,
-            "-A",
-            "workers.celery_app",
-            "worker",
-            "--pool",
-            "solo",
-            "-Q",
-            QUEUE,
-            "-n",
-            NODE,
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+        celery_worker_command("--pool", "solo", "-Q", QUEUE, "-n", NODE),
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
