@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, TypedDict
 
-from app.ingest.parse import load_daily_papers_file
+from app.ingest.parse import DumpFileError, load_daily_papers_file
 from app.ranking.candidates import SubscriberProfile, as_of, candidate_from
 from app.ranking.ranker import prepare_edition, rank_subscribers
+from app.wording import plural
 
 
 class Recommendation(TypedDict):
@@ -35,9 +36,19 @@ def recommend(
 
     Returns ``[{"arxiv_id", "score", "why"}]``. Notes about the profile (an
     unknown seed paper id) are appended to the first pick's ``why``. Raises
-    ``app.ingest.parse.DumpFileError`` when the file cannot be read as a whole.
+    ``app.ingest.parse.DumpFileError`` when the file cannot be read as a whole, or
+    when not one of its items is a Daily Papers item (another JSON array, such as
+    ``paperboy papers --json``'s, would otherwise rank nothing and say nothing).
     """
     parsed = load_daily_papers_file(papers_file)
+    if parsed.skipped and not parsed.papers:
+        first = parsed.skipped[0]
+        raise DumpFileError(
+            f"{papers_file}: none of its {plural(len(parsed.skipped), 'item')} is a Daily "
+            "Papers item "
+            f"(as the API returns them, or `paperboy ingest --file` takes them); "
+            f"{first.item}: {first.reason}"
+        )
     candidates = [candidate_from(p, featured_on=p.featured_on) for p in parsed.papers]
     edition = prepare_edition(candidates, now=as_of(candidates), backend=backend)
     profile = SubscriberProfile(

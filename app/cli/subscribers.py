@@ -101,7 +101,7 @@ def import_csv(
         f"{plural(report.bad_lines, 'row')} skipped with errors."
     )
     rate = report.rows_read / max(elapsed, 1e-9)
-    console.print(f"{report.rows_read} rows in {elapsed:.1f} s ({rate:,.0f} rows/s)")
+    console.print(f"{plural(report.rows_read, 'row')} in {elapsed:.1f} s ({rate:,.0f} rows/s)")
 
 
 def list_all(

@@ -59,3 +59,16 @@ def test_recommend_fails_clearly_on_an_unreadable_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "not valid JSON" in result.stderr
+
+
+def test_recommend_refuses_a_file_of_papers_in_another_shape(tmp_path: Path) -> None:
+    # `paperboy papers --json`'s own rows are a JSON array too, but not Daily Papers
+    # items: every one would be skipped and the ranking empty, with rc 0 and no word.
+    rows = tmp_path / "papers.json"
+    rows.write_text(json.dumps([{"arxiv_id": "2511.20639", "title": "A paper", "upvotes": 3}]))
+    result = CliRunner().invoke(
+        cli, ["recommend", "--papers-file", str(rows), "--interests", "agents", "--json"]
+    )
+    assert result.exit_code == 1
+    assert "none of its 1 item is a Daily Papers item" in result.stderr
+    assert "no paper object" in result.stderr and result.stdout == ""

@@ -30,6 +30,7 @@ def test_import_then_list_as_json(
     assert imported.exit_code == 0, imported.output
     assert "Imported 2 subscribers from readers.csv" in imported.stdout
     assert "line 3: skipped (email:" in imported.stderr
+    assert "3 rows in " in imported.stderr
 
     listed = runner.invoke(cli, ["subscribers", "list", "--status", "active", "--json"])
     assert listed.exit_code == 0, listed.output
@@ -49,6 +50,11 @@ def test_import_then_list_as_json(
     assert "Imported 0 subscribers" in again.stdout and "2 already present" in again.stdout
     pending = runner.invoke(cli, ["subscribers", "list", "--status", "pending", "--json"])
     assert json.loads(pending.stdout) == []
+
+    one = tmp_path / "one.csv"
+    one.write_text("email\ncy@example.org\n")
+    single = runner.invoke(cli, ["subscribers", "import", str(one)])
+    assert "1 row in " in single.stderr and "Imported 1 subscriber from one.csv" in single.stdout
 
 
 def test_list_refuses_an_unknown_status(
