@@ -90,6 +90,18 @@ class Acronyms:
             shape=(len(keep), n_terms),
         )
         self.pairs = [pairs[i] for i in keep.tolist()]
+        # term -> the terms that bring it into a query: the acronyms whose long form
+        # holds it, and for an acronym, its long forms' terms (``partners``).
+        self._partners = sp.csr_matrix(
+            self._to_long.T + self._acronym_of.T @ self._long_terms.T, dtype=np.float32
+        )
+
+    def partners(self, term: int) -> list[int]:
+        """The terms whose presence in a query adds ``term`` to it (``expand``)."""
+        if term >= self._partners.shape[0]:
+            return []
+        start, end = self._partners.indptr[term], self._partners.indptr[term + 1]
+        return [int(t) for t in self._partners.indices[start:end]]
 
     def expand(self, counts: sp.csr_matrix, weight: float) -> sp.csr_matrix:
         """``counts`` plus the terms of acronyms' long forms (each at ``weight``) and the

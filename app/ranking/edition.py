@@ -213,6 +213,7 @@ def assemble_edition(
     raw, normalised = trending_scores(papers, now)
     ranks = trending_ranks(raw)
     topics = topics or topic_space(index, latent_space)
+    acronyms = acronyms or Acronyms(index, [f"{p.title}. {p.abstract}" for p in library_papers])
     return PreparedEdition(
         papers=papers,
         ids=[p.arxiv_id for p in papers],
@@ -220,7 +221,7 @@ def assemble_edition(
         index=index,
         vectors=vectors,
         bm25=Bm25.fit(fields, len(papers)),
-        acronyms=acronyms or Acronyms(index, [f"{p.title}. {p.abstract}" for p in library_papers]),
+        acronyms=acronyms,
         latent=latent_space,
         latent_vectors=latent_vectors,
         gram=gram,
@@ -242,5 +243,7 @@ def assemble_edition(
                 explain.trending_phrase(int(r), p.upvotes)
                 for r, p in zip(ranks, papers, strict=True)
             ],
+            index.written_spans,
+            lambda term: acronyms.partners(term) + index.words_of(term),
         ),
     )

@@ -6,11 +6,23 @@ most to its score: a matched interest term ("matches your interest in
 liked *X*"), a clicked paper, or its
 trending rank. Matched terms come from the element-wise product of the
 subscriber's interest vector and the paper's vector, computed for all picks of a
-batch at once. Sentences are cached per term / topic / paper, so a batch of a
+batch at once. Sentences are cached per wording / topic / paper, so a batch of a
 million picks builds only a few thousand strings.
+
+A matched term is named in the reader's own words (``ReasonWriter.wordings``): as
+the phrase of their interests it came from, as they wrote it ("faster LLM
+inference", where the index's best term was "faster"; "LLM agents", not "llm
+agent"), since a lone common word reads as a weak reason for a pick the whole
+phrase chose. A phrase longer than ``PHRASE_CHARS`` (a sentence) is named by the
+matched words alone, as written. A term that came from an acronym is named by the
+phrase that holds the acronym (or its long form); one found nowhere in the text
+keeps the papers' spelling.
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +30,17 @@ from numpy.typing import NDArray
 from app.ranking.relevance import InterestTerms
 
 TITLE_CHARS = 70
+# A match is named as the whole phrase of the interests it is in when the phrase is at
+# most this long (longer ones are sentences: the matched words are named alone).
+PHRASE_CHARS = 48
+# Phrases kept read per edition (then all forgotten, and read again as they come).
+PHRASES_KEPT = 1 << 17
+
+
+def _phrases(text: str) -> list[str]:
+    """Interests are phrases separated by commas or semicolons (as the digest lists them)."""
+    return text.replace(";", ",").split(",")
+
 
 # Which part of the profile explains a pick (column order of the evidence array).
 INTEREST, TOPIC, SEED, CLICK, MODEL, RELATED = range(6)
@@ -96,13 +119,148 @@ def matched_terms(
     return np.where(matched, terms[np.maximum(best, 0)], -1)
 
 
+Spans = Callable[[str], dict[int, tuple[int, int]]]
+
+
+class _ReadPhrases:
+    """Phrases of interest texts, each read once: its terms and how each is named,
+    laid end to end (CSR-like) so a batch gathers its rows' entries in one pass.
+
+    Only appended to; when full, the owner starts a new one (``names`` handed out
+    before stay valid: a new store has its own list).
+    """
+
+    def __init__(self) -> None:
+        self.number: dict[str, int] = {}
+        self.spans: list[dict[int, tuple[int, int]]] = []
+        self.names: list[str] = []
+        self._name_number: dict[str, int] = {}
+        self._indptr = [0]
+        self._terms: list[int] = []
+        self._named: list[int] = []
+        self._arrays: tuple[NDArray[np.int64], ...] | None = None
+
+    def name(self, wording: str) -> int:
+        number = self._name_number.get(wording)
+        if number is None:
+            number = self._name_number[wording] = len(self.names)
+            self.names.append(wording)
+        return number
+
+    def add(self, phrase: str, spans: dict[int, tuple[int, int]], names: list[str]) -> int:
+        number = self.number[phrase] = len(self.spans)
+        self.spans.append(spans)
+        self._terms.extend(spans)
+        self._named.extend(map(self.name, names))
+        self._indptr.append(len(self._terms))
+        self._arrays = None
+        return number
+
+    def entries(
+        self, phrases: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """The terms of ``phrases``, their names' numbers and which phrase (position in
+        ``phrases``) each is of."""
+        if self._arrays is None:
+            self._arrays = tuple(
+                np.array(x, dtype=np.int64) for x in (self._indptr, self._terms, self._named)
+            )
+        indptr, terms, named = self._arrays
+        positions, of = entries_of_rows(indptr, phrases)
+        return terms[positions], named[positions], of
+
+
 class ReasonWriter:
     """Builds (and caches) reason sentences for one edition."""
 
-    def __init__(self, terms: list[str], trending: list[str]) -> None:
+    def __init__(
+        self,
+        terms: list[str],
+        trending: list[str],
+        spans: Spans,
+        sources: Callable[[int], list[int]],
+    ) -> None:
         self._terms = terms
         self._trending = trending
         self._cache: dict[tuple[int, object], str] = {}
+        self._spans = spans
+        # term -> terms that stand for it in a text: what to name it by if it is not written.
+        self._sources = sources
+        self._source_terms: dict[int, list[int]] = {}
+        # Phrases recur across readers ("diffusion models"): each is read once. An
+        # edition is shared by a process's requests (the site's search), hence the lock.
+        self._read = _ReadPhrases()
+        self._lock = threading.Lock()
+
+    def wordings(
+        self, texts: Sequence[str], rows: NDArray[np.int64], terms: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], list[str]]:
+        """For each pick (its row in ``texts``, the interest texts, and its matched term):
+        how the reader's words name the match, as a number into the list returned.
+
+        The first phrase that holds the term names it. Per batch, the rows' phrases
+        are gathered end to end and every pick is looked up among them at once.
+        """
+        with self._lock:
+            if len(self._read.spans) >= PHRASES_KEPT:
+                self._read = _ReadPhrases()
+            read = self._read
+            owners = np.unique(rows)
+            split = [_phrases(texts[row]) for row in owners.tolist()]
+            phrases = [phrase for parts in split for phrase in parts]
+            get = read.number.get
+            numbers = [get(phrase, -1) for phrase in phrases]
+            for n in (n for n, number in enumerate(numbers) if number < 0):
+                numbers[n] = get(phrases[n], -1)  # a phrase twice in one batch is read once
+                if numbers[n] < 0:
+                    numbers[n] = self._read_phrase(read, phrases[n])
+            held, named, of = read.entries(np.array(numbers, dtype=np.int64))
+            owner = np.repeat(owners, np.fromiter(map(len, split), np.int64, len(split)))[of]
+            width = max(len(self._terms), 1)
+            # The first phrase's entry of each (row, term): np.unique gives first indices.
+            keys, first = np.unique(owner * width + held, return_index=True)
+            wanted = rows * width + terms
+            out = np.full(len(rows), -1, dtype=np.int64)
+            if len(keys):
+                at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+                found = keys[at] == wanted
+                out[found] = named[first[at[found]]]
+            for n in np.flatnonzero(out < 0).tolist():
+                out[n] = read.name(self._elsewhere(read, texts[int(rows[n])], int(terms[n])))
+            return out, read.names
+
+    def _read_phrase(self, read: _ReadPhrases, phrase: str) -> int:
+        tidy = " ".join(phrase.split())
+        spans = self._spans(tidy)
+        names = [self._named(tidy, *span) or self._terms[t] for t, span in spans.items()]
+        return read.add(phrase, spans, names)
+
+    def _elsewhere(self, read: _ReadPhrases, text: str, term: int) -> str:
+        """A term the text does not hold: named by what brought it into the query (an
+        acronym for its long form's words, the long form written out for its acronym)
+        or by a phrase holding one of its words (a pair formed across a comma)."""
+        sources = self._source_terms.get(term)
+        if sources is None:
+            sources = self._source_terms[term] = self._sources(term)
+        if sources:
+            for phrase in _phrases(text):
+                number = read.number.get(phrase)
+                spans = read.spans[number] if number is not None else {}
+                span = next((spans[t] for t in sources if t in spans), None)
+                if span is not None:
+                    return self._named(" ".join(phrase.split()), *span) or self._terms[term]
+        return self._terms[term]
+
+    @staticmethod
+    def _named(phrase: str, start: int, end: int) -> str:
+        """The whole phrase when it is short, else the matched words as written."""
+        if len(phrase) <= PHRASE_CHARS:
+            chosen = phrase
+        else:
+            lowered = phrase.lower()
+            chosen = (phrase if len(lowered) == len(phrase) else lowered)[start:end]
+        # The stars mark the wording in the sentence; the reader's own would break it.
+        return chosen.replace("*", "").strip()
 
     def trending_only(self, paper: int, *, no_interests: bool) -> str:
         key = (20 if no_interests else 21, paper)
@@ -118,19 +276,21 @@ class ReasonWriter:
         return reason
 
     def personal(self, kind: int, detail: object, paper: int, *, top_trending: bool) -> str:
+        # Kept per topic and per paper; not per reader's wording (there can be as many
+        # as readers, and the caller already builds each distinct one once per batch).
         key = (kind * 2 + int(top_trending), (detail, paper if top_trending else -1))
-        reason = self._cache.get(key)
+        reason = self._cache.get(key) if kind != INTEREST else None
         if reason is None:
             reason = self._sentence(kind, detail)
             if top_trending:
                 reason = f"{reason}; {self._trending[paper]}"
-            self._cache[key] = reason
+            if kind != INTEREST:
+                self._cache[key] = reason
         return reason
 
     def _sentence(self, kind: int, detail: object) -> str:
         if kind == INTEREST:
-            assert isinstance(detail, int)
-            return f"Matches your interest in *{self._terms[detail]}*"
+            return f"Matches your interest in *{detail}*"
         if kind == TOPIC:
             return f"Matches your topic *{detail}*"
         if kind == SEED:

@@ -355,8 +355,11 @@ def _reasons(
     chosen = items.ravel()[np.minimum(kind, 3) * n + np.arange(n)]
     mine = np.flatnonzero(kind == explain.INTEREST)
     terms = explain.matched_terms(interest, rows[mine], papers[mine], edition.index.phrase_boost)
-    chosen[mine] = np.maximum(terms, 0)
-    kind[mine[terms < 0]] = indirect[mine[terms < 0]]
+    named = terms >= 0
+    chosen[mine[named]], wordings = edition.reasons.wordings(
+        [p.interests for p in chunk], rows[mine[named]], terms[named]
+    )
+    kind[mine[~named]] = indirect[mine[~named]]
     top = edition.trending_rank[papers] <= params.mention_trending_up_to
     fallback = ~personal[rows]
     told_nothing = np.array(
@@ -379,7 +382,9 @@ def _reasons(
             sentences.append(edition.reasons.trending_only(paper, no_interests=told))
             continue
         subject: object = item
-        if which_kind == explain.TOPIC:
+        if which_kind == explain.INTEREST:
+            subject = wordings[item]
+        elif which_kind == explain.TOPIC:
             subject = TOPICS[edition.topics.slugs[item]].label
         elif which_kind in (explain.SEED, explain.CLICK):
             subject = edition.library_titles[item]

@@ -207,6 +207,8 @@ class TextIndex:
         column = np.fromiter(map(stem_number.__getitem__, folded), np.int64, len(folded))
         n_raw = len(vocabulary)
         self._stem_of = column
+        self._stem_number = stem_number
+        self._stems = list(stem_number)
         self._fold: sp.csr_matrix = sp.csr_matrix(
             (np.ones(n_raw, dtype=np.float32), (np.arange(n_raw), column)),
             shape=(n_raw, len(stem_number)),
@@ -230,6 +232,37 @@ class TextIndex:
     @property
     def n_features(self) -> int:
         return int(self._fold.shape[1])
+
+    def words_of(self, term: int) -> list[int]:
+        """The one-word terms a two-word term is made of (none for a word)."""
+        words = self._stems[term].split(" ")
+        if len(words) == 1:
+            return []
+        return [n for n in map(self._stem_number.get, words) if n is not None]
+
+    def written_spans(self, text: str) -> dict[int, tuple[int, int]]:
+        """The terms (feature columns) ``text`` holds, each with where it is written.
+
+        A two-word term spans both words and what stands between them ("chain of
+        thought" for the term "chain thought"); the first occurrence counts. Offsets
+        are into ``text.lower()``, which is ``text``'s length for all but a few scripts.
+        """
+        vocabulary = self._counter.vocabulary_
+        spans: dict[int, tuple[int, int]] = {}
+        previous: re.Match[str] | None = None
+        for match in TOKEN.finditer(text.lower()):
+            word = match.group()
+            if word in ENGLISH_STOP_WORDS:
+                continue
+            column = vocabulary.get(word)
+            if column is not None:
+                spans.setdefault(int(self._stem_of[column]), match.span())
+            if previous is not None:
+                column = vocabulary.get(f"{previous.group()} {word}")
+                if column is not None:
+                    spans.setdefault(int(self._stem_of[column]), (previous.start(), match.end()))
+            previous = match
+        return spans
 
     def count_texts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Term counts (plural-folded features) of free texts; unknown words dropped."""

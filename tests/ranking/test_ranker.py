@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
@@ -10,10 +11,11 @@ from app.ranking import (
     PreparedEdition,
     RankingParams,
     SubscriberProfile,
+    explain,
     prepare_edition,
     rank_subscribers,
 )
-from app.ranking.candidates import Digest
+from app.ranking.candidates import CandidatePaper, Digest
 from app.ranking.feedback import MIN_CLICKS, blend_weight
 from app.ranking.lexical import FIELD_WEIGHTS, K1, B
 from app.topics import TOPICS
@@ -262,14 +264,121 @@ def test_results_do_not_depend_on_chunking_and_an_edition_can_be_reused() -> Non
     )
 
 
-def test_a_matched_phrase_is_named_the_way_papers_write_it() -> None:
+def reason_for(
+    interests: str, papers: list[CandidatePaper], corpus: Sequence[CandidatePaper] = ()
+) -> str:
+    edition = prepare_edition(papers, corpus=corpus, now=NOW)
+    (digest,) = rank_subscribers(edition, [SubscriberProfile(1, interests, k=1)])
+    return digest.picks[0].why.split(";")[0]
+
+
+def test_a_match_is_named_by_the_phrase_the_reader_wrote_not_by_its_one_word() -> None:
+    # The paper matches "faster" best, a weak word on its own: the reason names the
+    # reader's phrase, as they wrote it.
+    papers = [
+        paper("2509.00101", "Faster Kernels", "Faster kernels, faster serving, faster."),
+        paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
+    ]
+    assert reason_for("Faster LLM inference", papers) == (
+        "Matches your interest in *Faster LLM inference*"
+    )
+
+
+def test_of_several_phrases_the_one_holding_the_match_names_it() -> None:
+    papers = [
+        paper("2509.00101", "Decoding at Scale", "Decoding with drafts, decoding again."),
+        paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
+    ]
+    assert reason_for("LLM agents, fast decoding; video", papers) == (
+        "Matches your interest in *fast decoding*"
+    )
+
+
+def test_a_two_word_match_is_named_as_the_reader_spelled_it() -> None:
+    # The index knows the phrase as "chain thought" (and papers write chain-of-thought).
     papers = [
         paper("2509.00101", "Chain-of-Thought Prompting Revisited", "We study chain-of-thought."),
         paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
     ]
-    edition = prepare_edition(papers, now=NOW)
-    (digest,) = rank_subscribers(edition, [SubscriberProfile(1, "chain of thought", k=1)])
-    assert digest.picks[0].why.startswith("Matches your interest in *chain-of-thought*")
+    assert reason_for("chain of thought", papers) == "Matches your interest in *chain of thought*"
+
+
+def test_a_sentence_of_interests_is_named_by_its_matched_words_alone() -> None:
+    papers = [
+        paper("2509.00101", "Humanoid Robots Walking", "Humanoid robots learn to walk."),
+        paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
+    ]
+    sentence = "I would like to read about new ideas for Humanoid Robots and their control"
+    assert reason_for(sentence, papers) == "Matches your interest in *Humanoid Robots*"
+
+
+def test_a_match_through_an_acronym_is_named_by_the_phrase_holding_the_acronym() -> None:
+    # The candidate never writes "RAG"; a paper of the corpus defines it, so the query
+    # gains the long form's words, and the match on them is the reader's "RAG" phrase.
+    papers = [
+        paper(
+            "2509.00101",
+            "Retrieval-Augmented Generation for Code",
+            "Retrieval-augmented generation retrieves documents before generation.",
+        ),
+        paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
+    ]
+    corpus = [
+        paper(
+            "2509.00103",
+            "A Survey",
+            "We review retrieval-augmented generation (RAG) for question answering.",
+        )
+    ]
+    assert reason_for("video, better RAG", papers, corpus) == (
+        "Matches your interest in *better RAG*"
+    )
+
+
+def test_reasons_stay_right_when_the_edition_forgets_the_phrases_it_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    profiles = [
+        SubscriberProfile(n, text, k=3)
+        for n, text in enumerate(
+            ["Video generation, robots", "speculative decoding", "Robots; video", "KV cache"] * 3
+        )
+    ]
+    remembered = rank_subscribers(prepare_edition(EDITION, now=NOW), profiles)
+    monkeypatch.setattr(explain, "PHRASES_KEPT", 2)
+    small = RankingParams(chunk_size=2)
+    forgetful = rank_subscribers(prepare_edition(EDITION, now=NOW), profiles, params=small)
+    assert [[p.why for p in d.picks] for d in forgetful] == [
+        [p.why for p in d.picks] for d in remembered
+    ]
+    # Each reader's own spelling, phrase by phrase ("Robots", then "video").
+    assert [p.why.split(";")[0] for p in forgetful[2].picks] == [
+        "Matches your interest in *Robots*",
+        "Matches your interest in *Robots*",
+        "Matches your interest in *video*",
+    ]
+
+
+def test_a_pair_formed_across_a_comma_is_named_by_a_phrase_holding_one_of_its_words() -> None:
+    # "Speculative, decoding drafts" counts the pair "speculative decoding", which no
+    # phrase of the reader's holds: the reason names one that holds one of its words.
+    papers = [
+        paper("2509.00101", "Speculative Decoding at Scale", "Speculative decoding, faster."),
+        paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
+    ]
+    assert reason_for("Speculative, decoding drafts", papers) == (
+        "Matches your interest in *Speculative*"
+    )
+
+
+def test_stars_in_the_reader_s_words_do_not_break_the_emphasis() -> None:
+    papers = [
+        paper("2509.00101", "Speculative Decoding at Scale", "Speculative decoding with drafts."),
+        paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
+    ]
+    assert reason_for("*Speculative* decoding", papers) == (
+        "Matches your interest in *Speculative decoding*"
+    )
 
 
 def test_a_large_k_gets_that_many_picks_beyond_the_mmr_short_list() -> None:
