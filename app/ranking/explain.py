@@ -183,6 +183,7 @@ class ReasonWriter:
         self._terms = terms
         self._trending = trending
         self._cache: dict[tuple[int, object], str] = {}
+        self._worded: dict[tuple[int, object], str] = {}
         self._spans = spans
         # term -> terms that stand for it in a text: what to name it by if it is not written.
         self._sources = sources
@@ -276,16 +277,17 @@ class ReasonWriter:
         return reason
 
     def personal(self, kind: int, detail: object, paper: int, *, top_trending: bool) -> str:
-        # Kept per topic and per paper; not per reader's wording (there can be as many
-        # as readers, and the caller already builds each distinct one once per batch).
         key = (kind * 2 + int(top_trending), (detail, paper if top_trending else -1))
-        reason = self._cache.get(key) if kind != INTEREST else None
+        # Readers' wordings can be as many as readers: theirs are kept up to a bound.
+        cache = self._worded if kind == INTEREST else self._cache
+        reason = cache.get(key)
         if reason is None:
             reason = self._sentence(kind, detail)
             if top_trending:
                 reason = f"{reason}; {self._trending[paper]}"
-            if kind != INTEREST:
-                self._cache[key] = reason
+            if cache is self._worded and len(cache) >= PHRASES_KEPT:
+                cache.clear()
+            cache[key] = reason
         return reason
 
     def _sentence(self, kind: int, detail: object) -> str:
