@@ -27,6 +27,7 @@ from tests.factories import DAY, add_papers, add_subscriber
         ["subscribers", "show"],
         ["subscribers", "import"],
         ["admin", "create-user"],
+        ["admin", "set-password"],
         ["bounces", "process"],
     ],
 )

@@ -150,6 +150,27 @@ def create_admin_user(session: Session, *, email: str, password: str) -> AdminUs
     return user
 
 
+class UnknownAdmin(AdminAuthError):
+    """No admin account has this email."""
+
+
+def set_admin_password(session: Session, *, email: str, password: str) -> AdminUser:
+    """Give an admin a new password (``UnknownAdmin``, ``WeakPassword``): it signs every
+    session of theirs out (a session carries the old hash's fingerprint) and lifts a
+    lock, so an admin who forgot their password or locked themselves out gets back in."""
+    address = address_key(email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user = session.scalar(select(AdminUser).where(AdminUser.email == address).with_for_update())
+    if user is None:
+        raise UnknownAdmin(f"there is no admin account for {address}")
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    return user
+
+
 def authenticate(
     session: Session,
     *,

@@ -79,6 +79,7 @@ _SHORT_HELP = {
     "demo": "The offline first tour: sample papers, readers, an edition.",
     "upgrade": "Apply the database migrations.",
     "create-user": "Create an admin account.",
+    "set-password": "Give an admin a new password (signs them out).",
     "import": "Import subscribers from a CSV file, as active.",
     "list": "List subscribers (everyone unless --status is given).",
     "show": "One subscriber, with their liked, disliked and brought papers.",
@@ -93,6 +94,7 @@ def _command(group: typer.Typer, name: str) -> Callable[[CommandFunction], Comma
 _command(cli, "run")(serve.run)
 _command(db_cli, "upgrade")(serve.db_upgrade)
 _command(admin_cli, "create-user")(accounts.create_user)
+_command(admin_cli, "set-password")(accounts.set_password)
 _command(subscribers_cli, "import")(subscribers.import_csv)
 _command(subscribers_cli, "list")(subscribers.list_all)
 _command(subscribers_cli, "show")(subscribers.show)

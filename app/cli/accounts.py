@@ -1,4 +1,4 @@
-"""``paperboy admin create-user``."""
+"""``paperboy admin create-user`` and ``paperboy admin set-password``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,20 @@ from app.cli.database import database_session
 from app.config import get_settings
 
 
+def _password_twice(action: str) -> str:
+    """The password, asked twice at a terminal, or read as two lines of stdin."""
+    if sys.stdin.isatty():
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    lines = sys.stdin.read().splitlines()
+    if len(lines) < 2:
+        typer.echo("paperboy: give the password twice, on two lines of stdin.", err=True)
+        raise typer.Exit(1)
+    if lines[0] != lines[1]:
+        typer.echo(f"paperboy: the two passwords do not match; nothing was {action}.", err=True)
+        raise typer.Exit(1)
+    return lines[0]
+
+
 def create_user(
     email: Annotated[
         str, typer.Argument(metavar="EMAIL", help="The admin's email address (the sign-in name).")
@@ -19,17 +33,7 @@ def create_user(
     """Create an admin account; the password is asked twice (or read as two stdin lines)."""
     from app.admin.auth import AdminAuthError, create_admin_user
 
-    if sys.stdin.isatty():
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        lines = sys.stdin.read().splitlines()
-        if len(lines) < 2:
-            typer.echo("paperboy: give the password twice, on two lines of stdin.", err=True)
-            raise typer.Exit(1)
-        if lines[0] != lines[1]:
-            typer.echo("paperboy: the two passwords do not match; nothing was created.", err=True)
-            raise typer.Exit(1)
-        password = lines[0]
+    password = _password_twice("created")
     settings = get_settings()
     try:
         with database_session(settings) as session:
@@ -39,3 +43,29 @@ def create_user(
         raise typer.Exit(1) from error
     address = email.strip().lower()
     typer.echo(f"Admin account {address} created; sign in at {settings.base_url}/admin")
+
+
+def set_password(
+    email: Annotated[
+        str, typer.Argument(metavar="EMAIL", help="The admin's email address (the sign-in name).")
+    ],
+) -> None:
+    """Give an admin a new password, asked twice (or read as two stdin lines).
+
+    Every session of that admin is signed out, and a lock after failed sign-ins is lifted.
+    """
+    from app.admin.auth import AdminAuthError, set_admin_password
+
+    password = _password_twice("changed")
+    settings = get_settings()
+    try:
+        with database_session(settings) as session:
+            admin = set_admin_password(session, email=email, password=password)
+            address = admin.email
+    except AdminAuthError as error:
+        typer.echo(f"paperboy: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(
+        f"New password set for {address}; its sessions are signed out. "
+        f"Sign in at {settings.base_url}/admin"
+    )

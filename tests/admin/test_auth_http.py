@@ -374,6 +374,61 @@ def test_cli_creates_an_admin_from_two_stdin_lines(tmp_path: Path) -> None:
     assert mismatch.returncode == 1 and "do not match" in mismatch.stderr
 
 
+def _set_password(engine: Engine, email: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    url = engine.url.render_as_string(hide_password=False)
+    command = [sys.executable, "-c", "from app.cli import main; main()", "admin", "set-password"]
+    return subprocess.run(
+        [*command, email],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={"PAPERBOY_DATABASE_URL": url, "PATH": ""},
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+
+
+def test_cli_set_password_signs_the_admin_out_and_lifts_a_lock(
+    admin_client: TestClient, clean_db: Engine
+) -> None:
+    assert admin_client.get("/admin").status_code == 200
+    with Session(clean_db) as session, session.begin():
+        admin = session.scalars(select(AdminUser)).one()
+        # Locked after failures from everywhere (as test_a_hundred_failures... brings about).
+        admin.failed_logins = 100
+        admin.locked_until = admin.created_at.replace(year=2999)
+
+    new = "a brand new long password"
+    done = _set_password(clean_db, ADMIN_EMAIL.upper(), f"{new}\n{new}\n")
+
+    assert done.returncode == 0, done.stderr
+    assert f"New password set for {ADMIN_EMAIL}" in done.stdout
+    assert admin_client.get("/admin").status_code == 303  # the old session is signed out
+    with Session(clean_db) as session:
+        admin = session.scalars(select(AdminUser)).one()
+        assert admin.failed_logins == 0 and admin.locked_until is None
+    assert sign_in(admin_client, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 401
+    assert sign_in(admin_client, ADMIN_EMAIL, new).status_code == 303
+    assert admin_client.get("/admin").status_code == 200
+
+
+def test_cli_set_password_refuses_an_unknown_admin_a_short_password_and_a_mismatch(
+    admin_account: AdminUser, clean_db: Engine
+) -> None:
+    unknown = _set_password(
+        clean_db, "nobody@paperboy.test", "long enough pass\nlong enough pass\n"
+    )
+    short = _set_password(clean_db, ADMIN_EMAIL, "short\nshort\n")
+    mismatch = _set_password(clean_db, ADMIN_EMAIL, "long enough pass\nanother long one\n")
+
+    assert unknown.returncode == 1 and "no admin account for nobody@paperboy.test" in unknown.stderr
+    assert short.returncode == 1 and "at least" in short.stderr
+    assert mismatch.returncode == 1 and "nothing was changed" in mismatch.stderr
+    with Session(clean_db) as session:
+        hashed = session.scalars(select(AdminUser.password_hash)).one()
+    assert hashed == admin_account.password_hash
+
+
 def test_every_admin_form_post_without_csrf_token_is_refused_with_403(
     admin_client: TestClient, admin_app: FastAPI
 ) -> None:
