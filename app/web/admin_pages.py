@@ -1,7 +1,9 @@
 """Rendering admin pages: the signed-in admin, the active nav item, a one-shot flash message.
 
 The flash travels in the redirect's query string, signed, so a link from
-elsewhere cannot put words on an admin page.
+elsewhere cannot put words on an admin page, and timed: a reload right after the
+action shows it again, but a bookmark or a page reopened from history later does
+not repeat "Test digest sent" as if it had just happened.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from urllib.parse import urlencode
 
 from fastapi import Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.models import AdminUser
 from app.web.rendering import render
 from app.web.state import AppState
 
 FLASH_SALT = "paperboy.admin-flash"
+# How long after the redirect its flash message is still shown.
+FLASH_SECONDS = 120
 
 # What an admin URL may name: ids an INTEGER column can hold, days whose date
 # arithmetic cannot overflow, pages whose offset stays a database integer.
@@ -32,9 +36,9 @@ DayQuery = Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY)]
 DayForm = Annotated[date | None, Form(ge=FIRST_DAY, le=LAST_DAY)]
 
 
-def _flash_serializer(request: Request) -> URLSafeSerializer:
+def _flash_serializer(request: Request) -> URLSafeTimedSerializer:
     state: AppState = request.app.state.paperboy
-    return URLSafeSerializer(state.secret_key, salt=FLASH_SALT)
+    return URLSafeTimedSerializer(state.secret_key, salt=FLASH_SALT)
 
 
 def redirect_with_flash(request: Request, path: str, message: str) -> RedirectResponse:
@@ -57,8 +61,8 @@ def render_admin(
     token = request.query_params.get("flash")
     if token:
         try:
-            flash = str(_flash_serializer(request).loads(token))
-        except BadSignature:
+            flash = str(_flash_serializer(request).loads(token, max_age=FLASH_SECONDS))
+        except BadSignature:  # forged, or expired (SignatureExpired is a BadSignature)
             flash = None
     full = {"admin": admin, "nav": nav, "flash": flash, **(context or {})}
     return render(request, template, full, status_code=status_code)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -133,6 +137,22 @@ def test_a_refused_action_goes_back_only_to_an_admin_page(
 def test_a_forged_flash_message_is_not_shown(admin_client: TestClient) -> None:
     html = admin_client.get("/admin/editions?flash=Your+session+expired,+go+to+evil.example").text
     assert "evil.example" not in html
+
+
+def test_a_flash_message_is_shown_after_its_action_and_not_when_the_page_is_reopened_later(
+    admin_client: TestClient, admin_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.web import admin_pages
+
+    secret = admin_app.state.paperboy.secret_key
+    signer = URLSafeTimedSerializer(secret, salt=admin_pages.FLASH_SALT)
+    fresh = signer.dumps("Test digest sent to ops@example.org")
+    assert "Test digest sent" in admin_client.get("/admin/editions", params={"flash": fresh}).text
+    later = int(time.time()) + admin_pages.FLASH_SECONDS + 1
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    assert (
+        "Test digest sent" not in admin_client.get("/admin/editions", params={"flash": fresh}).text
+    )
 
 
 def test_resume_in_embedded_mode_answers_at_once_and_the_send_goes_on_behind_it(
