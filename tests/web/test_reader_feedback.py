@@ -290,3 +290,40 @@ def test_fewer_like_this_on_a_brought_paper_stops_bringing_it(
     # One word per paper: it is disliked now, no longer brought.
     assert [p.arxiv_id for p in steering.brought] == ["2511.20001"]
     assert [p.arxiv_id for p in steering.disliked] == ["2511.20002"]
+
+
+def test_the_personal_feed_stays_well_formed_whatever_the_reader_wrote_in_their_interests(
+    clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
+) -> None:
+    """U+FFFE and U+FFFF pass the form (they are no controls) and come back quoted in the
+    reasons; XML 1.0 cannot carry them, so one of them made the reader's whole feed
+    unreadable to every feed reader."""
+    from xml.etree import ElementTree
+
+    from tests.factories import add_papers
+    from tests.web.pages import links_of
+
+    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_papers(session)
+        add_subscriber(session, "reader@example.org")
+    manage = _path(links_of(clean_db, "reader@example.org").manage).rsplit("/", 1)[1]
+    hostile = "speculative\uffff decoding, GUI\ufffe agents, <b>&amp;</b>"
+    with TestClient(create_app(settings, engine=clean_db)) as browser:
+        changed = browser.patch(f"/api/v1/subscriptions/{manage}", json={"interests": hostile})
+        assert changed.status_code == 200, changed.text
+        send_edition(settings, factory, edition_date=DAY)
+        [received] = smtp_server.messages_to("reader@example.org")
+        html_part = received.message.get_body(("html",))
+        assert html_part is not None
+        [feed] = set(
+            re.findall(r'href="(http://testserver/feed/[^"]+\.atom)"', html_part.get_content())
+        )
+        response = browser.get(_path(feed))
+    assert response.status_code == 200
+    root = ElementTree.fromstring(response.content)  # raised ParseError: "not well-formed"
+    atom = "{http://www.w3.org/2005/Atom}"
+    reasons = [e.findtext(f"{atom}summary") or "" for e in root.findall(f"{atom}entry")]
+    assert any(r.startswith("Matches your interest in *speculative decoding*") for r in reasons)
+    assert "Matches your interest in *GUI agents*" in reasons
