@@ -99,6 +99,20 @@ def current_feedback(
     ).one_or_none()
 
 
+def lock_reader(session: Session, subscriber: Subscriber) -> None:
+    """Take the reader's row lock and read their brought papers afresh, before a word or
+    a bring changes them: two requests of one reader at once (a double click, two tabs)
+    then run one after the other. Side by side, both found no word and inserted one (the
+    second failed on the unique constraint), and a bring wrote back the brought papers it
+    had read before a "fewer like this" dropped one."""
+    session.scalars(
+        select(Subscriber)
+        .where(Subscriber.id == subscriber.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def record_feedback(
     session: Session,
     *,
@@ -113,6 +127,7 @@ def record_feedback(
     bringing it (as bringing a disliked paper takes the dislike back); the row keeps
     where it stood, for ``take_back_feedback``.
     """
+    lock_reader(session, subscriber)
     brought = list(subscriber.seed_papers or [])
     position = brought.index(arxiv_id) if arxiv_id in brought else None
     if kind == FeedbackKind.DISLIKE and position is not None:
