@@ -15,7 +15,15 @@ def _password_twice(action: str) -> str:
     """The password, asked twice at a terminal, or read as two lines of stdin."""
     if sys.stdin.isatty():
         return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
-    lines = sys.stdin.read().splitlines()
+    # Bytes, split at line feeds only: str.splitlines() also splits at a vertical tab,
+    # U+0085 or U+2028 inside a password (a mismatch, or only its first part set), and
+    # text that is not UTF-8 ended in a traceback.
+    try:
+        text = sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError:
+        typer.echo(f"paperboy: the password is not UTF-8 text; nothing was {action}.", err=True)
+        raise typer.Exit(1) from None
+    lines = [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")]
     if len(lines) < 2:
         typer.echo("paperboy: give the password twice, on two lines of stdin.", err=True)
         raise typer.Exit(1)

@@ -32,4 +32,7 @@ class ReaderFeedback(Base):
     # indexed for the admin's likes and dislikes per edition.
     edition_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
     kind: Mapped[FeedbackKind] = mapped_column(str_enum(FeedbackKind))
+    # Where the paper stood in the reader's brought papers when "fewer like this" stopped
+    # bringing it (None: it was not brought), so that Undo brings it back there.
+    brought_position: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

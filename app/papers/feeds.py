@@ -36,7 +36,10 @@ class Document:
     updated: datetime | None
 
 
-def _clean(value: str) -> str:
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot carry (one makes a whole feed
+    unreadable): the site's feed, the sitemap and each reader's own feed pass every text
+    through it."""
     return _NOT_XML.sub("", value)
 
 
@@ -47,7 +50,7 @@ def _utc(moment: datetime) -> str:
 def _sub(parent: ET.Element, tag: str, value: str | None = None, **attributes: str) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
     if value is not None:
-        element.text = _clean(value)
+        element.text = xml_text(value)
     return element
 
 
@@ -93,8 +96,8 @@ def trending_feed(session: Session, *, base_url: str, now: datetime) -> Document
         summary = f"#{card.rank} on {card.featured_on} · {card.upvotes} upvotes. {card.summary}"
         _sub(entry, "summary", summary, type="text")
         for keyword in card.keywords:
-            if _clean(keyword).strip():
-                _sub(entry, "category", term=_clean(keyword))
+            if xml_text(keyword).strip():
+                _sub(entry, "category", term=xml_text(keyword))
     body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return Document(body, feed_updated)
 
@@ -125,7 +128,7 @@ def sitemap(session: Session, *, base_url: str) -> Document:
         )
     for arxiv_id, updated in newest:
         url = ET.SubElement(urlset, f"{{{SITEMAP}}}url")
-        ET.SubElement(url, f"{{{SITEMAP}}}loc").text = _clean(base_url + paper_path(arxiv_id))
+        ET.SubElement(url, f"{{{SITEMAP}}}loc").text = xml_text(base_url + paper_path(arxiv_id))
         ET.SubElement(url, f"{{{SITEMAP}}}lastmod").text = _utc(updated)
     body = ET.tostring(urlset, encoding="utf-8", xml_declaration=True)
     return Document(body, None)

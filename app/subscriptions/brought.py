@@ -27,7 +27,13 @@ from app.config import Settings
 from app.ingest.lookups import missing_ids, request_lookups
 from app.models import Paper, Subscriber
 from app.subscriptions.library_files import BroughtReference, reference_from_text
-from app.subscriptions.papers import ReaderPapers, feedback_of, undo_feedback
+from app.subscriptions.papers import (
+    ReaderPapers,
+    current_feedback,
+    feedback_of,
+    lock_reader,
+    undo_feedback,
+)
 from app.subscriptions.service import require_open
 
 MAX_BROUGHT = 100
@@ -106,6 +112,7 @@ def bring_papers(
     the reason. Unknown ids are noted for arXiv and fetched after the commit.
     """
     require_open(subscriber)
+    lock_reader(session, subscriber)
     report = BringReport()
     brought = list(subscriber.seed_papers or [])
     told = feedback_of(session, [subscriber.id]).get(subscriber.id) or ReaderPapers()
@@ -136,11 +143,30 @@ def bring_papers(
 
 def remove_brought(session: Session, *, subscriber: Subscriber, arxiv_id: str) -> bool:
     """Stop bringing one paper; False when the reader did not bring it."""
+    lock_reader(session, subscriber)
     brought = list(subscriber.seed_papers or [])
     if arxiv_id not in brought:
         return False
     subscriber.seed_papers = [a for a in brought if a != arxiv_id]
     session.flush()
+    return True
+
+
+def take_back_feedback(session: Session, *, subscriber: Subscriber, arxiv_id: str) -> bool:
+    """The feedback page's Undo: the reader's word on the paper forgotten, and a paper
+    that "fewer like this" had stopped bringing brought again where it stood (an Undo
+    that left it neither brought nor disliked lost it). False when there was no word."""
+    lock_reader(session, subscriber)
+    row = current_feedback(session, subscriber=subscriber, arxiv_id=arxiv_id)
+    if row is None:
+        return False
+    position = row.brought_position
+    undo_feedback(session, subscriber=subscriber, arxiv_id=arxiv_id)
+    brought = list(subscriber.seed_papers or [])
+    if position is not None and arxiv_id not in brought and len(brought) < MAX_BROUGHT:
+        brought.insert(min(position, len(brought)), arxiv_id)
+        subscriber.seed_papers = brought
+        session.flush()
     return True
 
 

@@ -1,5 +1,8 @@
 """A reader's personal Atom feed: their picks of the last 30 days, each with its reason.
 
+A reason quotes the reader's own interest text, which may hold characters XML cannot
+carry: every text goes through ``xml_text``, as in the site's feed.
+
 ``BASE_URL/feed/TOKEN.atom`` (a manage-like token of its own purpose): a reader
 who prefers a feed reader can follow it, and it keeps working while email is paused.
 """
@@ -14,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Delivery, DeliveryStatus, Paper, Subscriber
+from app.papers.feeds import xml_text
 from app.subscriptions.tokens import TokenPurpose, token_minter
 from app.urls import safe_http_url
 
@@ -59,12 +63,12 @@ def reader_feed(session: Session, *, subscriber: Subscriber, self_url: str, now:
             if paper is None:
                 continue
             entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-            ET.SubElement(entry, f"{{{ATOM}}}title").text = " ".join(paper.title.split())
+            ET.SubElement(entry, f"{{{ATOM}}}title").text = xml_text(" ".join(paper.title.split()))
             ET.SubElement(
                 entry, f"{{{ATOM}}}id"
             ).text = f"{self_url.rsplit('/', 1)[0]}/{delivery_id}/{paper.arxiv_id}"
             link = safe_http_url(paper.hf_url) or f"https://arxiv.org/abs/{paper.arxiv_id}"
             ET.SubElement(entry, f"{{{ATOM}}}link", href=link)
             ET.SubElement(entry, f"{{{ATOM}}}updated").text = sent_at.isoformat()
-            ET.SubElement(entry, f"{{{ATOM}}}summary").text = str(pick.get("why", ""))
+            ET.SubElement(entry, f"{{{ATOM}}}summary").text = xml_text(str(pick.get("why", "")))
     return ET.tostring(feed, encoding="unicode", xml_declaration=True)

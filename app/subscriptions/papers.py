@@ -99,6 +99,20 @@ def current_feedback(
     ).one_or_none()
 
 
+def lock_reader(session: Session, subscriber: Subscriber) -> None:
+    """Take the reader's row lock and read their brought papers afresh, before a word or
+    a bring changes them: two requests of one reader at once (a double click, two tabs)
+    then run one after the other. Side by side, both found no word and inserted one (the
+    second failed on the unique constraint), and a bring wrote back the brought papers it
+    had read before a "fewer like this" dropped one."""
+    session.scalars(
+        select(Subscriber)
+        .where(Subscriber.id == subscriber.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def record_feedback(
     session: Session,
     *,
@@ -110,10 +124,16 @@ def record_feedback(
     """The reader's word on a paper; the same word again changes nothing.
 
     One word per paper: "fewer like this" on a paper the reader brought stops
-    bringing it (as bringing a disliked paper takes the dislike back).
+    bringing it (as bringing a disliked paper takes the dislike back); the row keeps
+    where it stood, for ``take_back_feedback``.
     """
-    if kind == FeedbackKind.DISLIKE and arxiv_id in (subscriber.seed_papers or []):
-        subscriber.seed_papers = [a for a in subscriber.seed_papers or [] if a != arxiv_id]
+    lock_reader(session, subscriber)
+    brought = list(subscriber.seed_papers or [])
+    position = brought.index(arxiv_id) if arxiv_id in brought else None
+    if kind == FeedbackKind.DISLIKE and position is not None:
+        subscriber.seed_papers = [a for a in brought if a != arxiv_id]
+    else:
+        position = None
     row = current_feedback(session, subscriber=subscriber, arxiv_id=arxiv_id)
     if row is None:
         row = ReaderFeedback(
@@ -122,6 +142,8 @@ def record_feedback(
         session.add(row)
     elif row.kind != kind:
         row.kind, row.edition_id, row.created_at = kind, edition_id, utcnow()
+    if position is not None:  # kept through a change of mind: Undo still brings it back
+        row.brought_position = position
     session.flush()
     return row
 

@@ -429,6 +429,49 @@ def test_cli_set_password_refuses_an_unknown_admin_a_short_password_and_a_mismat
     assert hashed == admin_account.password_hash
 
 
+def _set_password_from_bytes(engine: Engine, stdin: bytes) -> tuple[int, str]:
+    url = engine.url.render_as_string(hide_password=False)
+    command = [sys.executable, "-c", "from app.cli import main; main()", "admin", "set-password"]
+    done = subprocess.run(
+        [*command, ADMIN_EMAIL],
+        input=stdin,
+        capture_output=True,
+        env={"PAPERBOY_DATABASE_URL": url, "PATH": ""},
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    return done.returncode, done.stderr.decode("utf-8", "replace")
+
+
+def test_cli_set_password_sets_the_password_as_typed_even_with_a_line_separator_inside(
+    admin_account: AdminUser, clean_db: Engine
+) -> None:
+    """Only a line feed ends a stdin line: str.splitlines() also cut the password at a
+    vertical tab or U+2028, which refused it as a mismatch or set its first part alone."""
+    from argon2 import PasswordHasher
+
+    password = "first half\u2028second half"
+    code, stderr = _set_password_from_bytes(clean_db, f"{password}\r\n{password}\r\n".encode())
+
+    assert code == 0, stderr
+    with Session(clean_db) as session:
+        hashed = session.scalars(select(AdminUser.password_hash)).one()
+    assert PasswordHasher().verify(hashed, password)
+
+
+def test_cli_set_password_refuses_a_password_that_is_not_utf8_with_a_sentence(
+    admin_account: AdminUser, clean_db: Engine
+) -> None:
+    code, stderr = _set_password_from_bytes(clean_db, b"p\xe4ssword-latin1\np\xe4ssword-latin1\n")
+
+    assert code == 1
+    assert "not UTF-8" in stderr and "nothing was changed" in stderr
+    assert "Traceback" not in stderr and "Error" not in stderr
+    with Session(clean_db) as session:
+        hashed = session.scalars(select(AdminUser.password_hash)).one()
+    assert hashed == admin_account.password_hash
+
+
 def test_every_admin_form_post_without_csrf_token_is_refused_with_403(
     admin_client: TestClient, admin_app: FastAPI
 ) -> None:

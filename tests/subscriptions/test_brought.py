@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.models import FeedbackKind, Paper, Subscriber, SubscriberStatus
@@ -20,7 +22,7 @@ from app.subscriptions.brought import (
 )
 from app.subscriptions.errors import SubscriptionEnded
 from app.subscriptions.papers import feedback_of, record_feedback
-from tests.factories import add_papers, add_subscriber, make_test_settings
+from tests.factories import add_papers, add_subscriber, make_test_settings, truncate_all
 
 
 def _bring(
@@ -140,3 +142,88 @@ def test_an_ended_subscription_brings_nothing(
         _bring(session, tmp_path, "reader@example.org", "2511.00001")
 
     assert reader.seed_papers == []
+
+
+def _side_by_side(
+    engine: Engine, first: Callable[[Session], object], second: Callable[[Session], object]
+) -> list[BaseException]:
+    """``first`` in a transaction left open while ``second`` runs in another (as two
+    requests of one reader at once), then ``first`` commits; the errors of ``second``."""
+    first_session = Session(engine)
+    errors: list[BaseException] = []
+
+    def other_request() -> None:
+        try:
+            with Session(engine) as session, session.begin():
+                second(session)
+        except BaseException as error:
+            errors.append(error)
+
+    try:
+        first(first_session)
+        other = threading.Thread(target=other_request)
+        other.start()
+        other.join(timeout=1)  # it waits for the first, or has run past it
+        first_session.commit()
+        other.join(timeout=30)
+        assert not other.is_alive()
+    finally:
+        first_session.close()
+    return errors
+
+
+@pytest.fixture
+def one_reader(postgresql_engine: Engine) -> Iterator[int]:
+    truncate_all(postgresql_engine)
+    with Session(postgresql_engine) as session, session.begin():
+        add_papers(session, count=3)
+        reader = add_subscriber(session, "reader@example.org")
+        reader.seed_papers = ["2511.20000", "2511.20001"]
+        session.flush()
+        reader_id = reader.id
+    yield reader_id
+    truncate_all(postgresql_engine)
+
+
+def test_a_double_click_on_more_like_this_records_one_word_without_an_error(
+    postgresql_engine: Engine, one_reader: int
+) -> None:
+    """Two POSTs side by side both found no row and both inserted one: the second
+    failed on the unique constraint, a 500 for the reader."""
+
+    def more(session: Session) -> None:
+        reader = session.get_one(Subscriber, one_reader)
+        record_feedback(session, subscriber=reader, arxiv_id="2511.20002", kind=FeedbackKind.LIKE)
+
+    assert _side_by_side(postgresql_engine, more, more) == []
+    with Session(postgresql_engine) as session:
+        told = feedback_of(session, [one_reader])[one_reader]
+    assert told.liked == ["2511.20002"]
+
+
+def test_fewer_like_this_beside_a_bring_loses_neither(
+    postgresql_engine: Engine, one_reader: int, tmp_path: Path
+) -> None:
+    """A bring beside a "fewer like this" wrote back the brought papers it had read
+    before the dislike committed: the disliked paper was brought again as well."""
+
+    def fewer(session: Session) -> None:
+        reader = session.get_one(Subscriber, one_reader)
+        record_feedback(
+            session, subscriber=reader, arxiv_id="2511.20001", kind=FeedbackKind.DISLIKE
+        )
+
+    def bring(session: Session) -> None:
+        reader = session.get_one(Subscriber, one_reader)
+        bring_papers(
+            session,
+            subscriber=reader,
+            references=references_in_text("2511.20002"),
+            settings=make_test_settings(tmp_path),
+        )
+
+    assert _side_by_side(postgresql_engine, fewer, bring) == []
+    with Session(postgresql_engine) as session:
+        reader = session.get_one(Subscriber, one_reader)
+        assert reader.seed_papers == ["2511.20000", "2511.20002"]
+        assert feedback_of(session, [one_reader])[one_reader].disliked == ["2511.20001"]

@@ -290,3 +290,98 @@ def test_fewer_like_this_on_a_brought_paper_stops_bringing_it(
     # One word per paper: it is disliked now, no longer brought.
     assert [p.arxiv_id for p in steering.brought] == ["2511.20001"]
     assert [p.arxiv_id for p in steering.disliked] == ["2511.20002"]
+
+
+def test_the_personal_feed_stays_well_formed_whatever_the_reader_wrote_in_their_interests(
+    clean_db: Engine, smtp_server: SMTPTestServer, tmp_path: Path
+) -> None:
+    """U+FFFE and U+FFFF pass the form (they are no controls) and come back quoted in the
+    reasons; XML 1.0 cannot carry them, so one of them made the reader's whole feed
+    unreadable to every feed reader."""
+    from xml.etree import ElementTree
+
+    from tests.factories import add_papers
+    from tests.web.pages import links_of
+
+    settings = settings_for(tmp_path, clean_db, mail_url=smtp_server.url)
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        add_papers(session)
+        add_subscriber(session, "reader@example.org")
+    manage = _path(links_of(clean_db, "reader@example.org").manage).rsplit("/", 1)[1]
+    hostile = "speculative\uffff decoding, GUI\ufffe agents, <b>&amp;</b>"
+    with TestClient(create_app(settings, engine=clean_db)) as browser:
+        changed = browser.patch(f"/api/v1/subscriptions/{manage}", json={"interests": hostile})
+        assert changed.status_code == 200, changed.text
+        send_edition(settings, factory, edition_date=DAY)
+        [received] = smtp_server.messages_to("reader@example.org")
+        html_part = received.message.get_body(("html",))
+        assert html_part is not None
+        [feed] = set(
+            re.findall(r'href="(http://testserver/feed/[^"]+\.atom)"', html_part.get_content())
+        )
+        response = browser.get(_path(feed))
+    assert response.status_code == 200
+    root = ElementTree.fromstring(response.content)  # raised ParseError: "not well-formed"
+    atom = "{http://www.w3.org/2005/Atom}"
+    reasons = [e.findtext(f"{atom}summary") or "" for e in root.findall(f"{atom}entry")]
+    assert any(r.startswith("Matches your interest in *speculative decoding*") for r in reasons)
+    assert "Matches your interest in *GUI agents*" in reasons
+
+
+def test_undo_after_fewer_like_this_brings_a_brought_paper_back_where_it_was(
+    clean_db: Engine, tmp_path: Path
+) -> None:
+    """The Undo offered right after "Fewer like this" forgot the dislike, but the paper
+    it had stopped bringing stayed dropped: the reader's paper was simply lost."""
+    from app.subscriptions.brought import steering_papers
+    from app.subscriptions.papers import feedback_token
+    from tests.factories import TEST_SECRET, add_papers
+
+    settings = settings_for(tmp_path, clean_db)
+    factory = make_session_factory(clean_db)
+    with transaction(factory) as session:
+        papers = add_papers(session, count=4)
+        reader = add_subscriber(session, "reader@example.org")
+        reader.seed_papers = [p.arxiv_id for p in papers[:3]]
+        session.flush()
+        token = feedback_token(TEST_SECRET, subscriber=reader, edition_id=0, paper_id=papers[1].id)
+        reader_id = reader.id
+    with TestClient(create_app(settings, engine=clean_db)) as browser:
+        # A double click on the button: the second "fewer" finds it no longer brought.
+        for _ in range(2):
+            assert browser.post(f"/feedback/fewer/{token}").status_code == 200
+        with Session(clean_db) as session:
+            dropped = steering_papers(session, subscriber=session.get_one(Subscriber, reader_id))
+        assert [p.arxiv_id for p in dropped.brought] == ["2511.20000", "2511.20002"]
+        undone = browser.post(f"/feedback/undo/{token}")
+    assert undone.status_code == 200 and "Undone" in undone.text
+    with Session(clean_db) as session:
+        after = steering_papers(session, subscriber=session.get_one(Subscriber, reader_id))
+    assert [p.arxiv_id for p in after.brought] == ["2511.20000", "2511.20001", "2511.20002"]
+    assert after.disliked == [] and after.liked == []
+
+
+def test_undo_after_changing_ones_mind_still_brings_the_paper_back(
+    clean_db: Engine, tmp_path: Path
+) -> None:
+    from app.subscriptions.brought import steering_papers
+    from app.subscriptions.papers import feedback_token
+    from tests.factories import TEST_SECRET, add_papers
+
+    settings = settings_for(tmp_path, clean_db)
+    with transaction(make_session_factory(clean_db)) as session:
+        papers = add_papers(session, count=2)
+        reader = add_subscriber(session, "reader@example.org")
+        reader.seed_papers = [papers[0].arxiv_id]
+        session.flush()
+        token = feedback_token(TEST_SECRET, subscriber=reader, edition_id=0, paper_id=papers[0].id)
+        reader_id = reader.id
+    with TestClient(create_app(settings, engine=clean_db)) as browser:
+        assert browser.post(f"/feedback/fewer/{token}").status_code == 200
+        assert browser.post(f"/feedback/more/{token}").status_code == 200
+        assert browser.post(f"/feedback/undo/{token}").status_code == 200
+    with Session(clean_db) as session:
+        after = steering_papers(session, subscriber=session.get_one(Subscriber, reader_id))
+    assert [p.arxiv_id for p in after.brought] == ["2511.20000"]
+    assert after.liked == [] and after.disliked == []

@@ -16,13 +16,13 @@ from app.db import utcnow
 from app.editions.digests import render_sent_digest
 from app.errors import NotFound
 from app.models import Edition
+from app.subscriptions.brought import take_back_feedback
 from app.subscriptions.feed import reader_feed
 from app.subscriptions.papers import (
     LINK_KINDS,
     feedback_target,
     item_link_reader,
     record_feedback,
-    undo_feedback,
 )
 from app.subscriptions.service import subscriber_for_token
 from app.subscriptions.tokens import TokenPurpose, subscriber_link
@@ -59,7 +59,7 @@ def give_feedback(
     target = feedback_target(session, token=token, secret_key=state.secret_key)
     subscriber, arxiv_id = target.subscriber, target.paper.arxiv_id
     if kind == "undo":
-        undo_feedback(session, subscriber=subscriber, arxiv_id=arxiv_id)
+        take_back_feedback(session, subscriber=subscriber, arxiv_id=arxiv_id)
     else:
         record_feedback(
             session,
