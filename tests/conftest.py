@@ -12,6 +12,7 @@ them (scripts/test-services.sh) before pytest runs.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,17 @@ REDIS_URL = os.environ.get("PAPERBOY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15
 BACKENDS = ["postgresql", "sqlite"]
 # How long a test's leftover background jobs (an embedded send) may take to finish.
 BACKGROUND_JOBS_SECONDS = 120
+
+
+@pytest.fixture(autouse=True)
+def rate_limit_windows_held_still(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate limits count in fixed windows (aligned to multiples of their length): a test
+    making twenty sign-ins would, now and then, straddle a window's end and see its count
+    start again. In-process limiters count on a clock held at the start of an hour."""
+    from app.subscriptions import ratelimit
+
+    held = time.time() // 3600 * 3600 + 1
+    monkeypatch.setattr(ratelimit, "clock", lambda: held)
 
 
 @pytest.fixture
