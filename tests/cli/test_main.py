@@ -192,3 +192,16 @@ def test_a_database_that_does_not_exist_is_named_a_setting_to_fix_not_a_server_a
         " refuses PAPERBOY_DATABASE_URL: "
     )
     assert "does not answer" not in err
+
+
+def test_send_for_a_day_without_papers_says_what_is_missing_and_how_to_fetch_it(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(environment, "send", "--date", "2025-11-27")
+
+    # The console wraps at the terminal's width: read it as one line.
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 0
+    assert "Edition 1 of 2025-11-27: nothing to send, no digest went out." in err
+    assert "`paperboy ingest --date 2025-11-27` fetches them" in err
+    assert "0 recipients" not in err
