@@ -17,6 +17,7 @@ from app.cli import accounts, demo, papers, sending, serve, subscribers
 from app.cli.database import safe_url
 from app.cli.help import PlainCommand
 from app.config import ConfigurationError, get_settings
+from app.db import is_outage
 from app.logs import configure_logging
 
 cli = typer.Typer(
@@ -140,7 +141,10 @@ def main() -> None:
     except OperationalError as error:
         url = safe_url(get_settings().database_url)
         reason = str(error.orig or error).strip().splitlines()[0]
-        typer.echo(f"paperboy: the database at {url} does not answer: {reason}", err=True)
+        # A server that answers "no such database" or "wrong password" does answer:
+        # what to fix is the setting, not the server.
+        state = "does not answer" if is_outage(error) else "refuses PAPERBOY_DATABASE_URL"
+        typer.echo(f"paperboy: the database at {url} {state}: {reason}", err=True)
         raise SystemExit(1) from None
 
 

@@ -133,6 +133,17 @@ def send(
         )
         with transaction(factory) as session:
             failures = failed_deliveries(session, edition_id=final.edition_id, limit=20)
+    if not final.edition.paper_ids:
+        # Not "finished — 0 sent of 0 recipients. no papers…": what is missing, and the fix.
+        day = edition_date.isoformat()
+        console.print(
+            f"Edition {final.edition_id} of {day}: nothing to send, no digest went out. "
+            f"No papers featured on {day} are stored (nor recent ones not yet sent): "
+            f"`paperboy ingest --date {day}` fetches them (a weekday that has papers).",
+            markup=False,
+            highlight=False,
+        )
+        return
     console.print(
         f"Edition {final.edition_id}: {final.status.value} — {counts.sent} sent, "
         f"{counts.failed} failed, {counts.bounced} bounced, {counts.skipped} skipped"

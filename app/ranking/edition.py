@@ -245,5 +245,6 @@ def assemble_edition(
             ],
             index.written_spans,
             lambda term: acronyms.partners(term) + index.words_of(term),
+            two_word=index.phrase_boost > 1.0,
         ),
     )

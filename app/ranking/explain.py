@@ -10,13 +10,16 @@ batch at once. Sentences are cached per wording / topic / paper, so a batch of a
 million picks builds only a few thousand strings.
 
 A matched term is named in the reader's own words (``ReasonWriter.wordings``): as
-the phrase of their interests it came from, as they wrote it ("faster LLM
-inference", where the index's best term was "faster"; "LLM agents", not "llm
-agent"), since a lone common word reads as a weak reason for a pick the whole
-phrase chose. A phrase longer than ``PHRASE_CHARS`` (a sentence) is named by the
-matched words alone, as written. A term that came from an acronym is named by the
-phrase that holds the acronym (or its long form); one found nowhere in the text
-keeps the papers' spelling.
+the phrase of their interests it came from, as they wrote it ("LLM agents", not
+"llm agent"), when the paper holds every word of that phrase. When it holds only
+some ("faster" of "faster LLM inference": an optimiser that converges faster),
+the reason says which part, as written: "Matches *faster*, part of your interest
+in *faster LLM inference*" -- naming the whole phrase would claim a match the
+paper does not make. A phrase longer than ``PHRASE_CHARS`` (a sentence) is named
+by the matched words alone, as written. A term that came from an acronym is named
+by the phrase that holds the acronym (or its long form), as part of it unless the
+acronym is the whole phrase; one found nowhere in the text keeps the papers'
+spelling.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from app.ranking.relevance import InterestTerms
+from app.ranking.relevance import TOKEN, InterestTerms
 
 TITLE_CHARS = 70
 # A match is named as the whole phrase of the interests it is in when the phrase is at
@@ -35,6 +39,11 @@ TITLE_CHARS = 70
 PHRASE_CHARS = 48
 # Phrases kept read per edition (then all forgotten, and read again as they come).
 PHRASES_KEPT = 1 << 17
+
+
+# How a match is named: a phrase (or words) of the reader's, or (matched words, the
+# phrase they are part of).
+Wording = str | tuple[str, str]
 
 
 def _phrases(text: str) -> list[str]:
@@ -120,6 +129,8 @@ def matched_terms(
 
 
 Spans = Callable[[str], dict[int, tuple[int, int]]]
+# Whether each pick's paper holds a term: ``holds(picks, terms)``.
+Holds = Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray[np.bool_]]
 
 
 class _ReadPhrases:
@@ -133,41 +144,51 @@ class _ReadPhrases:
     def __init__(self) -> None:
         self.number: dict[str, int] = {}
         self.spans: list[dict[int, tuple[int, int]]] = []
-        self.names: list[str] = []
-        self._name_number: dict[str, int] = {}
+        self.names: list[Wording] = []
+        self._name_number: dict[Wording, int] = {}
         self._indptr = [0]
         self._terms: list[int] = []
         self._named: list[int] = []
+        self._parts: list[int] = []
         self._arrays: tuple[NDArray[np.int64], ...] | None = None
 
-    def name(self, wording: str) -> int:
+    def name(self, wording: Wording) -> int:
         number = self._name_number.get(wording)
         if number is None:
             number = self._name_number[wording] = len(self.names)
             self.names.append(wording)
         return number
 
-    def add(self, phrase: str, spans: dict[int, tuple[int, int]], names: list[str]) -> int:
+    def add(
+        self,
+        phrase: str,
+        spans: dict[int, tuple[int, int]],
+        names: list[tuple[Wording, Wording]],
+    ) -> int:
+        """``names``: per term of ``spans``, its wording when the paper holds the whole
+        phrase, and when it holds only part of it."""
         number = self.number[phrase] = len(self.spans)
         self.spans.append(spans)
         self._terms.extend(spans)
-        self._named.extend(map(self.name, names))
+        self._named.extend(self.name(whole) for whole, _ in names)
+        self._parts.extend(self.name(part) for _, part in names)
         self._indptr.append(len(self._terms))
         self._arrays = None
         return number
 
     def entries(
         self, phrases: NDArray[np.int64]
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-        """The terms of ``phrases``, their names' numbers and which phrase (position in
-        ``phrases``) each is of."""
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """The terms of ``phrases``, their names' numbers (whole phrase held, part of it
+        held) and which phrase (position in ``phrases``) each is of, phrase by phrase."""
         if self._arrays is None:
             self._arrays = tuple(
-                np.array(x, dtype=np.int64) for x in (self._indptr, self._terms, self._named)
+                np.array(x, dtype=np.int64)
+                for x in (self._indptr, self._terms, self._named, self._parts)
             )
-        indptr, terms, named = self._arrays
+        indptr, terms, named, parts = self._arrays
         positions, of = entries_of_rows(indptr, phrases)
-        return terms[positions], named[positions], of
+        return terms[positions], named[positions], parts[positions], of
 
 
 class ReasonWriter:
@@ -179,8 +200,11 @@ class ReasonWriter:
         trending: list[str],
         spans: Spans,
         sources: Callable[[int], list[int]],
+        two_word: NDArray[np.bool_] | None = None,
     ) -> None:
         self._terms = terms
+        # Two-word terms are not needed for a whole phrase to be held: their words are.
+        self._two_word = two_word if two_word is not None else np.zeros(len(terms), dtype=np.bool_)
         self._trending = trending
         self._cache: dict[tuple[int, object], str] = {}
         self._worded: dict[tuple[int, object], str] = {}
@@ -194,13 +218,20 @@ class ReasonWriter:
         self._lock = threading.Lock()
 
     def wordings(
-        self, texts: Sequence[str], rows: NDArray[np.int64], terms: NDArray[np.int64]
-    ) -> tuple[NDArray[np.int64], list[str]]:
+        self,
+        texts: Sequence[str],
+        rows: NDArray[np.int64],
+        terms: NDArray[np.int64],
+        holds: Holds | None = None,
+    ) -> tuple[NDArray[np.int64], list[Wording]]:
         """For each pick (its row in ``texts``, the interest texts, and its matched term):
         how the reader's words name the match, as a number into the list returned.
 
-        The first phrase that holds the term names it. Per batch, the rows' phrases
-        are gathered end to end and every pick is looked up among them at once.
+        The first phrase that holds the term names it: whole when the paper holds each
+        of the phrase's words, as the part matched otherwise. ``holds(picks, terms)``:
+        whether each pick's paper holds the term; without it every phrase counts as
+        held whole. Per batch, the rows' phrases are gathered end to
+        end and every pick is looked up among them at once.
         """
         with self._lock:
             if len(self._read.spans) >= PHRASES_KEPT:
@@ -215,28 +246,67 @@ class ReasonWriter:
                 numbers[n] = get(phrases[n], -1)  # a phrase twice in one batch is read once
                 if numbers[n] < 0:
                     numbers[n] = self._read_phrase(read, phrases[n])
-            held, named, of = read.entries(np.array(numbers, dtype=np.int64))
+            phrase_terms, named, parts, of = read.entries(np.array(numbers, dtype=np.int64))
             owner = np.repeat(owners, np.fromiter(map(len, split), np.int64, len(split)))[of]
             width = max(len(self._terms), 1)
             # The first phrase's entry of each (row, term): np.unique gives first indices.
-            keys, first = np.unique(owner * width + held, return_index=True)
+            keys, first = np.unique(owner * width + phrase_terms, return_index=True)
             wanted = rows * width + terms
             out = np.full(len(rows), -1, dtype=np.int64)
             if len(keys):
                 at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-                found = keys[at] == wanted
-                out[found] = named[first[at[found]]]
+                found = np.flatnonzero(keys[at] == wanted)
+                entry = first[at[found]]
+                whole = self._whole_phrase_held(found, of, phrase_terms, entry, holds)
+                out[found] = np.where(whole, named[entry], parts[entry])
             for n in np.flatnonzero(out < 0).tolist():
                 out[n] = read.name(self._elsewhere(read, texts[int(rows[n])], int(terms[n])))
             return out, read.names
 
+    def _whole_phrase_held(
+        self,
+        picks: NDArray[np.int64],
+        of: NDArray[np.int64],
+        phrase_terms: NDArray[np.int64],
+        entry: NDArray[np.int64],
+        holds: Holds | None,
+    ) -> NDArray[np.bool_]:
+        """For each pick named by the phrase entry ``entry``: whether its paper holds
+        every one-word term of that phrase."""
+        if holds is None:
+            return np.ones(len(picks), dtype=np.bool_)
+        # A phrase's entries are contiguous (``of`` is sorted): its start and length.
+        phrase = of[entry]
+        start = np.searchsorted(of, phrase, side="left")
+        length = np.searchsorted(of, phrase, side="right") - start
+        # Each pick's phrase's entries, end to end: ``which`` pick each is for.
+        ends = np.cumsum(length)
+        which = np.repeat(np.arange(len(picks)), length)
+        term = phrase_terms[
+            np.arange(int(ends[-1]) if len(ends) else 0) + (start - ends + length)[which]
+        ]
+        needed = np.flatnonzero(~self._two_word[term])
+        present = holds(picks[which[needed]], term[needed])
+        missing = np.bincount(which[needed[~present]], minlength=len(picks))
+        whole: NDArray[np.bool_] = missing == 0
+        return whole
+
     def _read_phrase(self, read: _ReadPhrases, phrase: str) -> int:
         tidy = " ".join(phrase.split())
         spans = self._spans(tidy)
-        names = [self._named(tidy, *span) or self._terms[t] for t, span in spans.items()]
+        names = [self._wording(tidy, *span, fallback=self._terms[t]) for t, span in spans.items()]
+        # A word no paper of the index holds ("LLM" where none writes it) is a word this
+        # paper does not hold either: the phrase is then only ever matched in part.
+        words = {span[0] for t, span in spans.items() if not self._two_word[t]}
+        if any(
+            match.start() not in words
+            for match in TOKEN.finditer(tidy.lower())
+            if match.group() not in ENGLISH_STOP_WORDS
+        ):
+            names = [(part, part) for _, part in names]
         return read.add(phrase, spans, names)
 
-    def _elsewhere(self, read: _ReadPhrases, text: str, term: int) -> str:
+    def _elsewhere(self, read: _ReadPhrases, text: str, term: int) -> Wording:
         """A term the text does not hold: named by what brought it into the query (an
         acronym for its long form's words, the long form written out for its acronym)
         or by a phrase holding one of its words (a pair formed across a comma)."""
@@ -249,19 +319,26 @@ class ReasonWriter:
                 spans = read.spans[number] if number is not None else {}
                 span = next((spans[t] for t in sources if t in spans), None)
                 if span is not None:
-                    return self._named(" ".join(phrase.split()), *span) or self._terms[term]
+                    # Whether the paper holds the phrase's other words is not known here.
+                    tidy = " ".join(phrase.split())
+                    return self._wording(tidy, *span, fallback=self._terms[term])[1]
         return self._terms[term]
 
     @staticmethod
-    def _named(phrase: str, start: int, end: int) -> str:
-        """The whole phrase when it is short, else the matched words as written."""
-        if len(phrase) <= PHRASE_CHARS:
-            chosen = phrase
-        else:
-            lowered = phrase.lower()
-            chosen = (phrase if len(lowered) == len(phrase) else lowered)[start:end]
+    def _wording(phrase: str, start: int, end: int, *, fallback: str) -> tuple[Wording, Wording]:
+        """How a match at ``phrase[start:end]`` is named when the paper holds the whole
+        phrase, and when it holds only part: the phrase and (the words, the phrase) when
+        the phrase is short, the matched words as written (both ways) when it is long."""
+        lowered = phrase.lower()
         # The stars mark the wording in the sentence; the reader's own would break it.
-        return chosen.replace("*", "").strip()
+        words = (phrase if len(lowered) == len(phrase) else lowered)[start:end]
+        words = words.replace("*", "").strip() or fallback
+        if len(phrase) > PHRASE_CHARS:
+            return words, words
+        whole = phrase.replace("*", "").strip() or fallback
+        if words == whole:
+            return whole, whole
+        return whole, (words, whole)
 
     def trending_only(self, paper: int, *, no_interests: bool) -> str:
         key = (20 if no_interests else 21, paper)
@@ -291,6 +368,9 @@ class ReasonWriter:
         return reason
 
     def _sentence(self, kind: int, detail: object) -> str:
+        if kind == INTEREST and isinstance(detail, tuple):
+            words, phrase = detail
+            return f"Matches *{words}*, part of your interest in *{phrase}*"
         if kind == INTEREST:
             return f"Matches your interest in *{detail}*"
         if kind == TOPIC:

@@ -119,3 +119,89 @@ def test_a_refused_connection_is_an_outage_a_missing_database_is_not() -> None:
     assert is_outage(failure("FATAL: the database system is starting up"))
     assert not is_outage(failure('connection failed: FATAL: database "x" does not exist'))
     assert not is_outage(failure('FATAL: password authentication failed for user "x"'))
+
+
+def _in_schema(url: str, schema: str) -> str:
+    """``url`` with its search path set to ``schema`` alone (a database of its own, in effect)."""
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["subscribers", "list"], ["send", "--date", "2025-11-27"], ["papers", "--date", "2025-11-27"]],
+)
+def test_a_postgresql_database_never_migrated_says_run_db_upgrade_not_a_traceback(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    from tests.conftest import PG_URL
+
+    # A schema that does not exist: the search path finds no table at all.
+    environment.setenv("PAPERBOY_DATABASE_URL", _in_schema(PG_URL, "paperboy_never_migrated"))
+
+    code = run(environment, *command)
+
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.err and captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert "has no Paperboy tables yet: run `paperboy db upgrade` first." in captured.err
+
+
+def test_a_postgresql_database_behind_this_version_names_both_revisions(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from app.migrations import migration_heads
+    from tests.conftest import PG_URL
+
+    schema = "paperboy_behind"
+    engine = create_engine(PG_URL)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+        connection.execute(text(f"CREATE TABLE {schema}.alembic_version (version_num text)"))
+        connection.execute(text(f"INSERT INTO {schema}.alembic_version VALUES ('032b529d6814')"))
+    try:
+        environment.setenv("PAPERBOY_DATABASE_URL", _in_schema(PG_URL, schema))
+        code = run(environment, "subscribers", "list")
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    (head,) = migration_heads()
+    assert f"is at schema revision 032b529d6814, not this version's {head}" in err
+    assert "run `paperboy db upgrade` first." in err
+
+
+def test_a_database_that_does_not_exist_is_named_a_setting_to_fix_not_a_server_away(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environment.setenv(
+        "PAPERBOY_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/paperboy_no_such_db"
+    )
+
+    code = run(environment, "subscribers", "list")
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith(
+        "paperboy: the database at postgresql+psycopg://postgres@127.0.0.1:5432/paperboy_no_such_db"
+        " refuses PAPERBOY_DATABASE_URL: "
+    )
+    assert "does not answer" not in err
+
+
+def test_send_for_a_day_without_papers_says_what_is_missing_and_how_to_fetch_it(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(environment, "send", "--date", "2025-11-27")
+
+    # The console wraps at the terminal's width: read it as one line.
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 0
+    assert "Edition 1 of 2025-11-27: nothing to send, no digest went out." in err
+    assert "`paperboy ingest --date 2025-11-27` fetches them" in err
+    assert "0 recipients" not in err

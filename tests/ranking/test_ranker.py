@@ -272,15 +272,41 @@ def reason_for(
     return digest.picks[0].why.split(";")[0]
 
 
-def test_a_match_is_named_by_the_phrase_the_reader_wrote_not_by_its_one_word() -> None:
-    # The paper matches "faster" best, a weak word on its own: the reason names the
-    # reader's phrase, as they wrote it.
+def test_a_match_on_one_word_of_a_phrase_says_it_is_that_part_of_the_phrase() -> None:
+    # The paper holds "faster" alone (no paper writes "LLM" or "inference"): naming the
+    # reader's whole phrase would claim a match the paper does not make.
     papers = [
         paper("2509.00101", "Faster Kernels", "Faster kernels, faster serving, faster."),
         paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
     ]
     assert reason_for("Faster LLM inference", papers) == (
-        "Matches your interest in *Faster LLM inference*"
+        "Matches *Faster*, part of your interest in *Faster LLM inference*"
+    )
+
+
+def test_a_paper_that_holds_only_some_words_of_a_phrase_others_hold_is_named_by_them() -> None:
+    # "LLM" and "inference" are words of the corpus, but not of the optimiser paper.
+    papers = [
+        paper("2509.00101", "A Faster Optimiser", "Training converges faster; faster still."),
+        paper("2509.00103", "Serving LLM Inference", "LLM inference engines for serving."),
+        paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
+    ]
+    edition = prepare_edition(papers, now=NOW)
+    (digest,) = rank_subscribers(edition, [SubscriberProfile(1, "faster LLM inference", k=2)])
+    why = {pick.arxiv_id: pick.why.split(";")[0] for pick in digest.picks}
+    assert why["2509.00101"] == "Matches *faster*, part of your interest in *faster LLM inference*"
+    assert why["2509.00103"] == (
+        "Matches *LLM inference*, part of your interest in *faster LLM inference*"
+    )
+
+
+def test_a_paper_that_holds_every_word_of_the_phrase_is_named_by_the_whole_phrase() -> None:
+    papers = [
+        paper("2509.00101", "Faster LLM Inference", "Faster inference for every LLM we serve."),
+        paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
+    ]
+    assert reason_for("faster LLM inference", papers) == (
+        "Matches your interest in *faster LLM inference*"
     )
 
 
@@ -290,7 +316,7 @@ def test_of_several_phrases_the_one_holding_the_match_names_it() -> None:
         paper("2509.00102", "Tabular Benchmarks", "Spreadsheets and tables."),
     ]
     assert reason_for("LLM agents, fast decoding; video", papers) == (
-        "Matches your interest in *fast decoding*"
+        "Matches *decoding*, part of your interest in *fast decoding*"
     )
 
 
@@ -331,7 +357,7 @@ def test_a_match_through_an_acronym_is_named_by_the_phrase_holding_the_acronym()
         )
     ]
     assert reason_for("video, better RAG", papers, corpus) == (
-        "Matches your interest in *better RAG*"
+        "Matches *RAG*, part of your interest in *better RAG*"
     )
 
 
