@@ -214,13 +214,14 @@ def assemble_edition(
     ranks = trending_ranks(raw)
     topics = topics or topic_space(index, latent_space)
     acronyms = acronyms or Acronyms(index, [f"{p.title}. {p.abstract}" for p in library_papers])
+    bm25 = Bm25.fit(fields, len(papers))
     return PreparedEdition(
         papers=papers,
         ids=[p.arxiv_id for p in papers],
         column_of={p.arxiv_id: n for n, p in enumerate(papers)},
         index=index,
         vectors=vectors,
-        bm25=Bm25.fit(fields, len(papers)),
+        bm25=bm25,
         acronyms=acronyms,
         latent=latent_space,
         latent_vectors=latent_vectors,
@@ -246,5 +247,6 @@ def assemble_edition(
             index.written_spans,
             lambda term: acronyms.partners(term) + index.words_of(term),
             two_word=index.phrase_boost > 1.0,
+            presence=bm25.by_term,
         ),
     )

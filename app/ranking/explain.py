@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from itertools import chain
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -129,8 +131,6 @@ def matched_terms(
 
 
 Spans = Callable[[str], dict[int, tuple[int, int]]]
-# Whether each pick's paper holds a term: ``holds(picks, terms)``.
-Holds = Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray[np.bool_]]
 
 
 class _ReadPhrases:
@@ -150,7 +150,13 @@ class _ReadPhrases:
         self._terms: list[int] = []
         self._named: list[int] = []
         self._parts: list[int] = []
+        # Per phrase, which papers hold each of its words (bits, packed; ``settle``): the
+        # phrase is then named whole for them, in part for the others.
+        self._whole: list[NDArray[np.uint8]] = []
+        # The phrases read since: their words, and how many (-1: one that no paper holds).
+        self._unsettled: list[tuple[list[int], int]] = []
         self._arrays: tuple[NDArray[np.int64], ...] | None = None
+        self._whole_bits: NDArray[np.uint8] | None = None
 
     def name(self, wording: Wording) -> int:
         number = self._name_number.get(wording)
@@ -164,17 +170,52 @@ class _ReadPhrases:
         phrase: str,
         spans: dict[int, tuple[int, int]],
         names: list[tuple[Wording, Wording]],
+        words: list[int] | None,
     ) -> int:
         """``names``: per term of ``spans``, its wording when the paper holds the whole
-        phrase, and when it holds only part of it."""
+        phrase, and when it holds only part of it; ``words``: the one-word terms a paper
+        must hold for the whole (None: a word no paper holds)."""
         number = self.number[phrase] = len(self.spans)
         self.spans.append(spans)
         self._terms.extend(spans)
         self._named.extend(self.name(whole) for whole, _ in names)
         self._parts.extend(self.name(part) for _, part in names)
         self._indptr.append(len(self._terms))
+        self._unsettled.append(([], -1) if words is None else (words, len(words)))
         self._arrays = None
         return number
+
+    def settle(self, presence: sp.csr_matrix) -> None:
+        """Which papers hold every word of each phrase read since the last call, in one
+        product: ``presence`` is terms x papers, non-zero where a paper holds a term."""
+        if not self._unsettled:
+            return
+        words = [w for w, _ in self._unsettled]
+        needed = np.array([n for _, n in self._unsettled], dtype=np.int64)
+        lengths = np.fromiter(map(len, words), np.int64, len(words))
+        total = int(lengths.sum())
+        wanted = sp.csr_matrix(
+            (
+                np.ones(total, dtype=np.float32),
+                np.fromiter(chain.from_iterable(words), np.int64, total),
+                np.r_[0, np.cumsum(lengths)],
+            ),
+            shape=(len(words), presence.shape[0]),
+        )
+        held = np.asarray((wanted @ presence).toarray()) == needed[:, None]
+        self._whole.append(np.packbits(held, axis=1))
+        self._unsettled = []
+        self._whole_bits = None
+
+    def held_whole(
+        self, phrases: NDArray[np.int64], papers: NDArray[np.int64]
+    ) -> NDArray[np.bool_]:
+        """Whether each paper holds every word of the phrase beside it (after ``settle``)."""
+        if self._whole_bits is None:
+            self._whole_bits = np.vstack(self._whole) if self._whole else np.zeros((0, 0), np.uint8)
+        bits = self._whole_bits[phrases, papers >> 3] >> (7 - (papers & 7))
+        held: NDArray[np.bool_] = (bits & 1).astype(np.bool_)
+        return held
 
     def entries(
         self, phrases: NDArray[np.int64]
@@ -200,11 +241,14 @@ class ReasonWriter:
         trending: list[str],
         spans: Spans,
         sources: Callable[[int], list[int]],
-        two_word: NDArray[np.bool_] | None = None,
+        two_word: NDArray[np.bool_],
+        presence: sp.csr_matrix,
     ) -> None:
         self._terms = terms
         # Two-word terms are not needed for a whole phrase to be held: their words are.
-        self._two_word = two_word if two_word is not None else np.zeros(len(terms), dtype=np.bool_)
+        self._two_word = two_word
+        # terms x papers, non-zero where the paper holds the term.
+        self._presence = sp.csr_matrix(presence != 0, dtype=np.float32)
         self._trending = trending
         self._cache: dict[tuple[int, object], str] = {}
         self._worded: dict[tuple[int, object], str] = {}
@@ -222,16 +266,15 @@ class ReasonWriter:
         texts: Sequence[str],
         rows: NDArray[np.int64],
         terms: NDArray[np.int64],
-        holds: Holds | None = None,
+        papers: NDArray[np.int64],
     ) -> tuple[NDArray[np.int64], list[Wording]]:
         """For each pick (its row in ``texts``, the interest texts, and its matched term):
         how the reader's words name the match, as a number into the list returned.
 
-        The first phrase that holds the term names it: whole when the paper holds each
-        of the phrase's words, as the part matched otherwise. ``holds(picks, terms)``:
-        whether each pick's paper holds the term; without it every phrase counts as
-        held whole. Per batch, the rows' phrases are gathered end to
-        end and every pick is looked up among them at once.
+        The first phrase that holds the term names it: whole when the pick's paper (a
+        column of the edition, in ``papers``) holds each of the phrase's words, as the
+        part matched otherwise. Per batch, the rows' phrases are gathered end to end
+        and every pick is looked up among them at once.
         """
         with self._lock:
             if len(self._read.spans) >= PHRASES_KEPT:
@@ -246,7 +289,9 @@ class ReasonWriter:
                 numbers[n] = get(phrases[n], -1)  # a phrase twice in one batch is read once
                 if numbers[n] < 0:
                     numbers[n] = self._read_phrase(read, phrases[n])
-            phrase_terms, named, parts, of = read.entries(np.array(numbers, dtype=np.int64))
+            read.settle(self._presence)
+            read_numbers = np.array(numbers, dtype=np.int64)
+            phrase_terms, named, parts, of = read.entries(read_numbers)
             owner = np.repeat(owners, np.fromiter(map(len, split), np.int64, len(split)))[of]
             width = max(len(self._terms), 1)
             # The first phrase's entry of each (row, term): np.unique gives first indices.
@@ -257,39 +302,11 @@ class ReasonWriter:
                 at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
                 found = np.flatnonzero(keys[at] == wanted)
                 entry = first[at[found]]
-                whole = self._whole_phrase_held(found, of, phrase_terms, entry, holds)
+                whole = read.held_whole(read_numbers[of[entry]], papers[found])
                 out[found] = np.where(whole, named[entry], parts[entry])
             for n in np.flatnonzero(out < 0).tolist():
                 out[n] = read.name(self._elsewhere(read, texts[int(rows[n])], int(terms[n])))
             return out, read.names
-
-    def _whole_phrase_held(
-        self,
-        picks: NDArray[np.int64],
-        of: NDArray[np.int64],
-        phrase_terms: NDArray[np.int64],
-        entry: NDArray[np.int64],
-        holds: Holds | None,
-    ) -> NDArray[np.bool_]:
-        """For each pick named by the phrase entry ``entry``: whether its paper holds
-        every one-word term of that phrase."""
-        if holds is None:
-            return np.ones(len(picks), dtype=np.bool_)
-        # A phrase's entries are contiguous (``of`` is sorted): its start and length.
-        phrase = of[entry]
-        start = np.searchsorted(of, phrase, side="left")
-        length = np.searchsorted(of, phrase, side="right") - start
-        # Each pick's phrase's entries, end to end: ``which`` pick each is for.
-        ends = np.cumsum(length)
-        which = np.repeat(np.arange(len(picks)), length)
-        term = phrase_terms[
-            np.arange(int(ends[-1]) if len(ends) else 0) + (start - ends + length)[which]
-        ]
-        needed = np.flatnonzero(~self._two_word[term])
-        present = holds(picks[which[needed]], term[needed])
-        missing = np.bincount(which[needed[~present]], minlength=len(picks))
-        whole: NDArray[np.bool_] = missing == 0
-        return whole
 
     def _read_phrase(self, read: _ReadPhrases, phrase: str) -> int:
         tidy = " ".join(phrase.split())
@@ -297,14 +314,13 @@ class ReasonWriter:
         names = [self._wording(tidy, *span, fallback=self._terms[t]) for t, span in spans.items()]
         # A word no paper of the index holds ("LLM" where none writes it) is a word this
         # paper does not hold either: the phrase is then only ever matched in part.
-        words = {span[0] for t, span in spans.items() if not self._two_word[t]}
-        if any(
+        words = {span[0]: t for t, span in spans.items() if not self._two_word[t]}
+        unknown = any(
             match.start() not in words
             for match in TOKEN.finditer(tidy.lower())
             if match.group() not in ENGLISH_STOP_WORDS
-        ):
-            names = [(part, part) for _, part in names]
-        return read.add(phrase, spans, names)
+        )
+        return read.add(phrase, spans, names, None if unknown else list(words.values()))
 
     def _elsewhere(self, read: _ReadPhrases, text: str, term: int) -> Wording:
         """A term the text does not hold: named by what brought it into the query (an

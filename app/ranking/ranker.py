@@ -356,12 +356,8 @@ def _reasons(
     mine = np.flatnonzero(kind == explain.INTEREST)
     terms = explain.matched_terms(interest, rows[mine], papers[mine], edition.index.phrase_boost)
     named = terms >= 0
-    named_papers = papers[mine[named]]
     chosen[mine[named]], wordings = edition.reasons.wordings(
-        [p.interests for p in chunk],
-        rows[mine[named]],
-        terms[named],
-        holds=lambda picks, held: interest.holds(held, named_papers[picks]),
+        [p.interests for p in chunk], rows[mine[named]], terms[named], papers[mine[named]]
     )
     kind[mine[~named]] = indirect[mine[~named]]
     top = edition.trending_rank[papers] <= params.mention_trending_up_to

@@ -358,16 +358,6 @@ class InterestTerms:
         weights[row, papers_by_term.indices[position]] = papers_by_term.data[position]
         return cls(queries, compact, weights)
 
-    def holds(self, terms: NDArray[np.int64], papers: NDArray[np.int64]) -> NDArray[np.bool_]:
-        """Whether each paper (a column of ``weights``) holds the term beside it; a term
-        none of the batch's interests uses is not looked up, and counts as not held."""
-        local = np.full(self.queries.shape[1], -1, dtype=np.int64)
-        local[self.queries.indices] = self.local.indices
-        column = local[terms]
-        found: NDArray[np.bool_] = column >= 0
-        found[found] = self.weights[column[found], papers[found]] > 0
-        return found
-
     def cosines(self) -> FloatArray:
         """Cosine of each interest row with every paper."""
         result: FloatArray = np.asarray(self.local @ self.weights, dtype=np.float32)
