@@ -39,13 +39,16 @@ def create_user(
     ],
 ) -> None:
     """Create an admin account; the password is asked twice (or read as two stdin lines)."""
-    from app.admin.auth import AdminAuthError, create_admin_user
+    from app.admin.auth import AdminAuthError, AdminUserExists, create_admin_user
 
     password = _password_twice("created")
     settings = get_settings()
     try:
         with database_session(settings) as session:
             create_admin_user(session, email=email, password=password)
+    except AdminUserExists as error:
+        typer.echo(f"paperboy: {error} (paperboy admin set-password gives it a new one)", err=True)
+        raise typer.Exit(1) from error
     except AdminAuthError as error:
         typer.echo(f"paperboy: {error}", err=True)
         raise typer.Exit(1) from error
@@ -62,10 +65,19 @@ def set_password(
 
     Every session of that admin is signed out, and a lock after failed sign-ins is lifted.
     """
-    from app.admin.auth import AdminAuthError, set_admin_password
+    from sqlalchemy import select
 
-    password = _password_twice("changed")
+    from app.admin.auth import AdminAuthError, set_admin_password
+    from app.models import AdminUser
+    from app.subscriptions.validation import address_key
+
     settings = get_settings()
+    with database_session(settings) as session:  # before asking for a password in vain
+        known = session.scalar(select(AdminUser.id).where(AdminUser.email == address_key(email)))
+    if known is None:
+        typer.echo(f"paperboy: there is no admin account for {address_key(email)}.", err=True)
+        raise typer.Exit(1)
+    password = _password_twice("changed")
     try:
         with database_session(settings) as session:
             admin = set_admin_password(session, email=email, password=password)

@@ -372,6 +372,17 @@ def test_cli_creates_an_admin_from_two_stdin_lines(tmp_path: Path) -> None:
         check=False,
     )
     assert mismatch.returncode == 1 and "do not match" in mismatch.stderr
+    again = subprocess.run(
+        [*command, "ops@example.org"],
+        input="a long enough password\na long enough password\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert "paperboy admin set-password" in again.stderr  # the way to a new password
 
 
 def _set_password(engine: Engine, email: str, stdin: str) -> subprocess.CompletedProcess[str]:
@@ -422,6 +433,9 @@ def test_cli_set_password_refuses_an_unknown_admin_a_short_password_and_a_mismat
     mismatch = _set_password(clean_db, ADMIN_EMAIL, "long enough pass\nanother long one\n")
 
     assert unknown.returncode == 1 and "no admin account for nobody@paperboy.test" in unknown.stderr
+    # Said before any password is asked for (here: none given at all).
+    asked_nothing = _set_password(clean_db, "nobody@paperboy.test", "")
+    assert "no admin account for nobody@paperboy.test" in asked_nothing.stderr
     assert short.returncode == 1 and "at least" in short.stderr
     assert mismatch.returncode == 1 and "nothing was changed" in mismatch.stderr
     with Session(clean_db) as session:
