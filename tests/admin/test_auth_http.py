@@ -351,36 +351,24 @@ def test_cli_creates_an_admin_from_two_stdin_lines(tmp_path: Path) -> None:
     upgrade_database(url)
     env = {"PAPERBOY_DATABASE_URL": url, "PAPERBOY_VAR_DIR": str(tmp_path / "var"), "PATH": ""}
     command = [sys.executable, "-c", "from app.cli import main; main()", "admin", "create-user"]
-    ok = subprocess.run(
-        [*command, "Ops@Example.org"],
-        input="a long enough password\na long enough password\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=Path(__file__).resolve().parents[2],
-        check=False,
-    )
+
+    def create(email: str, stdin: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, email],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+            check=False,
+        )
+
+    ok = create("Ops@Example.org", "a long enough password\na long enough password\n")
     assert ok.returncode == 0, ok.stderr
     assert "ops@example.org" in ok.stdout
-    mismatch = subprocess.run(
-        [*command, "two@example.org"],
-        input="a long enough password\nsomething else entirely\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=Path(__file__).resolve().parents[2],
-        check=False,
-    )
+    mismatch = create("two@example.org", "a long enough password\nsomething else entirely\n")
     assert mismatch.returncode == 1 and "do not match" in mismatch.stderr
-    again = subprocess.run(
-        [*command, "ops@example.org"],
-        input="a long enough password\na long enough password\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=Path(__file__).resolve().parents[2],
-        check=False,
-    )
+    again = create("ops@example.org", "a long enough password\na long enough password\n")
     assert again.returncode == 1 and "already exists" in again.stderr
     assert "paperboy admin set-password" in again.stderr  # the way to a new password
 
