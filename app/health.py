@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from app.db import is_outage, make_engine
-from app.migrations import migration_heads
+from app.migrations import migration_heads, schema_revisions
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,7 @@ def database_problem(engine: Engine) -> str | None:
             try:
                 # On SQLite this begins with BEGIN IMMEDIATE (app/db.py): a held
                 # write lock is found within LOCK_WAIT_MS, not waited out.
-                rows = connection.execute(text("SELECT version_num FROM alembic_version"))
-                current: frozenset[str] = frozenset(rows.scalars())
+                current = schema_revisions(connection)
             finally:
                 connection.rollback()
                 if previous is not None:

@@ -7,6 +7,8 @@ from functools import lru_cache
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import ProgrammingError
 
 from app.resources import alembic_ini, migrations_dir
 
@@ -34,3 +36,13 @@ def migration_heads() -> frozenset[str]:
     """The head revision(s) of the migration scripts (read once per process)."""
     script = ScriptDirectory.from_config(alembic_config(""))
     return frozenset(script.get_heads())
+
+
+def schema_revisions(connection: Connection) -> frozenset[str]:
+    """The revision(s) the database's schema is at; none for a PostgreSQL database never
+    migrated (no ``alembic_version`` table: the caller rolls the failed statement back)."""
+    try:
+        rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+    except ProgrammingError:
+        return frozenset()
+    return frozenset(rows.scalars())

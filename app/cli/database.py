@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, transaction
-from app.migrations import migration_heads, upgrade_database
+from app.migrations import migration_heads, schema_revisions, upgrade_database
 
 
 @contextmanager
@@ -38,12 +37,8 @@ def session_factory(settings: Settings | None = None) -> Iterator[sessionmaker[S
 
 
 def _require_migrated(engine: Engine) -> None:
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(text("SELECT version_num FROM alembic_version"))
-            current: frozenset[str] = frozenset(rows.scalars())
-    except ProgrammingError:  # no alembic_version table: never migrated
-        current = frozenset()
+    with engine.connect() as connection:
+        current = schema_revisions(connection)
     if current == migration_heads():
         return
     shown = engine.url.render_as_string(hide_password=True)

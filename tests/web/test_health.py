@@ -175,3 +175,17 @@ def test_the_health_check_keeps_the_servers_sqlite_locks(sqlite_file: Path, tmp_
         subscribed = client.post("/api/v1/subscriptions", json={"email": "after@example.org"})
         assert subscribed.status_code == 202
         assert another_process() == "['after@example.org']"
+
+
+def test_a_postgresql_database_never_migrated_is_named_a_schema_to_upgrade_not_an_outage() -> None:
+    from app.health import database_problem
+    from tests.conftest import PG_URL
+
+    # A schema that does not exist: the search path finds no table at all.
+    engine = make_engine(f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3Dnowhere")
+    try:
+        problem = database_problem(engine)
+    finally:
+        engine.dispose()
+    assert problem is not None and "does not answer" not in problem
+    assert "revision none" in problem and "paperboy db upgrade" in problem
