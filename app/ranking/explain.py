@@ -143,7 +143,8 @@ class _ReadPhrases:
 
     def __init__(self) -> None:
         self.number: dict[str, int] = {}
-        self.spans: list[dict[int, tuple[int, int]]] = []
+        # Per phrase: term -> the number of its name as part of the phrase.
+        self.parts: list[dict[int, int]] = []
         self.names: list[Wording] = []
         self._name_number: dict[Wording, int] = {}
         self._indptr = [0]
@@ -175,11 +176,12 @@ class _ReadPhrases:
         """``names``: per term of ``spans``, its wording when the paper holds the whole
         phrase, and when it holds only part of it; ``words``: the one-word terms a paper
         must hold for the whole (None: a word no paper holds)."""
-        number = self.number[phrase] = len(self.spans)
-        self.spans.append(spans)
+        number = self.number[phrase] = len(self.parts)
+        parts = [self.name(part) for _, part in names]
+        self.parts.append(dict(zip(spans, parts, strict=True)))
         self._terms.extend(spans)
         self._named.extend(self.name(whole) for whole, _ in names)
-        self._parts.extend(self.name(part) for _, part in names)
+        self._parts.extend(parts)
         self._indptr.append(len(self._terms))
         self._unsettled.append(([], -1) if words is None else (words, len(words)))
         self._arrays = None
@@ -277,7 +279,7 @@ class ReasonWriter:
         and every pick is looked up among them at once.
         """
         with self._lock:
-            if len(self._read.spans) >= PHRASES_KEPT:
+            if len(self._read.parts) >= PHRASES_KEPT:
                 self._read = _ReadPhrases()
             read = self._read
             owners = np.unique(rows)
@@ -305,7 +307,7 @@ class ReasonWriter:
                 whole = read.held_whole(read_numbers[of[entry]], papers[found])
                 out[found] = np.where(whole, named[entry], parts[entry])
             for n in np.flatnonzero(out < 0).tolist():
-                out[n] = read.name(self._elsewhere(read, texts[int(rows[n])], int(terms[n])))
+                out[n] = self._elsewhere(read, texts[int(rows[n])], int(terms[n]))
             return out, read.names
 
     def _read_phrase(self, read: _ReadPhrases, phrase: str) -> int:
@@ -322,23 +324,20 @@ class ReasonWriter:
         )
         return read.add(phrase, spans, names, None if unknown else list(words.values()))
 
-    def _elsewhere(self, read: _ReadPhrases, text: str, term: int) -> Wording:
-        """A term the text does not hold: named by what brought it into the query (an
-        acronym for its long form's words, the long form written out for its acronym)
-        or by a phrase holding one of its words (a pair formed across a comma)."""
+    def _elsewhere(self, read: _ReadPhrases, text: str, term: int) -> int:
+        """A term the text does not hold: named (the number of its name) by what brought
+        it into the query (an acronym for its long form's words, the long form written
+        out for its acronym) or by a phrase holding one of its words (a pair formed
+        across a comma), as part of that phrase."""
         sources = self._source_terms.get(term)
         if sources is None:
             sources = self._source_terms[term] = self._sources(term)
-        if sources:
-            for phrase in _phrases(text):
-                number = read.number.get(phrase)
-                spans = read.spans[number] if number is not None else {}
-                span = next((spans[t] for t in sources if t in spans), None)
-                if span is not None:
-                    # Whether the paper holds the phrase's other words is not known here.
-                    tidy = " ".join(phrase.split())
-                    return self._wording(tidy, *span, fallback=self._terms[term])[1]
-        return self._terms[term]
+        for phrase in _phrases(text) if sources else ():
+            parts = read.parts[read.number[phrase]]  # every phrase of the batch is read
+            number = next((parts[t] for t in sources if t in parts), None)
+            if number is not None:
+                return number
+        return read.name(self._terms[term])
 
     @staticmethod
     def _wording(phrase: str, start: int, end: int, *, fallback: str) -> tuple[Wording, Wording]:
