@@ -153,17 +153,26 @@ def create_admin_user(session: Session, *, email: str, password: str) -> AdminUs
 class UnknownAdmin(AdminAuthError):
     """No admin account has this email."""
 
+    @classmethod
+    def of(cls, email: str) -> UnknownAdmin:
+        return cls(f"there is no admin account for {address_key(email)}")
+
+
+def admin_for_email(session: Session, email: str, *, lock: bool = False) -> AdminUser | None:
+    """The admin account signed in to as ``email`` (any case), its row locked if asked."""
+    query = select(AdminUser).where(AdminUser.email == address_key(email))
+    return session.scalar(query.with_for_update() if lock else query)
+
 
 def set_admin_password(session: Session, *, email: str, password: str) -> AdminUser:
     """Give an admin a new password (``UnknownAdmin``, ``WeakPassword``): it signs every
     session of theirs out (a session carries the old hash's fingerprint) and lifts a
     lock, so an admin who forgot their password or locked themselves out gets back in."""
-    address = address_key(email)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    user = session.scalar(select(AdminUser).where(AdminUser.email == address).with_for_update())
+    user = admin_for_email(session, email, lock=True)
     if user is None:
-        raise UnknownAdmin(f"there is no admin account for {address}")
+        raise UnknownAdmin.of(email)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
@@ -194,7 +203,7 @@ def authenticate(
     address = address_key(email)
     if throttle is not None:
         throttle.check(address, now)
-    user = session.scalar(select(AdminUser).where(AdminUser.email == address).with_for_update())
+    user = admin_for_email(session, address, lock=True)
     if user is None:
         # Spend the same time as a real check so response times do not reveal accounts.
         _verify(_dummy_hash(), password)

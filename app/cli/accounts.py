@@ -65,18 +65,13 @@ def set_password(
 
     Every session of that admin is signed out, and a lock after failed sign-ins is lifted.
     """
-    from sqlalchemy import select
-
-    from app.admin.auth import AdminAuthError, set_admin_password
-    from app.models import AdminUser
-    from app.subscriptions.validation import address_key
+    from app.admin.auth import AdminAuthError, UnknownAdmin, admin_for_email, set_admin_password
 
     settings = get_settings()
     with database_session(settings) as session:  # before asking for a password in vain
-        known = session.scalar(select(AdminUser.id).where(AdminUser.email == address_key(email)))
-    if known is None:
-        typer.echo(f"paperboy: there is no admin account for {address_key(email)}.", err=True)
-        raise typer.Exit(1)
+        if admin_for_email(session, email) is None:
+            typer.echo(f"paperboy: {UnknownAdmin.of(email)}.", err=True)
+            raise typer.Exit(1)
     password = _password_twice("changed")
     try:
         with database_session(settings) as session:
